@@ -1,0 +1,17 @@
+package detectors
+
+import "github.com/trackaudit/trackaudit/rules"
+
+// Options configure the default detectors.
+type Options struct {
+	// Rules is the tracker rule set; nil means none match.
+	Rules *rules.Set
+}
+
+// Default returns the active detectors, in the order they run. The tracker
+// detector comes first: the others read its finding.
+func Default(o Options) *Set {
+	return NewSet(
+	// each detector adds one line here, in run order
+	)
+}

@@ -1,0 +1,44 @@
+// Package detectors inspects exchanges and attaches findings: which tracker
+// a request went to, which cookies and page URLs leaked, and what pixel and
+// plugin payloads say. Each detector lives in its own file; the active ones
+// stand in one explicit list in Default.
+package detectors
+
+import "github.com/trackaudit/trackaudit/traffic"
+
+// Detector inspects one exchange.
+//
+// Detect is called once per exchange, in capture order, from one goroutine,
+// so a detector may keep state across calls (cookies seen on a site). It
+// must not modify ex; it may read the findings of detectors that stand
+// before it in the list (ex.Tracker()). No finding is an empty result, never
+// an error.
+type Detector interface {
+	Name() string
+	Detect(ex *traffic.Exchange) []traffic.Finding
+}
+
+// Set runs detectors in order.
+type Set struct {
+	list []Detector
+}
+
+// NewSet returns a Set running ds in the given order.
+func NewSet(ds ...Detector) *Set { return &Set{list: ds} }
+
+// Run lets every detector inspect ex and appends what it finds to
+// ex.Findings. Later detectors see earlier detectors' findings.
+func (s *Set) Run(ex *traffic.Exchange) {
+	for _, d := range s.list {
+		ex.Findings = append(ex.Findings, d.Detect(ex)...)
+	}
+}
+
+// Names lists the detectors in run order.
+func (s *Set) Names() []string {
+	out := make([]string, len(s.list))
+	for i, d := range s.list {
+		out[i] = d.Name()
+	}
+	return out
+}

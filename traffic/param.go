@@ -1,0 +1,136 @@
+package traffic
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Param is one name/value pair found in a request, flattened from its
+// query string, form body or JSON body.
+type Param struct {
+	// Where is "query:NAME", "form:NAME" or "body:$.json.path"; for a body
+	// holding several URL-encoded lines (GA4 batches) it is "form[N]:NAME".
+	Where string
+	// Name is the bare parameter name ("dl", "ud[em]") or, for JSON, the
+	// last path element.
+	Name  string
+	Value string
+}
+
+// maxParams bounds how many parameters one request may yield, so a hostile
+// body cannot make detectors quadratic.
+const maxParams = 4096
+
+// Params flattens a request's query string and body into parameters, in
+// the order they appear. Bodies are read as URL-encoded forms, JSON, or
+// newline-separated URL-encoded lines, by Content-Type and then by sniffing.
+// Anything else yields no body parameters. It never fails.
+func Params(r *Request) []Param {
+	var out []Param
+	if r.URL != nil {
+		out = appendQuery(out, "query", r.URL.RawQuery)
+	}
+	if len(r.Body) == 0 {
+		return out
+	}
+	ct := ""
+	if r.Header != nil {
+		ct, _, _ = mime.ParseMediaType(r.Header.Get("Content-Type"))
+	}
+	return appendBody(out, ct, r.Body)
+}
+
+func appendBody(out []Param, ct string, body []byte) []Param {
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case ct == "application/json" || strings.HasSuffix(ct, "+json") ||
+		(len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')):
+		var v any
+		d := json.NewDecoder(bytes.NewReader(trimmed))
+		d.UseNumber()
+		if d.Decode(&v) == nil {
+			return appendJSON(out, "$", "", v)
+		}
+		return out
+	case ct == "application/x-www-form-urlencoded" || ct == "text/plain" || ct == "":
+		lines := bytes.Split(trimmed, []byte("\n"))
+		if len(lines) == 1 {
+			return appendQuery(out, "form", string(trimmed))
+		}
+		for i, l := range lines {
+			out = appendQuery(out, "form["+strconv.Itoa(i)+"]", string(bytes.TrimSpace(l)))
+		}
+	}
+	return out
+}
+
+// appendQuery parses a query string leniently (url.ParseQuery drops the
+// whole string on one bad escape; this keeps the good pairs) in order.
+func appendQuery(out []Param, prefix, q string) []Param {
+	for q != "" && len(out) < maxParams {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		out = append(out, Param{Where: prefix + ":" + k, Name: k, Value: v})
+	}
+	return out
+}
+
+func appendJSON(out []Param, path, name string, v any) []Param {
+	if len(out) >= maxParams {
+		return out
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = appendJSON(out, path+"."+k, k, t[k])
+		}
+	case []any:
+		for i, e := range t {
+			out = appendJSON(out, path+"["+strconv.Itoa(i)+"]", name, e)
+		}
+	case nil:
+	default:
+		var s string
+		switch x := t.(type) {
+		case string:
+			s = x
+		case json.Number:
+			s = x.String()
+		case bool:
+			s = strconv.FormatBool(x)
+		}
+		out = append(out, Param{Where: "body:" + path, Name: name, Value: s})
+	}
+	return out
+}
+
+// Get returns the value of the first parameter named name, and whether
+// there was one.
+func Get(ps []Param, name string) (string, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
