@@ -12,8 +12,7 @@ import (
 	_ "github.com/google/gopacket/reassembly"
 	_ "github.com/klauspost/compress/zstd"
 	_ "github.com/olekukonko/tablewriter"
-	_ "golang.org/x/net/publicsuffix"
 	_ "golang.org/x/net/idna"
+	_ "golang.org/x/net/publicsuffix"
 	_ "modernc.org/sqlite"
 )
-
