@@ -6,12 +6,16 @@ import "github.com/trackaudit/trackaudit/rules"
 type Options struct {
 	// Rules is the tracker rule set; nil means none match.
 	Rules *rules.Set
+	// Watch lists personal values to search every request for (--pii);
+	// empty means none.
+	Watch []Watched
 }
 
 // Default returns the active detectors, in the order they run. The tracker
 // detector comes first: the others read its finding.
 func Default(o Options) *Set {
 	return NewSet(
-	// each detector adds one line here, in run order
+		// each detector adds one line here, in run order
+		NewPIIWatch(o.Watch),
 	)
 }
