@@ -1,0 +1,248 @@
+package reports
+
+import (
+	"strings"
+
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// Options configure a Builder.
+type Options struct {
+	// Site limits the report to pages of this registrable domain (a host
+	// is reduced to its site); "" reports every site.
+	Site string
+	// ShowSecrets prints secret values as captured instead of pseudonyms.
+	ShowSecrets bool
+}
+
+// Builder aggregates exchanges into a Report. It keeps counts and the
+// strings it will print (copied, so no request or response body stays
+// reachable), never the exchanges: memory grows with the number of
+// distinct rows, not with traffic or body sizes. A Builder is not safe for
+// concurrent use.
+type Builder struct {
+	o        Options
+	site     string
+	inputs   []Input
+	sites    map[string]*siteAgg
+	strs     map[string]string
+	insecure bool
+}
+
+// siteAgg is the running aggregate of one site. Keys hold sanitized,
+// interned strings and raw (unredacted) values; redaction happens in
+// Report.
+type siteAgg struct {
+	requests, first, third int
+	insecure               bool
+	pages                  map[string]*Page
+	thirdParties           map[string]*ThirdParty
+	products               map[productKey]*Product
+	contacts               map[Contact]int
+	leaks                  map[Leak]int
+	events                 map[Event]int
+	personal               map[PersonalData]int
+	clickIDs               map[ClickID]int
+	replays                map[SessionReplay]int
+	errors                 map[UpstreamError]int
+}
+
+type productKey struct{ company, product, category string }
+
+// NewBuilder returns an empty Builder.
+func NewBuilder(o Options) *Builder {
+	b := &Builder{o: o, sites: map[string]*siteAgg{}, strs: map[string]string{}}
+	if o.Site != "" {
+		b.site = traffic.Site(o.Site)
+	}
+	return b
+}
+
+// AddInput records one input that was read, for the report header.
+func (b *Builder) AddInput(in Input) {
+	in.Name = strings.Clone(Sanitize(in.Name))
+	in.Format = strings.Clone(Sanitize(in.Format))
+	ws := make([]string, len(in.Warnings))
+	for i, w := range in.Warnings {
+		ws[i] = strings.Clone(Sanitize(w))
+	}
+	in.Warnings = ws
+	if len(ws) == 0 {
+		in.Warnings = nil
+	}
+	b.inputs = append(b.inputs, in)
+}
+
+// s sanitizes and interns a capture-derived string: equal strings share
+// one copy, and no stored string points into a request or response body.
+func (b *Builder) s(v string) string {
+	v = Sanitize(v)
+	if c, ok := b.strs[v]; ok {
+		return c
+	}
+	c := strings.Clone(v)
+	b.strs[c] = c
+	return c
+}
+
+func (b *Builder) siteFor(name string) *siteAgg {
+	a := b.sites[name]
+	if a == nil {
+		a = &siteAgg{
+			pages:        map[string]*Page{},
+			thirdParties: map[string]*ThirdParty{},
+			products:     map[productKey]*Product{},
+			contacts:     map[Contact]int{},
+			leaks:        map[Leak]int{},
+			events:       map[Event]int{},
+			personal:     map[PersonalData]int{},
+			clickIDs:     map[ClickID]int{},
+			replays:      map[SessionReplay]int{},
+			errors:       map[UpstreamError]int{},
+		}
+		b.sites[b.s(name)] = a
+	}
+	return a
+}
+
+// Add aggregates one analysed exchange and its findings. Exchanges of
+// other sites than Options.Site are ignored. It keeps no reference to ex.
+func (b *Builder) Add(ex *traffic.Exchange) {
+	if ex == nil {
+		return
+	}
+	siteName, pageURL := Unattributed, ""
+	if ex.Page != nil && ex.Page.Site != "" {
+		siteName, pageURL = ex.Page.Site, ex.Page.URL
+	}
+	if b.site != "" && siteName != b.site {
+		return
+	}
+	a := b.siteFor(siteName)
+	page := b.s(pageURL)
+	a.requests++
+	if ex.Insecure {
+		a.insecure = true
+		b.insecure = true
+	}
+	if ex.Page != nil && page != "" {
+		p := a.pages[page]
+		if p == nil {
+			p = &Page{URL: page}
+			a.pages[page] = p
+		}
+		p.Requests++
+		if p.Title == "" && ex.Page.Title != "" {
+			p.Title = b.s(ex.Page.Title)
+		}
+	}
+	host := b.s(ex.Host())
+	reqSite := b.s(ex.Site())
+	tracker := ex.Tracker()
+	if ex.ThirdParty() {
+		a.third++
+		tp := a.thirdParties[reqSite]
+		if tp == nil {
+			tp = &ThirdParty{Site: reqSite}
+			a.thirdParties[reqSite] = tp
+		}
+		tp.Requests++
+		if tracker != nil {
+			tp.Tracker = true
+		}
+	} else if ex.Page != nil {
+		a.first++
+	}
+
+	counted := map[productKey]bool{}
+	for i := range ex.Findings {
+		f := &ex.Findings[i]
+		company := f.Company
+		if company == "" {
+			company = reqSite
+		}
+		company, product := b.s(company), b.s(f.Product)
+		switch f.Kind {
+		case traffic.KindTracker:
+			k := productKey{company, product, b.s(f.Category)}
+			p := a.products[k]
+			if p == nil {
+				p = &Product{Product: product, Category: k.category}
+				a.products[k] = p
+			}
+			if !counted[k] {
+				counted[k] = true
+				p.Requests++
+			}
+			if rid := b.s(f.RuleID); rid != "" && !contains(p.RuleIDs, rid) {
+				p.RuleIDs = append(p.RuleIDs, rid)
+			}
+			continue
+		case traffic.KindContact:
+			a.contacts[Contact{Host: host, Via: b.s(ex.Via), Company: b.s(f.Company), Product: product}]++
+			continue
+		case traffic.KindUpstreamError:
+			msg := ex.Error
+			if msg == "" {
+				msg = f.Summary
+			}
+			a.errors[UpstreamError{Host: host, Error: b.s(msg)}]++
+			continue
+		case traffic.KindPixelEvent:
+			a.events[b.event(f, company, product, page)]++
+		case traffic.KindHashedPII, traffic.KindPII:
+			for _, ev := range f.Evidence {
+				what, enc := splitPersonal(f.Kind, ev.Label)
+				a.personal[PersonalData{What: b.s(what), Encoding: b.s(enc), Company: company, Product: product,
+					Page: page, Where: b.s(ev.Where), Value: b.s(ev.Value)}]++
+			}
+		case traffic.KindClickID:
+			for _, ev := range f.Evidence {
+				a.clickIDs[ClickID{Company: company, Label: b.s(ev.Label), Where: b.s(ev.Where), Value: b.s(ev.Value), Page: page}]++
+			}
+		case traffic.KindSessionReplay:
+			a.replays[SessionReplay{Company: company, Product: product, Summary: b.s(f.Summary), Page: page}]++
+		}
+		for _, it := range itemsOf(f) {
+			a.leaks[Leak{Page: page, Company: company, Product: product, Kind: f.Kind, Severity: it.Severity,
+				What: b.s(it.What), Where: b.s(it.Where), Value: b.s(it.Value), secret: it.Secret}]++
+		}
+	}
+}
+
+// event builds the Event row of a pixel-event finding.
+func (b *Builder) event(f *traffic.Finding, company, product, page string) Event {
+	e := Event{Company: company, Product: product, Event: b.s(f.Event), Details: b.s(eventDetails(f)),
+		Summary: b.s(f.Summary), Page: page}
+	for _, ev := range f.Evidence {
+		if ev.Label == "account id" && !ev.Secret {
+			e.Account = b.s(ev.Value)
+			break
+		}
+	}
+	return e
+}
+
+// splitPersonal splits a personal-data label into what and encoding:
+// "email (sha256)" (hashed-pii) and "email as sha256" (pii).
+func splitPersonal(k traffic.Kind, label string) (what, enc string) {
+	if k == traffic.KindPII {
+		if w, e, ok := strings.Cut(label, " as "); ok {
+			return w, e
+		}
+		return label, "plain"
+	}
+	if i := strings.LastIndex(label, " ("); i >= 0 && strings.HasSuffix(label, ")") {
+		return label[:i], label[i+2 : len(label)-1]
+	}
+	return label, "hashed"
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
