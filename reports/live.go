@@ -52,7 +52,6 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 				seen["event:"+f.Event] = true
 				events = append(events, Sanitize(f.Event))
 			}
-			continue
 		case traffic.KindContact:
 			via := ex.Via
 			if via == "" {
@@ -69,6 +68,9 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 			continue
 		}
 		for _, it := range itemsOf(f) {
+			if f.Kind == traffic.KindPixelEvent && it.Where == "" {
+				continue // the event itself is named after the target
+			}
 			s := Sanitize(it.What)
 			if o.ShowSecrets && it.Secret && it.Value != "" {
 				s += "=" + clip(Sanitize(it.Value), liveValueMax)
