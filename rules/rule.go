@@ -5,8 +5,6 @@
 // It imports nothing else from the project.
 package rules
 
-import "net/url"
-
 // Categories of trackers. Keep the strings stable: they are in reports.
 const (
 	CategorySocialPlugin  = "social-plugin"
@@ -17,6 +15,22 @@ const (
 	CategoryTagManager    = "tag-manager"
 	CategoryEmbed         = "embed"
 )
+
+// Categories lists the valid categories in a stable order.
+var Categories = []string{
+	CategorySocialPlugin, CategoryPixel, CategoryAnalytics, CategoryAdvertising,
+	CategorySessionReplay, CategoryTagManager, CategoryEmbed,
+}
+
+// ValidCategory reports whether c is one of Categories.
+func ValidCategory(c string) bool {
+	for _, v := range Categories {
+		if c == v {
+			return true
+		}
+	}
+	return false
+}
 
 // Rule describes one tracker product endpoint.
 type Rule struct {
@@ -32,25 +46,24 @@ type Rule struct {
 	// Paths are path patterns; empty means any path. See the data file's
 	// header for the syntax.
 	Paths []string
+	// Query names parameters that must all be present in the query string
+	// for the rule to match; empty means no requirement. It keeps host "*"
+	// rules from matching unrelated sites' paths.
+	Query []string
+	// Source cites where the facts behind the rule come from.
+	Source string
+	// Line is the data-file line where the rule starts, for messages.
+	Line int
 }
 
 // Match is the result of matching a URL.
 type Match struct {
 	Rule *Rule
-	// Why names the host and path patterns that matched, for evidence.
+	// Why names the host and path patterns that matched, for evidence,
+	// e.g. "host facebook.com, path /tr/*".
 	Why string
-}
-
-// Set is a compiled, read-only rule set, safe for concurrent use.
-type Set struct {
-	rules []*Rule
-}
-
-// Rules returns the rules in data-file order.
-func (s *Set) Rules() []*Rule { return s.rules }
-
-// Match returns the most specific rule matching u, and false when none
-// does.
-func (s *Set) Match(u *url.URL) (Match, bool) {
-	return Match{}, false // TODO(rules): implemented with the data file
+	// Host is the host pattern that matched ("*" for any host).
+	Host string
+	// Path is the path pattern that matched; empty for a host-only rule.
+	Path string
 }
