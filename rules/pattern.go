@@ -12,9 +12,9 @@ const maxPatternTokens = 63
 
 // token kinds of a compiled path pattern.
 const (
-	tokLiteral  = iota // one byte, compared exactly
-	tokSegStar         // "*": any run of bytes except '/'
-	tokAnyStar         // "**": any run of bytes, '/' included
+	tokLiteral = iota // one byte, compared exactly
+	tokSegStar        // "*": any run of bytes except '/'
+	tokAnyStar        // "**": any run of bytes, '/' included
 )
 
 type token struct {
