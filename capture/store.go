@@ -1,0 +1,802 @@
+// Package capture holds traffic at rest: HAR read and write, pcap/pcapng
+// read, and the crash-safe SQLite capture store. Every reader hands out
+// the same *traffic.Exchange records that the live proxy produces.
+package capture
+
+import (
+	"bytes"
+	"database/sql"
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// schemaSQL creates an empty capture; STORE.md documents it for people
+// who query captures with SQL.
+//
+//go:embed schema.sql
+var schemaSQL string
+
+// StoreSchemaVersion is the capture schema this package writes (PRAGMA
+// user_version and meta schema_version). ReadStore reads captures of this
+// version and older ones.
+const StoreSchemaVersion = 1
+
+const (
+	// storeApplicationID is PRAGMA application_id of every capture:
+	// "trka" in ASCII. It tells a capture from any other SQLite file.
+	storeApplicationID = 0x74726b61
+	storeFormat        = "trackaudit-capture"
+
+	// storeFlushInterval bounds how long an added exchange waits in memory
+	// before its batch is committed, storeBatchRows how many wait at most.
+	// A kill -9 loses at most these; SQLite's WAL keeps every committed
+	// batch whatever happens to the process (research
+	// reliability-security.md §3.3: "transactions are durable across
+	// application crashes regardless of the synchronous setting").
+	storeFlushInterval = 100 * time.Millisecond
+	storeBatchRows     = 200
+	// storeQueueLen bounds the exchanges queued for the writer; Add blocks
+	// when it is full rather than dropping evidence.
+	storeQueueLen = 256
+)
+
+// StoreMeta describes a capture as a whole; it is written once, into the
+// meta table, when the capture is created.
+type StoreMeta struct {
+	// Tool and Version name the program that wrote the capture
+	// ("trackaudit", "0.3.0").
+	Tool    string
+	Version string
+	// Started is when the capture began; zero when unknown.
+	Started time.Time
+	// Note is free text from the user (what was browsed, why).
+	Note string
+}
+
+// StoreStats says what ReadStore read.
+type StoreStats struct {
+	// Meta is the capture's meta table.
+	Meta StoreMeta
+	// SchemaVersion is the capture's schema version.
+	SchemaVersion int
+	// Exchanges counts the exchanges handed to fn.
+	Exchanges int
+	// Findings counts the findings recorded live in the file. ReadStore
+	// never returns them: detectors are re-run so new rules apply.
+	Findings int
+}
+
+// Store writes exchanges into a capture file. Add hands each exchange to
+// one writer goroutine, which commits them in small batches, so a crash
+// loses at most the last fraction of a second and never damages what was
+// committed. A Store is safe for concurrent use.
+type Store struct {
+	path  string
+	db    *sql.DB
+	insEx *sql.Stmt
+	insPg *sql.Stmt
+	insFd *sql.Stmt
+
+	mu     sync.RWMutex // guards closed against sends on queue
+	closed bool
+	queue  chan *storeRow
+	done   chan struct{}
+
+	// pages maps pages already in the file to their id; the writer
+	// goroutine owns it.
+	pages map[storePageKey]int64
+
+	committed atomic.Int64
+	errMu     sync.Mutex
+	err       error // first write failure; sticky
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// CreateStore creates a new capture file at path and starts its writer.
+// It fails if path exists. The file is created with mode 0600 before
+// SQLite opens it, so it is never readable by others, whatever the umask;
+// SQLite gives its -wal and -shm files the database's mode.
+func CreateStore(path string, meta StoreMeta) (*Store, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("%s: already exists; choose a new capture file name", path)
+		}
+		return nil, fmt.Errorf("create %s: %w", path, storePathErr(err))
+	}
+	// A umask such as 0277 narrows 0600 further and SQLite could not write;
+	// restoring owner read/write never widens access for anyone else.
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("create %s: %w", path, storePathErr(err))
+	}
+	s, err := openStore(path, meta)
+	if err != nil {
+		for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+			os.Remove(p)
+		}
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func openStore(path string, meta StoreMeta) (*Store, error) {
+	db, err := sql.Open("sqlite", storeDSN(path, false))
+	if err != nil {
+		return nil, err
+	}
+	// One connection: SQLite has one writer, and a pool would turn
+	// concurrency into SQLITE_BUSY (reliability-security.md §3.3).
+	db.SetMaxOpenConns(1)
+	fail := func(err error) (*Store, error) {
+		db.Close()
+		return nil, err
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := tx.Exec(schemaSQL); err != nil {
+		tx.Rollback()
+		return fail(fmt.Errorf("create schema: %w", err))
+	}
+	for _, kv := range [][2]string{
+		{"format", storeFormat},
+		{"schema_version", fmt.Sprint(StoreSchemaVersion)},
+		{"tool", meta.Tool},
+		{"version", meta.Version},
+		{"started", storeTime(meta.Started)},
+		{"note", meta.Note},
+	} {
+		if _, err := tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?)`, kv[0], kv[1]); err != nil {
+			tx.Rollback()
+			return fail(fmt.Errorf("write meta: %w", err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	s := &Store{
+		path:  path,
+		db:    db,
+		queue: make(chan *storeRow, storeQueueLen),
+		done:  make(chan struct{}),
+		pages: map[storePageKey]int64{},
+	}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.insEx, `INSERT INTO exchanges (source_seq, started, source, client, page_id, page_by, page_ref,
+			method, url, host, site, request_proto, request_headers, request_body, request_body_truncated,
+			status, response_proto, response_headers, response_body, response_body_truncated,
+			host_only, via, error, insecure)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.insPg, `INSERT INTO pages (url, site, title) VALUES (?, ?, ?)`},
+		{&s.insFd, `INSERT INTO findings (exchange_id, ord, kind, severity, detector, company, product,
+			category, rule_id, event, summary, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+	} {
+		if *p.stmt, err = db.Prepare(p.sql); err != nil {
+			return fail(err)
+		}
+	}
+	go s.write()
+	return s, nil
+}
+
+// Add queues ex to be written. It copies what it needs from ex before it
+// returns, except the body slices, which are shared and must not be
+// modified afterwards (sources never do). Add blocks only while the queue
+// is full. It returns the first write failure of the store, if any, and an
+// error after Close.
+func (s *Store) Add(ex *traffic.Exchange) error {
+	if ex == nil {
+		return fmt.Errorf("%s: cannot store a nil exchange", s.path)
+	}
+	r := newStoreRow(ex)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return fmt.Errorf("%s: capture store is closed", s.path)
+	}
+	if err := s.failure(); err != nil {
+		return err
+	}
+	s.queue <- r
+	return nil
+}
+
+// Committed returns how many exchanges are committed to the file so far:
+// those survive a crash of the process.
+func (s *Store) Committed() int64 { return s.committed.Load() }
+
+// Close commits what is queued and closes the file. It returns the first
+// write failure, if any. Calling it again returns the same result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.queue)
+		s.mu.Unlock()
+		<-s.done
+		errs := []error{s.failure()}
+		for _, st := range []*sql.Stmt{s.insEx, s.insPg, s.insFd} {
+			errs = append(errs, st.Close())
+		}
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: close: %w", s.path, err))
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// flush waits until everything added before it is committed.
+func (s *Store) flush() error {
+	done := make(chan struct{})
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return fmt.Errorf("%s: capture store is closed", s.path)
+	}
+	s.queue <- &storeRow{flushed: done}
+	s.mu.RUnlock()
+	<-done
+	return s.failure()
+}
+
+func (s *Store) failure() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+func (s *Store) fail(err error) {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	if s.err == nil {
+		s.err = fmt.Errorf("%s: write capture: %w", s.path, err)
+	}
+}
+
+// write is the writer goroutine: it gathers queued rows and commits them
+// when storeBatchRows are waiting, storeFlushInterval after the first of
+// them arrived, on a flush request, or when the queue is closed.
+func (s *Store) write() {
+	defer close(s.done)
+	var pending []*storeRow
+	timer := time.NewTimer(storeFlushInterval)
+	timer.Stop()
+	armed := false
+	commit := func() {
+		if armed {
+			timer.Stop()
+			armed = false
+		}
+		if len(pending) == 0 {
+			return
+		}
+		if s.failure() == nil {
+			if err := s.commit(pending); err != nil {
+				s.fail(err)
+			}
+		}
+		for _, r := range pending {
+			if r.flushed != nil {
+				close(r.flushed)
+			}
+		}
+		clear(pending)
+		pending = pending[:0]
+	}
+	for {
+		select {
+		case r, ok := <-s.queue:
+			if !ok {
+				commit()
+				return
+			}
+			pending = append(pending, r)
+			if r.flushed != nil || len(pending) >= storeBatchRows {
+				commit()
+			} else if !armed {
+				timer.Reset(storeFlushInterval)
+				armed = true
+			}
+		case <-timer.C:
+			armed = false
+			commit()
+		}
+	}
+}
+
+// commit writes rows in one transaction.
+func (s *Store) commit(rows []*storeRow) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	insEx, insPg, insFd := tx.Stmt(s.insEx), tx.Stmt(s.insPg), tx.Stmt(s.insFd)
+	newPages := map[storePageKey]int64{}
+	n := 0
+	err = func() error {
+		for _, r := range rows {
+			if r.flushed != nil {
+				continue
+			}
+			var pageID any
+			if r.page != nil {
+				id, ok := s.pages[*r.page]
+				if !ok {
+					id, ok = newPages[*r.page]
+				}
+				if !ok {
+					res, err := insPg.Exec(r.page.url, r.page.site, r.page.title)
+					if err != nil {
+						return fmt.Errorf("insert page: %w", err)
+					}
+					if id, err = res.LastInsertId(); err != nil {
+						return err
+					}
+					newPages[*r.page] = id
+				}
+				pageID = id
+			}
+			res, err := insEx.Exec(r.seq, r.started, r.source, r.client, pageID, r.pageBy, r.pageRef,
+				r.method, r.url, r.host, r.site, r.reqProto, r.reqHeaders, r.reqBody, r.reqTrunc,
+				r.status, r.respProto, r.respHeaders, r.respBody, r.respTrunc,
+				r.hostOnly, r.via, r.err, r.insecure)
+			if err != nil {
+				return fmt.Errorf("insert exchange: %w", err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			for i, f := range r.findings {
+				if _, err := insFd.Exec(id, i, f.Kind, f.Severity, f.Detector, f.Company, f.Product,
+					f.Category, f.RuleID, f.Event, f.Summary, f.evidence); err != nil {
+					return fmt.Errorf("insert finding: %w", err)
+				}
+			}
+			n++
+		}
+		return nil
+	}()
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for k, id := range newPages {
+		s.pages[k] = id
+	}
+	s.committed.Add(int64(n))
+	return nil
+}
+
+// storeRow is one exchange flattened into column values; a row with
+// flushed set carries no data and asks the writer to commit now.
+type storeRow struct {
+	seq                                      int64
+	started                                  any // string or nil
+	source, client                           string
+	page                                     *storePageKey
+	pageBy, pageRef                          string
+	method, url, host, site, reqProto        string
+	reqHeaders                               any // string or nil
+	reqBody                                  any // []byte or nil
+	reqTrunc                                 bool
+	status, respProto, respHeaders, respBody any // nil when there was no response
+	respTrunc                                any
+	hostOnly                                 bool
+	via, err                                 string
+	insecure                                 bool
+	findings                                 []storeFinding
+	flushed                                  chan struct{}
+}
+
+type storePageKey struct{ url, site, title string }
+
+type storeFinding struct {
+	traffic.Finding
+	evidence string // JSON
+}
+
+// storeEvidence is the JSON form of one traffic.Evidence in findings.evidence.
+type storeEvidence struct {
+	Where  string `json:"where"`
+	Label  string `json:"label"`
+	Value  string `json:"value"`
+	Secret bool   `json:"secret"`
+}
+
+func newStoreRow(ex *traffic.Exchange) *storeRow {
+	r := &storeRow{
+		seq:      ex.ID,
+		source:   ex.Source,
+		client:   ex.Client,
+		pageRef:  ex.PageRef,
+		method:   ex.Request.Method,
+		host:     ex.Host(),
+		site:     ex.Site(),
+		reqProto: ex.Request.Proto,
+		reqTrunc: ex.Request.BodyTruncated,
+		hostOnly: ex.HostOnly,
+		via:      ex.Via,
+		err:      ex.Error,
+		insecure: ex.Insecure,
+	}
+	if !ex.Start.IsZero() {
+		r.started = storeTime(ex.Start)
+	}
+	if ex.Page != nil {
+		r.page = &storePageKey{ex.Page.URL, ex.Page.Site, ex.Page.Title}
+		r.pageBy = ex.Page.By
+	}
+	if ex.Request.URL != nil {
+		r.url = ex.Request.URL.String()
+	}
+	r.reqHeaders = storeHeader(ex.Request.Header)
+	r.reqBody = storeBody(ex.Request.Body)
+	if resp := ex.Response; resp != nil {
+		r.status = resp.Status
+		r.respProto = resp.Proto
+		r.respHeaders = storeHeader(resp.Header)
+		r.respBody = storeBody(resp.Body)
+		r.respTrunc = resp.BodyTruncated
+	}
+	for _, f := range ex.Findings {
+		ev := make([]storeEvidence, len(f.Evidence))
+		for i, e := range f.Evidence {
+			ev[i] = storeEvidence{e.Where, e.Label, e.Value, e.Secret}
+		}
+		b, _ := json.Marshal(ev) // plain strings and bools: cannot fail
+		sf := storeFinding{Finding: f, evidence: string(b)}
+		sf.Evidence = nil
+		r.findings = append(r.findings, sf)
+	}
+	return r
+}
+
+func storeTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// storeHeader encodes h as a JSON object; nil stays NULL.
+func storeHeader(h http.Header) any {
+	if h == nil {
+		return nil
+	}
+	b, _ := json.Marshal(h) // map of string slices: cannot fail
+	return string(b)
+}
+
+// storeBody keeps nil (no body) apart from an empty body: the driver
+// stores a nil slice as NULL and an empty one as a zero-length BLOB.
+func storeBody(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+// ReadStore reads the capture at path and hands its exchanges to fn in
+// capture order. Exchanges come without Findings: callers re-run the
+// detectors so that new rules apply to old captures. It stops at the first
+// error from fn and returns it unchanged; its own errors name the file
+// ("x.db: not a trackaudit capture: …"). The file is opened read-only and
+// may be a capture still being written, or one left by a crash.
+func ReadStore(path string, fn func(*traffic.Exchange) error) (StoreStats, error) {
+	var st StoreStats
+	if err := checkStoreFile(path); err != nil {
+		return st, err
+	}
+	db, err := sql.Open("sqlite", storeDSN(path, true))
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+
+	var appID, version int64
+	if err := db.QueryRow(`PRAGMA application_id`).Scan(&appID); err != nil {
+		return st, storeReadErr(path, "", err)
+	}
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return st, storeReadErr(path, "", err)
+	}
+	if appID != storeApplicationID {
+		return st, fmt.Errorf("%s: not a trackaudit capture: SQLite application_id is %#x, want %#x", path, appID, storeApplicationID)
+	}
+	if version < 1 || version > StoreSchemaVersion {
+		return st, fmt.Errorf("%s: capture schema version %d is not one this trackaudit reads (1 to %d); use a newer trackaudit", path, version, StoreSchemaVersion)
+	}
+	st.SchemaVersion = int(version)
+
+	if err := readStoreMeta(db, &st.Meta); err != nil {
+		return st, storeReadErr(path, "read meta", err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM findings`).Scan(&st.Findings); err != nil {
+		return st, storeReadErr(path, "count findings", err)
+	}
+
+	rows, err := db.Query(`SELECT e.id, e.source_seq, e.started, e.source, e.client, e.page_by, e.page_ref,
+		e.method, e.url, e.request_proto, e.request_headers, e.request_body, e.request_body_truncated,
+		e.status, e.response_proto, e.response_headers, e.response_body, e.response_body_truncated,
+		e.host_only, e.via, e.error, e.insecure, p.url, p.site, p.title
+		FROM exchanges e LEFT JOIN pages p ON p.id = e.page_id ORDER BY e.id`)
+	if err != nil {
+		return st, storeReadErr(path, "read exchanges", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ex, err := scanStoreRow(rows)
+		if err != nil {
+			return st, storeReadErr(path, "read exchanges", err)
+		}
+		st.Exchanges++
+		if err := fn(ex); err != nil {
+			return st, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, storeReadErr(path, "read exchanges", err)
+	}
+	return st, nil
+}
+
+func readStoreMeta(db *sql.DB, m *StoreMeta) error {
+	rows, err := db.Query(`SELECT key, value FROM meta`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return err
+		}
+		switch k {
+		case "tool":
+			m.Tool = v
+		case "version":
+			m.Version = v
+		case "note":
+			m.Note = v
+		case "started":
+			if v != "" {
+				t, err := time.Parse(time.RFC3339Nano, v)
+				if err != nil {
+					return fmt.Errorf("meta started %q: %w", v, err)
+				}
+				m.Started = t
+			}
+		}
+	}
+	return rows.Err()
+}
+
+func scanStoreRow(rows *sql.Rows) (*traffic.Exchange, error) {
+	var (
+		id, seq                      int64
+		started, reqHeaders          sql.NullString
+		pageBy, pageRef, rawURL      string
+		reqBody, respBody            any
+		reqTrunc, hostOnly, insecure bool
+		status                       sql.NullInt64
+		respProto, respHeaders       sql.NullString
+		respTrunc                    sql.NullBool
+		pageURL, pageSite, pageTitle sql.NullString
+		ex                           traffic.Exchange
+	)
+	if err := rows.Scan(&id, &seq, &started, &ex.Source, &ex.Client, &pageBy, &pageRef,
+		&ex.Request.Method, &rawURL, &ex.Request.Proto, &reqHeaders, &reqBody, &reqTrunc,
+		&status, &respProto, &respHeaders, &respBody, &respTrunc,
+		&hostOnly, &ex.Via, &ex.Error, &insecure, &pageURL, &pageSite, &pageTitle); err != nil {
+		return nil, err
+	}
+	bad := func(what string, err error) (*traffic.Exchange, error) {
+		return nil, fmt.Errorf("exchange %d: %s: %w", id, what, err)
+	}
+	ex.ID, ex.PageRef, ex.HostOnly, ex.Insecure = seq, pageRef, hostOnly, insecure
+	if started.Valid && started.String != "" {
+		t, err := time.Parse(time.RFC3339Nano, started.String)
+		if err != nil {
+			return bad("started", err)
+		}
+		ex.Start = t
+	}
+	if rawURL != "" {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return bad("url", err)
+		}
+		ex.Request.URL = u
+	}
+	var err error
+	if ex.Request.Header, err = loadStoreHeader(reqHeaders); err != nil {
+		return bad("request_headers", err)
+	}
+	if ex.Request.Body, err = loadStoreBody(reqBody); err != nil {
+		return bad("request_body", err)
+	}
+	ex.Request.BodyTruncated = reqTrunc
+	if status.Valid {
+		resp := &traffic.Response{Status: int(status.Int64), Proto: respProto.String, BodyTruncated: respTrunc.Bool}
+		if resp.Header, err = loadStoreHeader(respHeaders); err != nil {
+			return bad("response_headers", err)
+		}
+		if resp.Body, err = loadStoreBody(respBody); err != nil {
+			return bad("response_body", err)
+		}
+		ex.Response = resp
+	}
+	if pageURL.Valid {
+		ex.Page = &traffic.Page{URL: pageURL.String, Site: pageSite.String, Title: pageTitle.String, By: pageBy}
+	}
+	return &ex, nil
+}
+
+func loadStoreHeader(s sql.NullString) (http.Header, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	var h http.Header
+	if err := json.Unmarshal([]byte(s.String), &h); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		h = http.Header{}
+	}
+	return h, nil
+}
+
+// loadStoreBody turns a column value back into a body: NULL is nil, a
+// zero-length BLOB an empty non-nil slice.
+func loadStoreBody(v any) ([]byte, error) {
+	switch b := v.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		if b == nil {
+			return []byte{}, nil
+		}
+		return bytes.Clone(b), nil
+	case string: // written by another tool as TEXT
+		return []byte(b), nil
+	}
+	return nil, fmt.Errorf("unexpected %T", v)
+}
+
+// checkStoreFile rejects what is plainly not a readable capture before
+// SQLite sees it, with a message that says what is wrong with the file.
+func checkStoreFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, storePathErr(err))
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s: is a directory, not a capture file", path)
+	}
+	walSize := int64(0)
+	if wi, err := os.Stat(path + "-wal"); err == nil {
+		walSize = wi.Size()
+	}
+	if fi.Size() == 0 {
+		if walSize == 0 {
+			return fmt.Errorf("%s: not a trackaudit capture: empty file", path)
+		}
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, storePathErr(err))
+	}
+	defer f.Close()
+	var h [100]byte
+	n, err := io.ReadFull(f, h[:])
+	if !bytes.HasPrefix(h[:n], []byte("SQLite format 3\x00")) {
+		return fmt.Errorf("%s: not a trackaudit capture: not an SQLite database", path)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: capture is truncated: %d bytes, shorter than an SQLite header", path, n)
+	}
+	// The header's page count is valid when the change counter (offset 24)
+	// equals the version-valid-for number (offset 92); see the SQLite file
+	// format, "In-header database size". Without a WAL it must fit the file.
+	pageSize := int64(binary.BigEndian.Uint16(h[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(binary.BigEndian.Uint32(h[28:32]))
+	if walSize == 0 && pages > 0 && bytes.Equal(h[24:28], h[92:96]) && pages*pageSize > fi.Size() {
+		return fmt.Errorf("%s: capture is truncated: its header promises %d bytes but the file has %d (cut short by a copy or a full disk?)", path, pages*pageSize, fi.Size())
+	}
+	return nil
+}
+
+// storeReadErr words an SQLite failure for the user, naming the file.
+func storeReadErr(path, doing string, err error) error {
+	prefix := path + ": "
+	if doing != "" {
+		prefix += doing + ": "
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%s: not a trackaudit capture: not an SQLite database", path)
+		case sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("%scapture is damaged (%s); try sqlite3 %s .recover", prefix, strings.TrimSpace(firstLine(err.Error())), path)
+		}
+	}
+	return fmt.Errorf("%s%s", prefix, firstLine(err.Error()))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// storeDSN is the modernc.org/sqlite data source name for path: a URI
+// filename, so the path is escaped, with the pragmas every connection
+// needs. readOnly opens without write access and never creates the file.
+func storeDSN(path string, readOnly bool) string {
+	var b strings.Builder
+	b.WriteString("file:")
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; c {
+		case '%', '?', '#':
+			fmt.Fprintf(&b, "%%%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if readOnly {
+		b.WriteString("?mode=ro&_pragma=busy_timeout(5000)")
+	} else {
+		b.WriteString("?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)")
+	}
+	return b.String()
+}
+
+// storePathErr drops the *fs.PathError wrapper, whose message repeats the
+// path the caller already names.
+func storePathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
