@@ -1,0 +1,163 @@
+package rules
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestDefaultCookies(t *testing.T) {
+	tab := DefaultCookies()
+	if tab.Len() < 100 {
+		t.Fatalf("DefaultCookies has %d entries, want at least 100", tab.Len())
+	}
+	tests := []struct {
+		name, company, identifies string
+	}{
+		{"c_user", "Meta", IdentifiesPerson},
+		{"xs", "Meta", IdentifiesPerson},
+		{"datr", "Meta", IdentifiesBrowser},
+		{"_fbp", "Meta", IdentifiesBrowser},
+		{"_fbc", "Meta", IdentifiesClick},
+		{"_ga", "Google", IdentifiesBrowser},
+		{"_ga_ABC123", "Google", IdentifiesSession}, // prefix
+		{"_gac_UA-1-1", "Google", IdentifiesClick},
+		{"__Secure-3PSID", "Google", IdentifiesPerson},
+		{"IDE", "Google", IdentifiesBrowser},
+		{"_ttp", "TikTok", IdentifiesBrowser},
+		{"li_at", "LinkedIn", IdentifiesPerson},
+		{"auth_token", "X", IdentifiesPerson},
+		{"_hjSessionUser_123", "Hotjar", IdentifiesBrowser},
+		{"_hjSession_123", "Hotjar", IdentifiesSession},
+		{"AMCV_ABC%40AdobeOrg", "Adobe", IdentifiesBrowser},
+		{"AMCVS_ABC%40AdobeOrg", "Adobe", IdentifiesConsent}, // longer prefix wins
+	}
+	for _, tt := range tests {
+		c, ok := tab.Lookup(tt.name)
+		if !ok {
+			t.Errorf("Lookup(%q) found nothing, want %s/%s", tt.name, tt.company, tt.identifies)
+			continue
+		}
+		if c.Company != tt.company || c.Identifies != tt.identifies {
+			t.Errorf("Lookup(%q) = %s/%s, want %s/%s", tt.name, c.Company, c.Identifies, tt.company, tt.identifies)
+		}
+		if c.Source == "" {
+			t.Errorf("Lookup(%q) has no source", tt.name)
+		}
+	}
+	for _, name := range []string{"PHPSESSID", "C_USER", "_ga_", "session"} {
+		if got := tab.Identifies(name); got != IdentifiesUnknown {
+			t.Errorf("Identifies(%q) = %q, want unknown", name, got)
+		}
+	}
+	var nilTab *CookieTable
+	if _, ok := nilTab.Lookup("c_user"); ok || nilTab.Len() != 0 {
+		t.Errorf("nil table found something")
+	}
+}
+
+func TestParseCookiesErrors(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"fields", "a | Meta | person\n", "x.txt:1: want 4 fields"},
+		{"empty field", "a | | person | src\n", "x.txt:1: field 2 is empty"},
+		{"identifies", "# c\n\na | Meta | human | src\n", "x.txt:3: cookie a: identifies \"human\""},
+		{"duplicate", "a | M | person | s\na | M | browser | s\n", "x.txt:2: cookie a listed twice (first on line 1)"},
+		{"star inside", "a*b | M | person | s\n", "x.txt:1: bad cookie name"},
+		{"only star", "* | M | person | s\n", "x.txt:1: bad cookie name"},
+		{"space", "a b | M | person | s\n", "x.txt:1: bad cookie name"},
+	}
+	for _, tt := range tests {
+		_, err := ParseCookies("x.txt", []byte(tt.data))
+		var pe *ParseError
+		if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: ParseCookies error = %v, want prefix %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestDefaultClickIDs(t *testing.T) {
+	tab := DefaultClickIDs()
+	params := []struct{ name, company, kind string }{
+		{"fbclid", "Meta", ClickIDClick},
+		{"gclid", "Google", ClickIDClick},
+		{"wbraid", "Google", ClickIDClick},
+		{"ttclid", "TikTok", ClickIDClick},
+		{"msclkid", "Microsoft", ClickIDClick},
+		{"li_fat_id", "LinkedIn", ClickIDClick},
+		{"twclid", "X", ClickIDClick},
+		{"ScCid", "Snap", ClickIDClick},
+		{"epik", "Pinterest", ClickIDClick},
+		{"rdt_cid", "Reddit", ClickIDClick},
+		{"yclid", "Yandex", ClickIDClick},
+		{"fbp", "Meta", ClickIDMatch},
+	}
+	for _, tt := range params {
+		c, ok := tab.Param(tt.name)
+		if !ok || c.Company != tt.company || c.Kind != tt.kind {
+			t.Errorf("Param(%q) = %+v, %v; want %s %s", tt.name, c, ok, tt.company, tt.kind)
+		}
+	}
+	cookies := []struct{ name, company, kind string }{
+		{"_fbc", "Meta", ClickIDClick},
+		{"_fbp", "Meta", ClickIDMatch},
+		{"_gcl_au", "Google", ClickIDMatch},
+		{"_gac_UA-123-1", "Google", ClickIDClick},
+		{"_ttp", "TikTok", ClickIDMatch},
+		{"_uetvid", "Microsoft", ClickIDMatch},
+		{"_epik", "Pinterest", ClickIDClick},
+		{"_rdt_uuid", "Reddit", ClickIDMatch},
+	}
+	for _, tt := range cookies {
+		c, ok := tab.Cookie(tt.name)
+		if !ok || c.Company != tt.company || c.Kind != tt.kind {
+			t.Errorf("Cookie(%q) = %+v, %v; want %s %s", tt.name, c, ok, tt.company, tt.kind)
+		}
+	}
+	for _, name := range []string{"q", "id", "_ga", "FBCLID"} {
+		if c, ok := tab.Param(name); ok {
+			t.Errorf("Param(%q) = %+v, want none", name, c)
+		}
+	}
+	if _, ok := tab.Cookie("fbclid"); ok {
+		t.Errorf("Cookie(fbclid) found an entry; fbclid is a parameter only")
+	}
+}
+
+func TestParseClickIDsErrors(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"fields", "a | param | M | click\n", "c.txt:1: want 5 fields"},
+		{"where", "a | header | M | click | s\n", "c.txt:1: a: where \"header\""},
+		{"kind", "a | param | M | view | s\n", "c.txt:1: a: kind \"view\""},
+		{"param prefix", "a* | param | M | click | s\n", "c.txt:1: a*: only cookie names"},
+		{"duplicate", "a | param | M | click | s\n\na | param | M | match | s\n", "c.txt:3: param a listed twice"},
+	}
+	for _, tt := range tests {
+		_, err := ParseClickIDs("c.txt", []byte(tt.data))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: ParseClickIDs error = %v, want prefix %q", tt.name, err, tt.want)
+		}
+	}
+	// The same name as a param and as a cookie is fine.
+	if _, err := ParseClickIDs("c.txt", []byte("a | param | M | click | s\na | cookie | M | click | s\n")); err != nil {
+		t.Errorf("param and cookie of one name: %v", err)
+	}
+}
+
+func FuzzParseCookies(f *testing.F) {
+	f.Add([]byte("c_user | Meta | person | src\n_ga_* | Google | session | s\n"))
+	f.Add([]byte("a|b|c|d|e\n#x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tab, err := ParseCookies("f.txt", data)
+		if err != nil {
+			return
+		}
+		for _, name := range []string{"", "a", "c_user", "_ga_1"} {
+			tab.Lookup(name)
+		}
+		ParseClickIDs("f.txt", data)
+	})
+}
