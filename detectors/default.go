@@ -16,6 +16,7 @@ type Options struct {
 func Default(o Options) *Set {
 	return NewSet(
 		// each detector adds one line here, in run order
+		NewTracker(o.Rules),
 		NewPIIWatch(o.Watch),
 	)
 }
