@@ -61,7 +61,8 @@ func (b *Builder) Report() *Report {
 
 // site turns the running aggregate into its sorted, unredacted Site.
 func (a *siteAgg) site(name string) Site {
-	s := Site{Site: name, Requests: a.requests, FirstParty: a.first, ThirdParty: a.third, Insecure: a.insecure}
+	s := Site{Site: name, Requests: a.requests, FirstParty: a.first, ThirdParty: a.third, Insecure: a.insecure,
+		Pages: []Page{}, ThirdParties: []ThirdParty{}, Trackers: []Company{}}
 	for _, p := range a.pages {
 		s.Pages = append(s.Pages, *p)
 	}
@@ -82,7 +83,8 @@ func (a *siteAgg) site(name string) Site {
 		}
 		c.Requests += p.Requests
 		pr := *p
-		pr.RuleIDs = slices.Sorted(slices.Values(p.RuleIDs))
+		pr.RuleIDs = append([]string{}, p.RuleIDs...)
+		slices.Sort(pr.RuleIDs)
 		c.Products = append(c.Products, pr)
 	}
 	for _, c := range byCompany {

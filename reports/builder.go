@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/traffic"
@@ -26,8 +27,13 @@ type Builder struct {
 	inputs   []Input
 	sites    map[string]*siteAgg
 	strs     map[string]string
+	hosts    map[string]hostInfo
 	insecure bool
 }
+
+// hostInfo caches a raw URL host's normalized name and site: both cost
+// IDNA and public-suffix work that would dominate Add.
+type hostInfo struct{ host, site string }
 
 // siteAgg is the running aggregate of one site. Keys hold sanitized,
 // interned strings and raw (unredacted) values; redaction happens in
@@ -51,7 +57,7 @@ type productKey struct{ company, product, category string }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder(o Options) *Builder {
-	b := &Builder{o: o, sites: map[string]*siteAgg{}, strs: map[string]string{}}
+	b := &Builder{o: o, sites: map[string]*siteAgg{}, strs: map[string]string{}, hosts: map[string]hostInfo{}}
 	if o.Site != "" {
 		b.site = traffic.Site(o.Site)
 	}
@@ -136,10 +142,10 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 			p.Title = b.s(ex.Page.Title)
 		}
 	}
-	host := b.s(ex.Host())
-	reqSite := b.s(ex.Site())
+	hi := b.hostOf(ex)
+	host, reqSite := hi.host, hi.site
 	tracker := ex.Tracker()
-	if ex.ThirdParty() {
+	if ex.Page != nil && ex.Page.Site != "" && reqSite != ex.Page.Site {
 		a.third++
 		tp := a.thirdParties[reqSite]
 		if tp == nil {
@@ -154,7 +160,7 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 		a.first++
 	}
 
-	counted := map[productKey]bool{}
+	var counted []productKey // products already counted for this exchange
 	for i := range ex.Findings {
 		f := &ex.Findings[i]
 		company := f.Company
@@ -170,8 +176,8 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 				p = &Product{Product: product, Category: k.category}
 				a.products[k] = p
 			}
-			if !counted[k] {
-				counted[k] = true
+			if !slices.Contains(counted, k) {
+				counted = append(counted, k)
 				p.Requests++
 			}
 			if rid := b.s(f.RuleID); rid != "" && !contains(p.RuleIDs, rid) {
@@ -208,6 +214,22 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 				What: b.s(it.What), Where: b.s(it.Where), Value: b.s(it.Value), secret: it.Secret}]++
 		}
 	}
+}
+
+// hostOf returns the exchange's normalized host and site, cached by the
+// URL's raw host.
+func (b *Builder) hostOf(ex *traffic.Exchange) hostInfo {
+	if ex.Request.URL == nil {
+		return hostInfo{}
+	}
+	raw := ex.Request.URL.Host
+	if hi, ok := b.hosts[raw]; ok {
+		return hi
+	}
+	h := ex.Host()
+	hi := hostInfo{host: b.s(h), site: b.s(traffic.Site(h))}
+	b.hosts[strings.Clone(raw)] = hi
+	return hi
 }
 
 // event builds the Event row of a pixel-event finding.
