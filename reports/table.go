@@ -2,8 +2,8 @@ package reports
 
 import (
 	"fmt"
-	"slices"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,7 +102,7 @@ func (tp *tablePrinter) site(s *Site) {
 		tp.printf("%s whose page is unknown\n", plural(s.Requests, "request", "requests"))
 	} else {
 		tp.printf("%s: %d first-party, %d third-party to %s · %s\n", plural(s.Requests, "request", "requests"),
-		s.FirstParty, s.ThirdParty, plural(sites, "site", "sites"), plural(len(s.Trackers), "tracker company", "tracker companies"))
+			s.FirstParty, s.ThirdParty, plural(sites, "site", "sites"), plural(len(s.Trackers), "tracker company", "tracker companies"))
 	}
 	if s.Insecure {
 		tp.printf("%s\n", tp.p.high.Sprint("insecure: upstream certificates were not verified"))
