@@ -3,6 +3,7 @@ package detectors
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/trackaudit/trackaudit/traffic"
@@ -91,4 +92,59 @@ func eventNames(fs []traffic.Finding) []string {
 		out = append(out, f.Event)
 	}
 	return out
+}
+
+// decoderCase is one table row of a decoder test.
+type decoderCase struct {
+	name string
+	r    decoderRequest
+	// wantEvents are the pixel-event names in order; nil means no finding
+	// at all is expected.
+	wantEvents []string
+	// wantLabels maps evidence labels to values expected on the first
+	// pixel event.
+	wantLabels map[string]string
+	// wantHashed lists the hashed-PII evidence labels, in order, over all
+	// findings.
+	wantHashed []string
+}
+
+// runDecoderCases runs d over each case and checks events, evidence and
+// hashed PII.
+func runDecoderCases(t *testing.T, d Detector, cases []decoderCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := d.Detect(tt.r.exchange(t))
+			if tt.wantEvents == nil && len(fs) != 0 {
+				t.Fatalf("%s found %d findings, want none: %+v", d.Name(), len(fs), fs)
+			}
+			if got := eventNames(fs); len(got) != len(tt.wantEvents) || strings.Join(got, ",") != strings.Join(tt.wantEvents, ",") {
+				t.Errorf("events = %q, want %q", got, tt.wantEvents)
+			}
+			evs := ofKind(fs, traffic.KindPixelEvent)
+			for label, want := range tt.wantLabels {
+				if len(evs) == 0 {
+					t.Errorf("no pixel event to hold %q", label)
+					break
+				}
+				e, ok := evidence(evs[0], label)
+				if !ok || e.Value != want {
+					t.Errorf("evidence %q = %q (found %v), want %q", label, e.Value, ok, want)
+				}
+			}
+			var hashed []string
+			for _, f := range ofKind(fs, traffic.KindHashedPII) {
+				if f.Severity != traffic.SeverityHigh {
+					t.Errorf("hashed-pii severity = %s, want high", f.Severity)
+				}
+				for _, e := range f.Evidence {
+					hashed = append(hashed, e.Label)
+				}
+			}
+			if strings.Join(hashed, ",") != strings.Join(tt.wantHashed, ",") {
+				t.Errorf("hashed PII = %q, want %q", hashed, tt.wantHashed)
+			}
+		})
+	}
 }

@@ -19,6 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func payloadDecoders() []Detector {
 	return []Detector{
 		NewGA4(),
+		NewTikTok(),
 	}
 }
 
