@@ -1,0 +1,301 @@
+package capture
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/binary"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// testPacket is one packet of a capture a test builds.
+type testPacket struct {
+	ts   time.Time
+	data []byte
+	lt   linkType
+}
+
+// capBuilder builds packets for test captures: TCP connections with real
+// sequence numbers, DNS over UDP, over IPv4 or IPv6, framed for a link type.
+type capBuilder struct {
+	t    testing.TB
+	lt   linkType
+	now  time.Time
+	pkts []testPacket
+}
+
+func newCapBuilder(t testing.TB, lt linkType) *capBuilder {
+	return &capBuilder{t: t, lt: lt, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+// tick advances the clock by 1 ms and returns it.
+func (b *capBuilder) tick() time.Time {
+	b.now = b.now.Add(time.Millisecond)
+	return b.now
+}
+
+// frame serializes ip/l4/payload and wraps it in b.lt's link header.
+func (b *capBuilder) frame(src, dst net.IP, l4 gopacket.SerializableLayer, payload []byte) []byte {
+	b.t.Helper()
+	var ipl gopacket.NetworkLayer
+	var ipSer gopacket.SerializableLayer
+	etherType := layers.EthernetTypeIPv4
+	if src.To4() != nil {
+		ip := &layers.IPv4{Version: 4, TTL: 64, SrcIP: src.To4(), DstIP: dst.To4()}
+		switch l4.(type) {
+		case *layers.TCP:
+			ip.Protocol = layers.IPProtocolTCP
+		default:
+			ip.Protocol = layers.IPProtocolUDP
+		}
+		ipl, ipSer = ip, ip
+	} else {
+		etherType = layers.EthernetTypeIPv6
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, SrcIP: src, DstIP: dst}
+		switch l4.(type) {
+		case *layers.TCP:
+			ip.NextHeader = layers.IPProtocolTCP
+		default:
+			ip.NextHeader = layers.IPProtocolUDP
+		}
+		ipl, ipSer = ip, ip
+	}
+	switch l := l4.(type) {
+	case *layers.TCP:
+		l.SetNetworkLayerForChecksum(ipl)
+	case *layers.UDP:
+		l.SetNetworkLayerForChecksum(ipl)
+	}
+	ls := []gopacket.SerializableLayer{ipSer, l4}
+	if payload != nil {
+		ls = append(ls, gopacket.Payload(payload))
+	}
+	var prefix []byte
+	switch b.lt {
+	case linkTypeEthernet:
+		ls = append([]gopacket.SerializableLayer{&layers.Ethernet{
+			SrcMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 1},
+			DstMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 2},
+			EthernetType: etherType,
+		}}, ls...)
+	case linkTypeLinuxSLL2:
+		h := linuxSLL2{Protocol: uint16(etherType), InterfaceIndex: 3, ARPHRDType: 1, AddrLen: 6, Addr: []byte{2, 0, 0, 0, 0, 1}}
+		prefix = h.encode(nil)
+	case linkTypeLinuxSLL:
+		prefix = make([]byte, 16)
+		binary.BigEndian.PutUint16(prefix[14:], uint16(etherType))
+	case linkTypeNull:
+		prefix = make([]byte, 4)
+		fam := uint32(2)
+		if etherType == layers.EthernetTypeIPv6 {
+			fam = 30
+		}
+		binary.LittleEndian.PutUint32(prefix, fam)
+	case linkTypeLoop:
+		prefix = make([]byte, 4)
+		fam := uint32(2)
+		if etherType == layers.EthernetTypeIPv6 {
+			fam = 24
+		}
+		binary.BigEndian.PutUint32(prefix, fam)
+	case linkTypeRaw, linkTypeIPv4, linkTypeIPv6:
+	default:
+		b.t.Fatalf("capBuilder: link type %v not supported", b.lt)
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+		b.t.Fatalf("serialize: %v", err)
+	}
+	return append(prefix, buf.Bytes()...)
+}
+
+func (b *capBuilder) add(data []byte) {
+	b.pkts = append(b.pkts, testPacket{ts: b.tick(), data: data, lt: b.lt})
+}
+
+// testConn is a TCP connection being built.
+type testConn struct {
+	b            *capBuilder
+	cli, srv     net.IP
+	cport, sport uint16
+	cseq, sseq   uint32
+}
+
+// conn starts a connection with a three-way handshake.
+func (b *capBuilder) conn(cli, srv string, cport, sport uint16) *testConn {
+	c := &testConn{b: b, cli: net.ParseIP(cli), srv: net.ParseIP(srv), cport: cport, sport: sport, cseq: 1000, sseq: 50000}
+	b.add(c.seg(true, &layers.TCP{SYN: true}, nil))
+	c.cseq++
+	b.add(c.seg(false, &layers.TCP{SYN: true, ACK: true}, nil))
+	c.sseq++
+	b.add(c.seg(true, &layers.TCP{ACK: true}, nil))
+	return c
+}
+
+// seg builds one segment at the current sequence numbers.
+func (c *testConn) seg(fromClient bool, tcp *layers.TCP, payload []byte) []byte {
+	src, dst, sp, dp, seq, ack := c.cli, c.srv, c.cport, c.sport, c.cseq, c.sseq
+	if !fromClient {
+		src, dst, sp, dp, seq, ack = c.srv, c.cli, c.sport, c.cport, c.sseq, c.cseq
+	}
+	tcp.SrcPort, tcp.DstPort, tcp.Seq, tcp.Window = layers.TCPPort(sp), layers.TCPPort(dp), seq, 65535
+	if !tcp.SYN || tcp.ACK {
+		tcp.ACK, tcp.Ack = true, ack
+	}
+	if payload != nil {
+		tcp.PSH = true
+	}
+	return c.b.frame(src, dst, tcp, payload)
+}
+
+// segments cuts data into size-byte segments, advancing the sequence
+// number, and returns them without adding them, so tests can reorder.
+func (c *testConn) segments(fromClient bool, data []byte, size int) [][]byte {
+	var out [][]byte
+	for len(data) > 0 {
+		n := min(size, len(data))
+		out = append(out, c.seg(fromClient, &layers.TCP{}, data[:n]))
+		if fromClient {
+			c.cseq += uint32(n)
+		} else {
+			c.sseq += uint32(n)
+		}
+		data = data[n:]
+	}
+	return out
+}
+
+// send adds data in order, cut into size-byte segments.
+func (c *testConn) send(fromClient bool, data string, size int) {
+	for _, p := range c.segments(fromClient, []byte(data), size) {
+		c.b.add(p)
+	}
+}
+
+// close ends the connection with FINs both ways.
+func (c *testConn) close() {
+	c.b.add(c.seg(true, &layers.TCP{FIN: true}, nil))
+	c.cseq++
+	c.b.add(c.seg(false, &layers.TCP{FIN: true}, nil))
+	c.sseq++
+	c.b.add(c.seg(true, &layers.TCP{}, nil))
+}
+
+// dns adds a DNS query (response false) or answer for name.
+func (b *capBuilder) dns(cli, srv string, id uint16, name string, response bool, answerIP string, cname string) {
+	d := &layers.DNS{ID: id, QR: response, RD: true, RA: response,
+		Questions: []layers.DNSQuestion{{Name: []byte(name), Type: layers.DNSTypeA, Class: layers.DNSClassIN}}}
+	if response {
+		target := name
+		if cname != "" {
+			d.Answers = append(d.Answers, layers.DNSResourceRecord{Name: []byte(name), Type: layers.DNSTypeCNAME, Class: layers.DNSClassIN, TTL: 60, CNAME: []byte(cname)})
+			target = cname
+		}
+		d.Answers = append(d.Answers, layers.DNSResourceRecord{Name: []byte(target), Type: layers.DNSTypeA, Class: layers.DNSClassIN, TTL: 60, IP: net.ParseIP(answerIP).To4()})
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := d.SerializeTo(buf, gopacket.SerializeOptions{FixLengths: true}); err != nil {
+		b.t.Fatalf("serialize dns: %v", err)
+	}
+	src, dst, sp, dp := net.ParseIP(cli), net.ParseIP(srv), uint16(53000+id), uint16(53)
+	if response {
+		src, dst, sp, dp = dst, src, dp, sp
+	}
+	b.add(b.frame(src, dst, &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}, buf.Bytes()))
+}
+
+// pcap writes the packets as a classic pcap file with pcapgo's writer.
+// gopacket's LinkType is a uint8, so link types above 255 (SLL2) are
+// patched into the header afterwards.
+func (b *capBuilder) pcap() []byte {
+	b.t.Helper()
+	var out bytes.Buffer
+	w := pcapgo.NewWriter(&out)
+	if err := w.WriteFileHeader(65535, layers.LinkType(b.lt&0xff)); err != nil {
+		b.t.Fatal(err)
+	}
+	for _, p := range b.pkts {
+		ci := gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(p.data), Length: len(p.data)}
+		if err := w.WritePacket(ci, p.data); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	data := out.Bytes()
+	binary.LittleEndian.PutUint32(data[20:], uint32(b.lt))
+	return data
+}
+
+// pcapng writes the packets as pcapng, one interface per link type used,
+// in order of first use.
+func (b *capBuilder) pcapng() []byte {
+	b.t.Helper()
+	var out bytes.Buffer
+	ifaces := map[linkType]int{}
+	var order []linkType
+	var w *pcapgo.NgWriter
+	for _, p := range b.pkts {
+		id, ok := ifaces[p.lt]
+		if !ok {
+			var err error
+			intf := pcapgo.NgInterface{LinkType: layers.LinkType(p.lt), SnapLength: 65535, Name: "if" + p.lt.String()}
+			if w == nil {
+				w, err = pcapgo.NewNgWriterInterface(&out, intf, pcapgo.NgWriterOptions{})
+			} else {
+				id, err = w.AddInterface(intf)
+			}
+			if err != nil {
+				b.t.Fatal(err)
+			}
+			ifaces[p.lt] = id
+			order = append(order, p.lt)
+		}
+		ci := gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(p.data), Length: len(p.data), InterfaceIndex: id}
+		if err := w.WritePacket(ci, p.data); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	if w == nil {
+		b.t.Fatal("pcapng: no packets")
+	}
+	if err := w.Flush(); err != nil {
+		b.t.Fatal(err)
+	}
+	// Patch the full 16-bit link types into the interface blocks.
+	data := out.Bytes()
+	for off, i := 0, 0; off+12 <= len(data); off += int(binary.LittleEndian.Uint32(data[off+4:])) {
+		if binary.LittleEndian.Uint32(data[off:]) == 1 && i < len(order) {
+			binary.LittleEndian.PutUint16(data[off+8:], uint16(order[i]))
+			i++
+		}
+	}
+	return data
+}
+
+// realClientHello returns the first flight of a Go crypto/tls client
+// asking for serverName: a real ClientHello record (with post-quantum key
+// shares, 1.5 KB or more), read off a net.Pipe by a fake server.
+func realClientHello(t testing.TB, serverName string) []byte {
+	t.Helper()
+	cli, srv := net.Pipe()
+	go func() {
+		c := tls.Client(cli, &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12})
+		_ = c.Handshake() // fails when the fake server hangs up
+		cli.Close()
+	}()
+	defer srv.Close()
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(srv, hdr); err != nil {
+		t.Fatalf("read record header: %v", err)
+	}
+	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+	if _, err := io.ReadFull(srv, body); err != nil {
+		t.Fatalf("read record: %v", err)
+	}
+	return append(hdr, body...)
+}

@@ -1,0 +1,322 @@
+package capture
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/reassembly"
+
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// streamFactory makes one tcpStream per TCP connection.
+type streamFactory struct{ pr *pcapReader }
+
+func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+	f.pr.streams++
+	return &tcpStream{
+		pr:      f.pr,
+		idx:     f.pr.streams,
+		netFlow: netFlow,
+		tcpFlow: tcpFlow,
+		req:     httpParser{},
+		res:     httpParser{resp: true},
+	}
+}
+
+// streamKind is what a connection turned out to carry.
+type streamKind uint8
+
+const (
+	kindUnknown streamKind = iota // no payload yet
+	kindHTTP                      // plaintext HTTP/1.x
+	kindTLS                       // TLS, until the ClientHello is read
+	kindOpaque                    // nothing more to learn: ignore its bytes
+)
+
+// maxPending bounds the requests of one connection waiting for their
+// responses (a capture that holds only one direction); beyond it the
+// oldest is handed over without a response.
+const maxPending = 64
+
+// tcpStream follows one TCP connection. Its kind is decided by the first
+// payload bytes, not by port: a request line makes it HTTP (that side is
+// the client), a TLS handshake record makes it TLS.
+type tcpStream struct {
+	pr               *pcapReader
+	idx              int
+	netFlow, tcpFlow gopacket.Flow // as first seen: reassembly's client-to-server direction
+
+	kind   streamKind
+	cliDir reassembly.TCPFlowDirection // the client's direction, once kind is known
+
+	req, res httpParser
+	pending  []*traffic.Exchange
+	tlsBuf   []byte
+	seq      int // records made, ordering them within a flush
+}
+
+// Accept takes every packet except the payload of connections with
+// nothing more to learn; FIN and RST still pass so that they close. A
+// connection whose handshake was not captured starts at the first segment
+// that begins an HTTP message or a TLS record; earlier segments wait for
+// the idle flush.
+func (s *tcpStream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	if s.kind == kindOpaque && !tcp.FIN && !tcp.RST {
+		return false
+	}
+	if !*start && nextSeq == -1 && !tcp.SYN && len(tcp.Payload) > 0 {
+		b := tcp.Payload
+		if looksLikeRequest(b) || looksLikeResponse(b) || looksLikeTLSHandshake(b) {
+			*start = true
+		}
+	}
+	return true
+}
+
+// ReassembledSG receives the next in-order bytes of one direction.
+func (s *tcpStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	dir, _, _, skip := sg.Info()
+	n, _ := sg.Lengths()
+	if s.kind == kindOpaque {
+		return
+	}
+	if skip != 0 {
+		s.gap(dir, skip)
+	}
+	if n == 0 {
+		return
+	}
+	data := sg.Fetch(n)
+	if s.kind == kindUnknown {
+		s.classify(dir, data)
+	}
+	switch s.kind {
+	case kindHTTP:
+		if dir == s.cliDir {
+			s.req.feed(s, data, sg, 0)
+		} else {
+			s.res.feed(s, data, sg, 0)
+		}
+	case kindTLS:
+		if dir == s.cliDir {
+			s.clientHello(data, sg)
+		}
+	}
+}
+
+// classify decides the connection's kind from its first payload.
+func (s *tcpStream) classify(dir reassembly.TCPFlowDirection, data []byte) {
+	switch {
+	case looksLikeRequest(data):
+		s.kind, s.cliDir = kindHTTP, dir
+	case looksLikeResponse(data):
+		s.kind, s.cliDir = kindHTTP, dir.Reverse()
+	case looksLikeTLSHandshake(data) && data[5] == 1: // ClientHello
+		s.kind, s.cliDir = kindTLS, dir
+	case looksLikeTLSHandshake(data) && data[5] == 2: // ServerHello came first
+		s.kind, s.cliDir = kindTLS, dir.Reverse()
+	default:
+		s.kind = kindOpaque
+	}
+}
+
+// gap tells the parsers that bytes are missing from the capture.
+func (s *tcpStream) gap(dir reassembly.TCPFlowDirection, skip int) {
+	switch s.kind {
+	case kindHTTP:
+		if dir == s.cliDir {
+			s.req.gap(s, skip)
+		} else {
+			s.res.gap(s, skip)
+		}
+	case kindTLS:
+		if dir == s.cliDir {
+			s.kind, s.tlsBuf = kindOpaque, nil
+		}
+	}
+}
+
+// clientHello gathers the client's first bytes until the ClientHello is
+// complete and emits its server name.
+func (s *tcpStream) clientHello(data []byte, sg reassembly.ScatterGather) {
+	first := len(s.tlsBuf) == 0
+	buf := data
+	if !first {
+		s.tlsBuf = append(s.tlsBuf, data...)
+		buf = s.tlsBuf
+	}
+	name, res := parseClientHelloSNI(buf)
+	switch res {
+	case sniNeedMore:
+		if len(buf) > maxClientHello {
+			s.kind, s.tlsBuf = kindOpaque, nil
+			return
+		}
+		if first {
+			s.tlsBuf = append(make([]byte, 0, 2048), data...)
+		}
+		return
+	case sniFound:
+		host := name
+		if port := s.serverPort(); port != 443 {
+			host = net.JoinHostPort(name, strconv.Itoa(port))
+		}
+		t := s.pr.now
+		if sg != nil {
+			if ts := sg.CaptureInfo(0).Timestamp; !ts.IsZero() && first {
+				t = ts
+			}
+		}
+		s.seq++
+		s.pr.emit(&traffic.Exchange{
+			Start:    t,
+			Client:   s.endpoint(s.cliDir),
+			Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
+			HostOnly: true,
+			Via:      "tls-sni",
+		}, s.idx, s.seq)
+	}
+	s.kind, s.tlsBuf = kindOpaque, nil
+}
+
+// endpoint returns the IP address of the side sending in direction dir.
+func (s *tcpStream) endpoint(dir reassembly.TCPFlowDirection) string {
+	if dir == reassembly.TCPDirClientToServer {
+		return s.netFlow.Src().String()
+	}
+	return s.netFlow.Dst().String()
+}
+
+// serverPort returns the TCP port of the side that is not the client.
+func (s *tcpStream) serverPort() int {
+	ep := s.tcpFlow.Dst()
+	if s.cliDir != reassembly.TCPDirClientToServer {
+		ep = s.tcpFlow.Src()
+	}
+	b := ep.Raw()
+	if len(b) != 2 {
+		return 0
+	}
+	return int(b[0])<<8 | int(b[1])
+}
+
+// pendingMethod is the method of the oldest request awaiting a response.
+func (s *tcpStream) pendingMethod() string {
+	if len(s.pending) == 0 {
+		return ""
+	}
+	return s.pending[0].Request.Method
+}
+
+// onRequest records a finished request; it waits for its response.
+func (s *tcpStream) onRequest(req *http.Request, body []byte, trunc bool, start time.Time) {
+	u := req.URL
+	if u == nil {
+		u = &url.URL{Path: "/"}
+	}
+	if u.Host == "" {
+		u.Host = req.Host
+	}
+	if u.Host == "" { // HTTP/1.0 without Host: the server's address
+		server := s.endpoint(s.cliDir.Reverse())
+		if port := s.serverPort(); port != 80 {
+			server = net.JoinHostPort(server, strconv.Itoa(port))
+		} else if ip := net.ParseIP(server); ip != nil && ip.To4() == nil {
+			server = "[" + server + "]"
+		}
+		u.Host = server
+	}
+	if u.Scheme == "" {
+		u.Scheme = "http"
+	}
+	ex := &traffic.Exchange{
+		Start:  start,
+		Client: s.endpoint(s.cliDir),
+		Request: traffic.Request{
+			Method: req.Method,
+			URL:    u,
+			Proto:  req.Proto,
+			Header: req.Header,
+		},
+	}
+	ex.Request.Body, ex.Request.BodyTruncated = body, trunc
+	if enc := req.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
+		b, t, err := decodeContent(enc, body, trunc)
+		ex.Request.Body, ex.Request.BodyTruncated = b, t
+		if err != nil {
+			ex.Error = "request " + err.Error()
+		}
+	}
+	s.pending = append(s.pending, ex)
+	if len(s.pending) > maxPending {
+		s.send(s.pending[0])
+		s.pending = s.pending[1:]
+	}
+}
+
+// onResponse pairs a finished response with the oldest pending request.
+func (s *tcpStream) onResponse(res *http.Response, body []byte, trunc bool) {
+	if len(s.pending) == 0 {
+		s.pr.orphanResponses++
+		return
+	}
+	ex := s.pending[0]
+	s.pending[0] = nil
+	s.pending = s.pending[1:]
+	r := &traffic.Response{
+		Status:        res.StatusCode,
+		Proto:         res.Proto,
+		Header:        res.Header,
+		Body:          body,
+		BodyTruncated: trunc,
+	}
+	if enc := res.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
+		b, t, err := decodeContent(enc, body, trunc)
+		r.Body, r.BodyTruncated = b, t
+		if err != nil && ex.Error == "" {
+			ex.Error = "response " + err.Error()
+		}
+	}
+	ex.Response = r
+	s.send(ex)
+	switch {
+	case res.StatusCode == http.StatusSwitchingProtocols:
+		s.kind = kindOpaque // WebSocket or h2c from here on
+	case ex.Request.Method == http.MethodConnect && res.StatusCode/100 == 2:
+		// A tunnel through a plaintext proxy: look at what it carries
+		// (usually a TLS ClientHello naming the real server).
+		s.emitPending()
+		s.kind = kindUnknown
+		s.req, s.res = httpParser{}, httpParser{resp: true}
+	}
+}
+
+func (s *tcpStream) send(ex *traffic.Exchange) {
+	s.seq++
+	s.pr.emit(ex, s.idx, s.seq)
+}
+
+func (s *tcpStream) emitPending() {
+	for _, ex := range s.pending {
+		s.send(ex)
+	}
+	s.pending = nil
+}
+
+// ReassemblyComplete ends the connection: messages delimited by the close
+// are finished, requests without a response are handed over as they are.
+func (s *tcpStream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+	if s.kind == kindHTTP {
+		s.res.close(s)
+		s.req.close(s)
+	}
+	s.emitPending()
+	s.tlsBuf = nil
+	return true
+}
