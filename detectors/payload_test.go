@@ -20,6 +20,7 @@ func payloadDecoders() []Detector {
 	return []Detector{
 		NewGA4(),
 		NewTikTok(),
+		NewSnap(),
 	}
 }
 
