@@ -30,6 +30,9 @@ type Exchange struct {
 	Client string
 	// PageRef is a source-scoped page id (HAR pageref); empty when none.
 	PageRef string
+	// PageTitle is the title the source gave PageRef's page (HAR
+	// pages[].title); empty when unknown. Attributor copies it to Page.Title.
+	PageTitle string
 
 	Request Request
 	// Response is nil when there was none: the request failed, the capture
