@@ -34,9 +34,9 @@ func readHARFile(t testing.TB, path string) ([]*traffic.Exchange, HARStats, erro
 // that, a non-empty cookies[]; responses with status 0).
 func TestReadHARFixtures(t *testing.T) {
 	tests := []struct {
-		file                             string
+		file                            string
 		entries, pages, cookies, noResp int
-		creator                          string
+		creator                         string
 	}{
 		{"mitmproxy-charles.har", 1, 0, 0, 0, "Charles Proxy 4.6.3"},
 		{"mitmproxy-chrome.har", 3, 1, 1, 1, "WebInspector 537.36"},
