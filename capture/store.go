@@ -1,6 +1,3 @@
-// Package capture holds traffic at rest: HAR read and write, pcap/pcapng
-// read, and the crash-safe SQLite capture store. Every reader hands out
-// the same *traffic.Exchange records that the live proxy produces.
 package capture
 
 import (

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+)
+
+// runReport re-runs the current detectors over saved captures (.db files
+// written by the proxy) and prints the report. It is analyze restricted to
+// saved captures: the exchanges go through the same pipeline, so new rules
+// apply to old captures, and findings recorded live are ignored.
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("report", "report [flags] FILE.db ...", stderr)
+	var rf reportFlags
+	rf.register(fs)
+	files, err := parseFlags(fs, args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return usagef("report: name a saved capture (FILE.db)")
+	}
+	for _, name := range files {
+		if !maybeSavedCapture(name) {
+			return usagef("report: %s is not a saved capture (.db); use 'trackaudit analyze' for HAR and pcap files", name)
+		}
+	}
+	if err := rf.validate(); err != nil {
+		return err
+	}
+	return analyzeFiles(ctx, files, rf, stdout, stderr)
+}
+
+// maybeSavedCapture reports whether name could be a saved capture: it is
+// false only when the file can be read and plainly is something else, so
+// that a missing or unreadable file gets its own error (exit 1) from the
+// reader rather than a usage error.
+func maybeSavedCapture(name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return n == 0 || bytes.Equal(head[:n], []byte("SQLite format 3\x00")[:n])
+}
