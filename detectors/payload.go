@@ -436,3 +436,41 @@ func (e *event) googleUserData(where, value string) {
 		}
 	}
 }
+
+// addJSONParam reports the keys of a JSON object held in one parameter
+// (Pinterest ed=/pd=/ad=, X events=) with Where "<where>[<key>]", in sorted
+// key order. Keys not in table are reported as "event property: <key>"
+// when other is true, else skipped. It reports whether p held an object.
+func (e *event) addJSONParam(where, value string, table map[string]field, other bool) bool {
+	v, ok := decodeJSON([]byte(value))
+	if !ok {
+		return false
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w := where + "[" + k + "]"
+		f, ok := table[k]
+		switch {
+		case ok && f.label == "event":
+			e.setName(w, jstr(m[k]))
+		case ok && f.pii != "":
+			// A list of hashes (Pinterest hashed_maids) is checked item by item.
+			for _, x := range jlist(m[k]) {
+				e.hashed(w, f.pii, jstr(x))
+			}
+		case ok:
+			e.addField(w, f, jstr(m[k]))
+		case other:
+			e.add(w, "event property: "+k, jstr(m[k]), false)
+		}
+	}
+	return true
+}

@@ -21,6 +21,9 @@ func payloadDecoders() []Detector {
 		NewGA4(),
 		NewTikTok(),
 		NewSnap(),
+		NewPinterest(),
+		NewReddit(),
+		NewXPixel(),
 	}
 }
 
