@@ -1,5 +1,11 @@
 package traffic
 
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
 // Attributor ties each exchange to the first-party page that caused it.
 // Feed it every exchange of one capture in order; it keeps state between
 // calls (pages seen, per client) and is not safe for concurrent use.
@@ -10,37 +16,253 @@ package traffic
 // source's page id (HAR pageref), Sec-Fetch-* headers, the Referer (full
 // URL or origin) and the last page of the same client.
 type Attributor struct {
-	pages map[string]*Page // by page URL
+	pages map[string]*Page // by client + page URL
 	last  map[string]*Page // by client
-	refs  map[string]*Page // by PageRef
+	refs  map[string]*Page // by source + PageRef
+
+	// frames maps client + frame URL to the page the frame was loaded on.
+	frames map[string]*Page
+	// recent lists each client's pages and frames, newest last, for
+	// origin-only Referers.
+	recent map[string][]seen
+	// redirects maps client + the Location of a redirected document or
+	// frame to what the redirect target will be.
+	redirects map[string]redirect
 }
+
+// seen is one page or frame URL a client loaded, by origin.
+type seen struct {
+	origin string
+	page   *Page // the page itself, or a frame's embedding page
+	frame  bool
+}
+
+type redirect struct {
+	frame bool
+	page  *Page // for a frame: its embedding page
+}
+
+// maxRecent bounds the per-client history searched for origin Referers.
+const maxRecent = 256
 
 // NewAttributor returns an empty Attributor.
 func NewAttributor() *Attributor {
-	return &Attributor{pages: map[string]*Page{}, last: map[string]*Page{}, refs: map[string]*Page{}}
+	return &Attributor{
+		pages: map[string]*Page{}, last: map[string]*Page{}, refs: map[string]*Page{},
+		frames: map[string]*Page{}, recent: map[string][]seen{}, redirects: map[string]redirect{},
+	}
 }
 
-// Attribute sets ex.Page when the source left it nil.
-// TODO(attribution): the full algorithm lands with the HAR reader.
+// Attribute sets ex.Page when the source left it nil. The rules, in order:
+//
+//  1. A top-level document (Sec-Fetch-Dest: document, Sec-Fetch-Mode:
+//     navigate outside a frame, the target of a document redirect, or
+//     without Sec-Fetch headers the first HTML GET of a HAR pageref, or any
+//     HTML GET when there is no pageref) is its own page, By "document",
+//     and becomes the client's current page.
+//  2. A frame (Sec-Fetch-Dest: iframe or frame; without Sec-Fetch headers a
+//     later HTML GET of the same pageref) is not a page: it gets its
+//     embedding page by the rules below, and its URL is remembered so that
+//     requests made from inside it are put on that page (By "initiator").
+//  3. A known PageRef: that page (By "pageref").
+//  4. The Referer equals a known page URL (By "referer") or frame URL (By
+//     "initiator"); an origin-only Referer, or a full one naming neither,
+//     matches the client's most recent page (By "referer") or frame (By
+//     "initiator") with that origin.
+//  5. The client's most recent page (By "recent").
+//
+// A 3xx document or frame with a Location carries its role to the new URL.
+// Attribution of non-documents returns a copy of the page with By set.
 func (a *Attributor) Attribute(ex *Exchange) {
-	if ex.Page != nil || ex.Request.URL == nil {
+	if ex == nil || ex.Page != nil || ex.Request.URL == nil || ex.HostOnly {
 		return
 	}
-	if ex.IsDocument() {
-		p := &Page{URL: ex.Request.URL.String(), Site: ex.Site(), By: "document"}
-		a.pages[p.URL] = p
-		a.last[ex.Client] = p
+	u := ex.Request.URL.String()
+	client := ex.Client
+	role, embed := a.role(ex, u)
+	switch role {
+	case roleDocument:
+		p := &Page{URL: u, Site: ex.Site(), Title: ex.PageTitle, By: "document"}
+		a.pages[client+"\x00"+u] = p
+		a.last[client] = p
+		a.remember(client, seen{origin: origin(ex.Request.URL), page: p})
 		if ex.PageRef != "" {
-			a.refs[ex.PageRef] = p
+			a.refs[ex.Source+"\x00"+ex.PageRef] = p
 		}
 		ex.Page = p
+		a.followRedirect(ex, redirect{page: p})
+		return
+	case roleFrame:
+		p := embed
+		if p == nil {
+			p = a.find(ex)
+		}
+		if p != nil {
+			a.frames[client+"\x00"+u] = p
+			a.remember(client, seen{origin: origin(ex.Request.URL), page: p, frame: true})
+			ex.Page = p
+			a.followRedirect(ex, redirect{frame: true, page: p})
+		}
 		return
 	}
-	if p := a.refs[ex.PageRef]; ex.PageRef != "" && p != nil {
-		ex.Page = p
-		return
+	ex.Page = a.find(ex)
+}
+
+type role int
+
+const (
+	roleOther role = iota
+	roleDocument
+	roleFrame
+)
+
+// role tells whether ex is a document, a frame or neither; for the target
+// of a frame redirect it also returns the frame's page.
+func (a *Attributor) role(ex *Exchange, u string) (role, *Page) {
+	if r, ok := a.redirects[ex.Client+"\x00"+u]; ok {
+		delete(a.redirects, ex.Client+"\x00"+u)
+		if r.frame {
+			return roleFrame, withBy(r.page, "initiator")
+		}
+		return roleDocument, nil
+	}
+	h := ex.Request.Header
+	dest, mode := strings.ToLower(h.Get("Sec-Fetch-Dest")), strings.ToLower(h.Get("Sec-Fetch-Mode"))
+	switch {
+	case dest == "document":
+		return roleDocument, nil
+	case dest == "iframe" || dest == "frame" || dest == "fencedframe":
+		return roleFrame, nil
+	case dest == "" && mode == "navigate":
+		return roleDocument, nil
+	case dest != "" || mode != "":
+		return roleOther, nil
+	}
+	// No Sec-Fetch headers (older browsers, many HAR exporters).
+	if !ex.IsDocument() && !a.isRedirectingGET(ex) {
+		return roleOther, nil
+	}
+	if ex.PageRef != "" {
+		if a.refs[ex.Source+"\x00"+ex.PageRef] == nil {
+			return roleDocument, nil
+		}
+		return roleFrame, nil
+	}
+	return roleDocument, nil
+}
+
+// isRedirectingGET reports a GET of the first document of a pageref that
+// answered with a redirect (its response is not HTML, but it is the page
+// load), for sources without Sec-Fetch headers.
+func (a *Attributor) isRedirectingGET(ex *Exchange) bool {
+	return ex.PageRef != "" && a.refs[ex.Source+"\x00"+ex.PageRef] == nil &&
+		ex.Request.Method == http.MethodGet && ex.Response != nil &&
+		ex.Response.Status >= 300 && ex.Response.Status < 400 && ex.Response.Header.Get("Location") != ""
+}
+
+// find applies rules 3–5 to a request that is neither a document nor the
+// start of a frame chain.
+func (a *Attributor) find(ex *Exchange) *Page {
+	if ex.PageRef != "" {
+		if p := a.refs[ex.Source+"\x00"+ex.PageRef]; p != nil {
+			return withBy(p, "pageref")
+		}
+		if p := a.pageFromTitle(ex); p != nil {
+			return withBy(p, "pageref")
+		}
+	}
+	if ref := ex.Request.Header.Get("Referer"); ref != "" {
+		if p := a.byReferer(ex.Client, ref); p != nil {
+			return p
+		}
 	}
 	if p := a.last[ex.Client]; p != nil {
-		ex.Page = &Page{URL: p.URL, Site: p.Site, Title: p.Title, By: "recent"}
+		return withBy(p, "recent")
 	}
+	return nil
+}
+
+// pageFromTitle creates a pageref's page from its title when no document
+// of it was seen (it failed or was cached) and the exporter used the page
+// URL as title, as Chrome does.
+func (a *Attributor) pageFromTitle(ex *Exchange) *Page {
+	t, err := url.Parse(ex.PageTitle)
+	if err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
+		return nil
+	}
+	p := &Page{URL: t.String(), Site: Site(t.Hostname()), Title: ex.PageTitle, By: "pageref"}
+	a.refs[ex.Source+"\x00"+ex.PageRef] = p
+	a.pages[ex.Client+"\x00"+p.URL] = p
+	a.remember(ex.Client, seen{origin: origin(t), page: p})
+	if a.last[ex.Client] == nil {
+		a.last[ex.Client] = p
+	}
+	return p
+}
+
+func (a *Attributor) byReferer(client, ref string) *Page {
+	if p := a.pages[client+"\x00"+ref]; p != nil {
+		return withBy(p, "referer")
+	}
+	if p := a.frames[client+"\x00"+ref]; p != nil {
+		return withBy(p, "initiator")
+	}
+	ru, err := url.Parse(ref)
+	if err != nil || ru.Host == "" {
+		return nil
+	}
+	o := origin(ru)
+	hist := a.recent[client]
+	for i := len(hist) - 1; i >= 0; i-- {
+		if hist[i].origin != o {
+			continue
+		}
+		if hist[i].frame {
+			return withBy(hist[i].page, "initiator")
+		}
+		return withBy(hist[i].page, "referer")
+	}
+	return nil
+}
+
+// followRedirect records where a redirected document or frame goes next.
+func (a *Attributor) followRedirect(ex *Exchange, r redirect) {
+	rs := ex.Response
+	if rs == nil || rs.Status < 300 || rs.Status > 399 {
+		return
+	}
+	loc := rs.Header.Get("Location")
+	if loc == "" {
+		return
+	}
+	lu, err := ex.Request.URL.Parse(loc)
+	if err != nil || lu.Host == "" {
+		return
+	}
+	lu.Fragment, lu.RawFragment = "", ""
+	a.redirects[ex.Client+"\x00"+lu.String()] = r
+}
+
+func (a *Attributor) remember(client string, s seen) {
+	h := append(a.recent[client], s)
+	if len(h) > maxRecent {
+		h = append(h[:0:0], h[len(h)-maxRecent/2:]...)
+	}
+	a.recent[client] = h
+}
+
+// withBy returns a copy of p saying how a request was tied to it.
+func withBy(p *Page, by string) *Page {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.By = by
+	return &c
+}
+
+// origin returns "scheme://host[:port]/", the form of an origin-only
+// Referer.
+func origin(u *url.URL) string {
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + "/"
 }

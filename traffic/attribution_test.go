@@ -1,0 +1,235 @@
+package traffic
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// req describes one exchange of an attribution sequence.
+type req struct {
+	client, url, pageref, title string
+	hdr                         []string // name, value pairs
+	status                      int      // 0: no response
+	ctype, location             string
+	method                      string
+}
+
+func (r req) exchange(t *testing.T, id int) *Exchange {
+	t.Helper()
+	u, err := url.Parse(r.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	for i := 0; i+1 < len(r.hdr); i += 2 {
+		h.Add(r.hdr[i], r.hdr[i+1])
+	}
+	m := r.method
+	if m == "" {
+		m = http.MethodGet
+	}
+	ex := &Exchange{ID: int64(id), Source: "t.har", Client: r.client, PageRef: r.pageref, PageTitle: r.title,
+		Request: Request{Method: m, URL: u, Header: h}}
+	if r.status != 0 {
+		rh := http.Header{}
+		if r.ctype != "" {
+			rh.Set("Content-Type", r.ctype)
+		}
+		if r.location != "" {
+			rh.Set("Location", r.location)
+		}
+		ex.Response = &Response{Status: r.status, Header: rh}
+	}
+	return ex
+}
+
+// Chrome-like header sets.
+var (
+	navigate = []string{"Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "none"}
+	iframe   = []string{"Sec-Fetch-Dest", "iframe", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "cross-site"}
+)
+
+func sub(dest, referer string) []string {
+	return []string{"Sec-Fetch-Dest", dest, "Sec-Fetch-Mode", "no-cors", "Referer", referer}
+}
+
+func TestAttribute(t *testing.T) {
+	const (
+		news    = "https://www.dailyplanet.example/politics/story?id=7"
+		newsO   = "https://www.dailyplanet.example/"
+		shop    = "https://shop.example/cart"
+		shopO   = "https://shop.example/"
+		likeURL = "https://www.facebook.com/plugins/like.php?href=https%3A%2F%2Fwww.dailyplanet.example%2F"
+	)
+	tests := []struct {
+		name string
+		seq  []req
+		// want is "page URL by" for each exchange, "" for no page.
+		want []string
+	}{
+		{
+			name: "document then full and origin Referers",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: "https://www.dailyplanet.example/style.css", hdr: sub("style", news)},
+				{url: "https://connect.facebook.net/en_US/fbevents.js", hdr: sub("script", newsO)},
+				{url: "https://cdn.example/font.woff2", hdr: sub("font", "https://www.dailyplanet.example/style.css")},
+				{url: "https://beacon.example/b", hdr: []string{"Sec-Fetch-Dest", "empty"}},
+			},
+			want: []string{news + " document", news + " referer", news + " referer", news + " referer", news + " recent"},
+		},
+		{
+			name: "origin-only Referer from two tabs of different sites",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200},
+				{url: shop, hdr: navigate, status: 200},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView", hdr: sub("image", newsO)},
+				{url: "https://www.facebook.com/tr?id=2&ev=AddToCart", hdr: sub("image", shopO)},
+				{url: "https://region1.google-analytics.com/g/collect", hdr: sub("empty", "https://unknown.example/")},
+			},
+			want: []string{news + " document", shop + " document", news + " referer", shop + " referer", shop + " recent"},
+		},
+		{
+			name: "iframe chain to the embedding page",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200},
+				{url: likeURL, hdr: append(iframe[:len(iframe):len(iframe)], "Referer", newsO), status: 200, ctype: "text/html"},
+				{url: "https://static.xx.fbcdn.net/rsrc.php/v3/like.css", hdr: sub("style", "https://www.facebook.com/")},
+				{url: "https://www.facebook.com/plugins/inner.php", hdr: append(iframe[:len(iframe):len(iframe)], "Referer", likeURL)},
+				{url: "https://static.xx.fbcdn.net/inner.js", hdr: sub("script", "https://www.facebook.com/plugins/inner.php")},
+				{url: shop, hdr: navigate, status: 200},
+				{url: "https://static.xx.fbcdn.net/again.css", hdr: sub("style", "https://www.facebook.com/")},
+			},
+			want: []string{news + " document", news + " referer", news + " initiator", news + " initiator", news + " initiator",
+				shop + " document", news + " initiator"},
+		},
+		{
+			name: "document redirect carries the page",
+			seq: []req{
+				{url: "http://dailyplanet.example/politics/story?id=7", hdr: navigate, status: 301, location: news},
+				{url: news, hdr: []string{"Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"}, status: 200, ctype: "text/html"},
+				{url: "https://www.dailyplanet.example/app.js", hdr: sub("script", news)},
+			},
+			want: []string{"http://dailyplanet.example/politics/story?id=7 document", news + " document", news + " referer"},
+		},
+		{
+			name: "redirect without Sec-Fetch headers (HAR pageref)",
+			seq: []req{
+				{url: "http://dailyplanet.example/", pageref: "page_1", status: 302, location: "/home"},
+				{url: "http://dailyplanet.example/home", pageref: "page_1", status: 200, ctype: "text/html"},
+				{url: "http://dailyplanet.example/a.png", pageref: "page_1", status: 200, ctype: "image/png"},
+			},
+			want: []string{"http://dailyplanet.example/ document", "http://dailyplanet.example/home document", "http://dailyplanet.example/home pageref"},
+		},
+		{
+			name: "pageref without Sec-Fetch: first HTML GET is the page, later HTML is a frame",
+			seq: []req{
+				{url: news, pageref: "page_1", status: 200, ctype: "text/html; charset=utf-8"},
+				{url: likeURL, pageref: "page_1", status: 200, ctype: "text/html"},
+				{url: "https://static.xx.fbcdn.net/x.css", hdr: []string{"Referer", likeURL}},
+				{url: "https://www.dailyplanet.example/i.png", pageref: "page_1", status: 200, ctype: "image/png"},
+			},
+			want: []string{news + " document", news + " pageref", news + " initiator", news + " pageref"},
+		},
+		{
+			name: "pageref whose document was not captured uses a URL title",
+			seq: []req{
+				{url: "https://cdn.example/a.js", pageref: "page_3", title: shop},
+				{url: "https://cdn.example/b.js", pageref: "page_4", title: "My Shop"},
+			},
+			want: []string{shop + " pageref", shop + " recent"},
+		},
+		{
+			name: "clients keep their own current page",
+			seq: []req{
+				{client: "10.0.0.1", url: news, hdr: navigate, status: 200},
+				{client: "10.0.0.2", url: shop, hdr: navigate, status: 200},
+				{client: "10.0.0.1", url: "https://x.example/p.gif", hdr: []string{"Sec-Fetch-Dest", "image"}},
+				{client: "10.0.0.3", url: "https://x.example/p.gif", hdr: []string{"Sec-Fetch-Dest", "image"}},
+			},
+			want: []string{news + " document", shop + " document", news + " recent", ""},
+		},
+		{
+			name: "no Sec-Fetch, no pageref: HTML GET is a document, POST form too",
+			seq: []req{
+				{url: news, status: 200, ctype: "text/html"},
+				{url: "https://www.dailyplanet.example/api", status: 200, ctype: "application/json"},
+			},
+			want: []string{news + " document", news + " recent"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAttributor()
+			for i, r := range tc.seq {
+				ex := r.exchange(t, i+1)
+				a.Attribute(ex)
+				got := ""
+				if ex.Page != nil {
+					got = ex.Page.URL + " " + ex.Page.By
+				}
+				if got != tc.want[i] {
+					t.Errorf("exchange %d (%s): page = %q, want %q", i+1, r.url, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestAttributeKeepsSourcePage(t *testing.T) {
+	a := NewAttributor()
+	p := &Page{URL: "https://given.example/", By: "document"}
+	ex := req{url: "https://www.dailyplanet.example/", hdr: navigate, status: 200}.exchange(t, 1)
+	ex.Page = p
+	a.Attribute(ex)
+	if ex.Page != p {
+		t.Errorf("page = %+v, want the source's page kept", ex.Page)
+	}
+	a.Attribute(&Exchange{}) // no URL: no panic, nothing to do
+	a.Attribute(nil)         // nil: no panic
+	host := &Exchange{HostOnly: true, Request: Request{URL: &url.URL{Scheme: "https", Host: "x.example"}}}
+	a.Attribute(host)
+	if host.Page != nil {
+		t.Errorf("host-only contact got page %+v, want none (no content to tell by)", host.Page)
+	}
+}
+
+func TestAttributeTitleAndSite(t *testing.T) {
+	a := NewAttributor()
+	ex := req{url: "https://www.dailyplanet.example/a", pageref: "p1", title: "Senator scandal", status: 200, ctype: "text/html"}.exchange(t, 1)
+	a.Attribute(ex)
+	if ex.Page == nil || ex.Page.Title != "Senator scandal" || ex.Page.Site != "dailyplanet.example" {
+		t.Errorf("page = %+v, want title from PageTitle and site dailyplanet.example", ex.Page)
+	}
+	sub := req{url: "https://www.facebook.com/tr", pageref: "p1"}.exchange(t, 2)
+	a.Attribute(sub)
+	if !sub.ThirdParty() {
+		t.Errorf("facebook.com request on %+v: ThirdParty false, want true", sub.Page)
+	}
+}
+
+// BenchmarkAttribute measures attribution over a long single-client
+// browsing sequence with origin-only Referers.
+func BenchmarkAttribute(b *testing.B) {
+	var exs []*Exchange
+	for p := range 50 {
+		page := fmt.Sprintf("https://site%d.example/article", p)
+		u, _ := url.Parse(page)
+		exs = append(exs, &Exchange{Request: Request{Method: "GET", URL: u, Header: http.Header{"Sec-Fetch-Dest": {"document"}}}})
+		for i := range 40 {
+			su, _ := url.Parse(fmt.Sprintf("https://tracker%d.example/p?i=%d", i%5, i))
+			exs = append(exs, &Exchange{Request: Request{Method: "GET", URL: su, Header: http.Header{
+				"Sec-Fetch-Dest": {"image"}, "Referer": {fmt.Sprintf("https://site%d.example/", p)}}}})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a := NewAttributor()
+		for _, ex := range exs {
+			ex.Page = nil
+			a.Attribute(ex)
+		}
+	}
+}
