@@ -24,6 +24,7 @@ func payloadDecoders() []Detector {
 		NewPinterest(),
 		NewReddit(),
 		NewXPixel(),
+		NewSessionReplay(),
 	}
 }
 
