@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,4 +169,90 @@ func TestIdentityFromTracker(t *testing.T) {
 	if f.Company != "Other" || f.Product != "Thing" || f.RuleID != "" {
 		t.Errorf("identity without tracker = %+v, want the vendor fallback", f)
 	}
+}
+
+// goldenRequests loads every testdata/decoders input.
+func goldenRequests(tb testing.TB) []decoderRequest {
+	tb.Helper()
+	ins, err := filepath.Glob(filepath.Join("testdata", "decoders", "*", "*.in.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []decoderRequest
+	for _, in := range ins {
+		raw, err := os.ReadFile(in)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var r decoderRequest
+		if err := json.Unmarshal(raw, &r); err != nil {
+			tb.Fatalf("%s: %v", in, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// FuzzDecoders feeds arbitrary method, URL, content type and body through
+// every payload decoder: none may panic, and every finding must have a
+// kind, a detector name and a summary. Crashers land in
+// testdata/fuzz/FuzzDecoders.
+func FuzzDecoders(f *testing.F) {
+	for _, r := range goldenRequests(f) {
+		f.Add(r.Method, r.URL, r.Headers["Content-Type"], []byte(r.Body))
+	}
+	f.Add("POST", "https://www.google-analytics.com/g/collect?v=2&tid=G-1&pr1=~~~id", "text/plain", []byte("en=x&pr2=%zz\n\n\nen"))
+	f.Add("POST", "https://e.clarity.ms/collect", "", []byte{0x1f, 0x8b, 0x08, 0x00})
+	f.Add("GET", "https://ct.pinterest.com/v3/?pd=[1,2]&ed=null&ad=%7B%22loc%22:[]%7D", "", []byte(nil))
+	f.Add("POST", "https://tr.snapchat.com/p", "application/json", []byte(`{"req":[{"t":[]},null,{"t":{"ev":{}}}]}`))
+	decoders := payloadDecoders()
+	f.Fuzz(func(t *testing.T, method, rawURL, contentType string, body []byte) {
+		u, err := url.Parse(rawURL)
+		if err != nil || u.Host == "" {
+			return
+		}
+		ex := &traffic.Exchange{Request: traffic.Request{Method: method, URL: u, Header: http.Header{"Content-Type": {contentType}}, Body: body}}
+		for _, d := range decoders {
+			for _, fd := range d.Detect(ex) {
+				if fd.Kind == "" || fd.Detector == "" || fd.Summary == "" {
+					t.Fatalf("%s: incomplete finding %+v", d.Name(), fd)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkDecoders runs all payload decoders over a mixed set: every
+// golden input plus ordinary requests no decoder owns, as on a real page.
+// "nonmatching" measures the ownership checks alone.
+func BenchmarkDecoders(b *testing.B) {
+	var mixed, other []*traffic.Exchange
+	for _, r := range goldenRequests(b) {
+		mixed = append(mixed, r.exchange(b))
+	}
+	for _, u := range []string{
+		"https://news.example/", "https://news.example/static/app.3f9a.js", "https://cdn.example.net/img/hero.webp",
+		"https://fonts.gstatic.com/s/roboto/v30/KFOmCnqEu92Fr1Mu4mxK.woff2", "https://news.example/api/articles?page=2",
+		"https://www.googletagmanager.com/gtag/js?id=G-TR58L0EF8P", "https://connect.facebook.net/en_US/fbevents.js",
+		"https://analytics.tiktok.com/i18n/pixel/events.js?sdkid=X", "https://static.hotjar.com/c/hotjar-1.js?sv=6",
+		"https://news.example/collect?x=1",
+	} {
+		ex := decoderRequest{Method: "GET", URL: u}.exchange(b)
+		other = append(other, ex)
+	}
+	mixed = append(mixed, other...)
+	set := payloadDecoders()
+	run := func(b *testing.B, exs []*traffic.Exchange) {
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			ex := exs[n%len(exs)]
+			n++
+			for _, d := range set {
+				d.Detect(ex)
+			}
+		}
+	}
+	b.Run("mixed", func(b *testing.B) { run(b, mixed) })
+	b.Run("nonmatching", func(b *testing.B) { run(b, other) })
 }
