@@ -1,0 +1,300 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elazarl/goproxy"
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// DefaultListen is the address the trackaudit command listens on.
+const DefaultListen = "127.0.0.1:8080"
+
+// Server-side timeouts. There is deliberately no whole-request timeout:
+// it would cut long downloads and streams.
+const (
+	readHeaderTimeout     = 30 * time.Second
+	idleTimeout           = 2 * time.Minute
+	responseHeaderTimeout = 2 * time.Minute
+	tunnelIdleTimeout     = 10 * time.Minute
+	maxHeaderBytes        = 1 << 20
+)
+
+// Config configures a Proxy.
+type Config struct {
+	// Listen is the TCP address to listen on; "" means 127.0.0.1 on a free
+	// port. A non-loopback address is allowed but logged as a warning:
+	// anyone who can reach it can use the proxy.
+	Listen string
+	// Map sends connections for a host elsewhere, like curl --resolve:
+	// key "HOST" or "HOST:PORT", value "ADDR" or "ADDR:PORT" (without a
+	// port the original port is kept). TLS names and Host headers are
+	// unchanged. nil maps nothing.
+	Map map[string]string
+	// UpstreamRoots verifies servers' certificates; nil means the system
+	// roots.
+	UpstreamRoots *x509.CertPool
+	// UpstreamProxy, when not nil, carries every outgoing connection
+	// (requests, CONNECT tunnels, mapped hosts) as a CONNECT tunnel
+	// through this http:// or https:// proxy.
+	UpstreamProxy *url.URL
+	// Insecure turns off upstream certificate verification and marks every
+	// exchange Insecure.
+	Insecure bool
+	// CA signs the certificates shown to clients. Required.
+	CA *CA
+	// BodyCap is how many body bytes are kept per message; 0 means
+	// traffic.BodyCap. Bodies always pass through whole.
+	BodyCap int
+	// OnExchange is called once per completed exchange, from many
+	// goroutines at once; it must not keep the proxy waiting long. A panic
+	// in it is logged and otherwise ignored. nil drops exchanges.
+	OnExchange func(*traffic.Exchange)
+	// Logf receives the proxy's and goproxy's log lines; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Proxy is a running intercepting proxy. Create it with New, run it with
+// Serve, stop it with Close or by cancelling Serve's context.
+type Proxy struct {
+	cfg    Config
+	gp     *goproxy.ProxyHttpServer
+	tr     *http.Transport
+	dial   *dialer
+	certs  *certCache
+	ln     net.Listener
+	srv    *http.Server // proxy requests and CONNECT
+	mitm   *http.Server // decrypted connections
+	mitmLn *chanListener
+	nextID atomic.Int64
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New validates cfg and starts listening (so Addr is known), but serves
+// nothing until Serve.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.CA == nil {
+		return nil, errors.New("proxy: no CA given")
+	}
+	if cfg.BodyCap <= 0 {
+		cfg.BodyCap = traffic.BodyCap
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.UpstreamProxy != nil && cfg.UpstreamProxy.Scheme != "http" && cfg.UpstreamProxy.Scheme != "https" {
+		return nil, fmt.Errorf("upstream proxy %s: want an http:// or https:// URL", cfg.UpstreamProxy.Redacted())
+	}
+	hostMap := map[string]string{}
+	for k, v := range cfg.Map {
+		k = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(k)), ".")
+		if k == "" || strings.TrimSpace(v) == "" {
+			return nil, fmt.Errorf("map %q=%q: want HOST=ADDR", k, v)
+		}
+		hostMap[k] = strings.TrimSpace(v)
+	}
+	p := &Proxy{cfg: cfg, certs: newCertCache(DefaultCertCacheSize)}
+	if p.cfg.Logf == nil {
+		p.cfg.Logf = func(string, ...any) {}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	p.ln = ln
+	if !isLoopback(ln.Addr()) {
+		p.logf("WARNING: listening on %s, which is not a loopback address: anyone who can reach it can use this proxy and read what it records", ln.Addr())
+	}
+
+	tlsCfg := &tls.Config{RootCAs: cfg.UpstreamRoots, MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure}
+	p.dial = &dialer{hostMap: hostMap, upstream: cfg.UpstreamProxy, roots: tlsCfg, self: ln.Addr, net: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
+	p.tr = &http.Transport{
+		DialContext:           p.dial.DialContext,
+		TLSClientConfig:       tlsCfg,
+		TLSHandshakeTimeout:   handshakeTimeout,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   64,
+		// The browser's Accept-Encoding goes upstream as sent, and the
+		// server's bytes come back as sent: decoding is done only on the
+		// recorded copy.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  false,
+	}
+
+	gp := goproxy.NewProxyHttpServer()
+	gp.Tr = p.tr
+	gp.Logger = logfPrinter(p.logf)
+	gp.Verbose = false
+	gp.KeepAcceptEncoding = true
+	gp.AllowHTTP2 = false
+	gp.CertStore = p.certs
+	gp.ConnectDial = nil
+	gp.ConnectDialWithReq = func(req *http.Request, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithTimeout(req.Context(), dialTimeout)
+		defer cancel()
+		c, err := p.dial.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return newIdleConn(c, tunnelIdleTimeout), nil
+	}
+	gp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "this is trackaudit's proxy: configure it as your browser's HTTP and HTTPS proxy, or run 'trackaudit browse'", http.StatusBadRequest)
+	})
+	gp.OnRequest().HandleConnectFunc(p.handleConnect)
+	gp.OnRequest().DoFunc(p.onRequest)
+	p.gp = gp
+
+	errLog := log.New(logfWriter(p.logf), "", 0)
+	p.srv = &http.Server{
+		Handler:           recoverHandler(p.logf, gp),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          errLog,
+	}
+	p.mitmLn = newChanListener(ln.Addr())
+	p.mitm = &http.Server{
+		Handler:           recoverHandler(p.logf, http.HandlerFunc(p.serveMITM)),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          errLog,
+		ConnContext:       mitmConnContext,
+	}
+	return p, nil
+}
+
+// Addr is the address the proxy listens on.
+func (p *Proxy) Addr() net.Addr { return p.ln.Addr() }
+
+// Serve serves until ctx is cancelled or Close is called, then waits (up
+// to a few seconds) for requests in flight to finish, so their exchanges
+// are emitted before it returns. It returns nil after a requested stop.
+func (p *Proxy) Serve(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- p.srv.Serve(p.ln) }()
+	go func() { errc <- p.mitm.Serve(p.mitmLn) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	p.shutdown()
+	return err
+}
+
+func (p *Proxy) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	p.srv.Shutdown(ctx)
+	p.mitm.Shutdown(ctx)
+	p.Close()
+}
+
+// Close stops the proxy at once, closing open connections.
+func (p *Proxy) Close() error {
+	p.closeOnce.Do(func() {
+		p.closeErr = p.srv.Close()
+		p.mitm.Close()
+		p.mitmLn.Close()
+		p.ln.Close()
+		p.tr.CloseIdleConnections()
+	})
+	return p.closeErr
+}
+
+func (p *Proxy) logf(format string, args ...any) { p.cfg.Logf(format, args...) }
+
+// onRequest starts the record of every proxied request (plain HTTP and
+// decrypted HTTPS alike) and routes its round trip through roundTrip.
+func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.logf("proxy: panic recording %s: %v", r.URL, v)
+		}
+	}()
+	ctx.UserData = p.newRecorder(r)
+	ctx.RoundTripper = goproxy.RoundTripperFunc(p.roundTrip)
+	return r, nil
+}
+
+// roundTrip sends req upstream. A failure becomes a 502 answer to the
+// client and an exchange with Error set; the client never sees a bare EOF.
+func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
+	rec, _ := ctx.UserData.(*recorder)
+	resp, err := p.tr.RoundTrip(req)
+	if err != nil {
+		msg := err.Error()
+		if rec != nil {
+			msg = rec.fail(err)
+		}
+		p.logf("proxy: %s", msg)
+		return goproxy.NewResponse(req, goproxy.ContentTypeText, http.StatusBadGateway, "trackaudit proxy: "+msg+"\n"), nil
+	}
+	if rec != nil {
+		rec.response(resp)
+	}
+	return resp, nil
+}
+
+func isLoopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
+}
+
+// logfPrinter adapts Logf to goproxy's Logger.
+type logfPrinter func(format string, args ...any)
+
+func (f logfPrinter) Printf(format string, args ...any) {
+	f(strings.TrimSuffix(format, "\n"), args...)
+}
+
+// logfWriter adapts Logf to an io.Writer for log.Logger.
+type logfWriter func(format string, args ...any)
+
+func (f logfWriter) Write(b []byte) (int, error) {
+	f("%s", strings.TrimSuffix(string(b), "\n"))
+	return len(b), nil
+}
+
+// recoverHandler keeps a panic in one request from doing more than ending
+// that request (net/http would recover too, but logs to its own logger and
+// re-panics http.ErrAbortHandler).
+func recoverHandler(logf func(string, ...any), h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				logf("proxy: panic serving %s %s: %v", r.Method, r.URL, v)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// panicError turns a recovered value into an error.
+func panicError(v any) error { return fmt.Errorf("panic: %v", v) }
