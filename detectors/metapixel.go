@@ -101,7 +101,7 @@ var metaParamLabels = map[string]struct {
 	"cd[content_name]": {"content name", false}, "cd[content_category]": {"content category", false},
 	"cd[content_type]": {"content type", false}, "cd[num_items]": {"number of items", false},
 	"cd[search_string]": {"search terms", false}, "cd[status]": {"registration status", false},
-	"cd[order_id]": {"order id", false},
+	"cd[order_id]":   {"order id", false},
 	"cd[buttonText]": {"button text", false}, "cd[buttonFeatures]": {"clicked element", false},
 	"cd[formFeatures]": {"form field", false}, "cd[pageFeatures]": {"page content", false},
 }
