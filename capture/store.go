@@ -683,11 +683,11 @@ func loadStoreBody(v any) ([]byte, error) {
 	switch b := v.(type) {
 	case nil:
 		return nil, nil
-	case []byte:
+	case []byte: // database/sql already copied it out of the driver
 		if b == nil {
 			return []byte{}, nil
 		}
-		return bytes.Clone(b), nil
+		return b, nil
 	case string: // written by another tool as TEXT
 		return []byte(b), nil
 	}

@@ -333,6 +333,33 @@ func TestStoreCommitsWithoutClose(t *testing.T) {
 	}
 }
 
+// TestStoreWriteFailureIsSticky breaks the database under the writer, as a
+// full disk would: the failure names the file and every later call reports it.
+func TestStoreWriteFailureIsSticky(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broken.db")
+	s, err := CreateStore(path, StoreMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.Close()
+	if err := s.Add(sampleExchanges(t)[0]); err != nil {
+		t.Fatalf("first Add = %v, want nil (the failure comes with the commit)", err)
+	}
+	want := "broken.db: write capture: "
+	if err := s.flush(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("flush = %v, want an error containing %q", err, want)
+	}
+	if err := s.Add(sampleExchanges(t)[1]); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Add after the failure = %v, want an error containing %q", err, want)
+	}
+	if err := s.Close(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Close = %v, want an error containing %q", err, want)
+	}
+	if s.Committed() != 0 {
+		t.Errorf("Committed = %d, want 0", s.Committed())
+	}
+}
+
 func TestStoreConcurrentAdd(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "many.db")
 	s, err := CreateStore(path, StoreMeta{})
@@ -599,6 +626,8 @@ func TestStoreCrashSafety(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "crash.db")
 	cmd, counts := startWriter(t, path)
 	reported := waitCommitted(t, counts, 3000)
+	// Land the kill at a varying point of the writer's batch cycle.
+	time.Sleep(time.Duration(time.Now().UnixNano()%50) * time.Millisecond)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
