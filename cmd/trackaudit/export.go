@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+
+	"github.com/trackaudit/trackaudit/capture"
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// runExport writes a saved capture as HAR 1.2. Cookie values, Set-Cookie
+// values and credentials are redacted unless --show-secrets. The output is
+// written to a temporary file (mode 0600) beside it and renamed into place
+// only when complete, so a failed export never leaves half a HAR, and an
+// existing file is replaced only with --force.
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export", "export FILE.db --har OUT.har [--show-secrets] [--force]", stderr)
+	out := fs.String("har", "", "write the capture as HAR to this `file`")
+	showSecrets := fs.Bool("show-secrets", false, "keep cookie values and credentials in the HAR (the file is still 0600)")
+	force := fs.Bool("force", false, "replace the output file if it exists")
+	files, err := parseFlags(fs, args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(files) != 1:
+		fs.Usage()
+		return usagef("export: name exactly one saved capture (FILE.db), got %d", len(files))
+	case *out == "":
+		fs.Usage()
+		return usagef("export: say where to write with --har OUT.har")
+	case !maybeSavedCapture(files[0]):
+		return usagef("export: %s is not a saved capture (.db)", files[0])
+	}
+	src, dst := files[0], *out
+	if !*force {
+		if _, err := os.Lstat(dst); err == nil {
+			return fmt.Errorf("export: %s already exists; pass --force to replace it", dst)
+		}
+	}
+	if same, _ := sameFile(src, dst); same {
+		return usagef("export: the output %s is the capture itself", dst)
+	}
+	if *showSecrets {
+		fmt.Fprintf(stderr, "trackaudit: warning: %s will contain cookie values and credentials in clear; keep it private\n", dst)
+	}
+	n, hostOnly, err := exportHAR(ctx, src, dst, *force, capture.HARWriteOptions{ShowSecrets: *showSecrets, Creator: "trackaudit"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %d exchanges from %s to %s\n", n, src, dst)
+	if hostOnly > 0 {
+		fmt.Fprintf(stdout, "left out %d host-only contacts (TLS SNI, DNS): HAR has no place for a request without content\n", hostOnly)
+	}
+	return nil
+}
+
+// exportHAR streams the capture at src into a HAR at dst. It returns the
+// number of exchanges written and of host-only contacts left out.
+func exportHAR(ctx context.Context, src, dst string, replace bool, opts capture.HARWriteOptions) (n, hostOnly int, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp") // mode 0600
+	if err != nil {
+		return 0, 0, fmt.Errorf("export: create %s: %w", dst, unwrapPath(err))
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	var readErr error
+	seq := func(yield func(*traffic.Exchange) bool) {
+		_, readErr = capture.ReadStore(src, func(ex *traffic.Exchange) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if ex.HostOnly || ex.Request.URL == nil {
+				hostOnly++ // WriteHAR leaves these out
+			} else {
+				n++
+			}
+			if !yield(ex) {
+				return errStopExport
+			}
+			return nil
+		})
+	}
+	werr := capture.WriteHAR(tmp, iter.Seq[*traffic.Exchange](seq), opts)
+	if readErr != nil && !errors.Is(readErr, errStopExport) {
+		return 0, 0, readErr
+	}
+	if werr != nil {
+		return 0, 0, fmt.Errorf("export: write %s: %w", dst, werr)
+	}
+	if err := tmp.Sync(); err != nil {
+		return 0, 0, fmt.Errorf("export: write %s: %w", dst, unwrapPath(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, 0, fmt.Errorf("export: write %s: %w", dst, unwrapPath(err))
+	}
+	if replace {
+		err = os.Rename(tmp.Name(), dst)
+	} else {
+		// A hard link fails if dst appeared meanwhile: never clobber.
+		if err = os.Link(tmp.Name(), dst); err == nil {
+			os.Remove(tmp.Name())
+		}
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return 0, 0, fmt.Errorf("export: %s already exists; pass --force to replace it", dst)
+		}
+		return 0, 0, fmt.Errorf("export: write %s: %w", dst, unwrapPath(err))
+	}
+	committed = true
+	syncDir(filepath.Dir(dst))
+	return n, hostOnly, nil
+}
+
+var errStopExport = errors.New("export stopped by the HAR writer")
+
+// syncDir makes a rename durable; failure only weakens durability, so it
+// is not reported (some systems cannot sync directories).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// sameFile reports whether a and b name the same existing file.
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
+}
