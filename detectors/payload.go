@@ -60,7 +60,7 @@ type field struct {
 
 // event builds the findings of one decoded tracking event: a KindPixelEvent
 // finding and, when hashed or plain personal data was seen in a known
-// personal-data field, one KindHashedPII finding listing each such field.
+// personal-data field, one KindHashedPII finding per such field.
 type event struct {
 	ex     *traffic.Exchange
 	det    string
@@ -168,17 +168,14 @@ func (e *event) findings() []traffic.Finding {
 		if e.person || len(e.pii) > 0 {
 			f.Severity = traffic.SeverityHigh
 		}
-		f.Summary = eventSummary(who(&f), e.name, e.ev)
+		f.Summary = eventSummary(who(&f), e.name, e.ev, e.pii)
 		out = append(out, f)
 	}
-	if len(e.pii) > 0 {
-		f := traffic.Finding{Kind: traffic.KindHashedPII, Severity: traffic.SeverityHigh, Detector: e.det, Event: e.name, Evidence: e.pii}
+	// One finding per personal-data field, as the Meta pixel decoder does.
+	for _, p := range e.pii {
+		f := traffic.Finding{Kind: traffic.KindHashedPII, Severity: traffic.SeverityHigh, Detector: e.det, Event: e.name, Evidence: []traffic.Evidence{p}}
 		identity(e.ex, e.v, &f)
-		labels := make([]string, 0, len(e.pii))
-		for _, p := range e.pii {
-			labels = appendUnique(labels, p.Label)
-		}
-		f.Summary = "sent " + strings.Join(labels, ", ") + " to " + who(&f)
+		f.Summary = "sent your " + p.Label + " to " + who(&f)
 		out = append(out, f)
 	}
 	return out
@@ -186,7 +183,7 @@ func (e *event) findings() []traffic.Finding {
 
 // eventSummary says what the event means and which kinds of data went
 // with it, without any values.
-func eventSummary(tracker, name string, ev []traffic.Evidence) string {
+func eventSummary(tracker, name string, ev, pii []traffic.Evidence) string {
 	var b strings.Builder
 	b.WriteString(tracker)
 	if name != "" {
@@ -208,6 +205,14 @@ func eventSummary(tracker, name string, ev []traffic.Evidence) string {
 			l = l[:i]
 		}
 		labels = appendUnique(labels, l)
+	}
+	for _, x := range pii {
+		field, kind, _ := strings.Cut(strings.TrimSuffix(x.Label, ")"), " (")
+		if kind == "plain text" {
+			labels = appendUnique(labels, "plain-text "+field)
+		} else {
+			labels = appendUnique(labels, "hashed "+field)
+		}
 	}
 	if len(labels) > 0 {
 		b.WriteString(": sent ")
@@ -473,4 +478,36 @@ func (e *event) addJSONParam(where, value string, table map[string]field, other 
 		}
 	}
 	return true
+}
+
+// semicolonParams splits ";"-separated key=value pairs found in a URL path
+// (Floodlight "activityi;src=…;cat=…", Quantcast "pixel;a=…;url=…"),
+// URL-decoding each value; Where is "path:<key>".
+func semicolonParams(escapedPath string) []traffic.Param {
+	var out []traffic.Param
+	_, rest, ok := strings.Cut(escapedPath, ";")
+	for ok && rest != "" && len(out) < 4096 {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, ";")
+		k, v, _ := strings.Cut(pair, "=")
+		if k == "" {
+			continue
+		}
+		if uv, err := url.PathUnescape(v); err == nil {
+			v = uv
+		}
+		out = append(out, traffic.Param{Where: "path:" + k, Name: k, Value: v})
+	}
+	return out
+}
+
+// requestParams returns the query parameters and, for a form-like body,
+// the body parameters ("form:NAME"); JSON bodies are left to the caller.
+func requestParams(ex *traffic.Exchange) []traffic.Param {
+	ps := queryValues("query", ex.Request.URL.RawQuery)
+	b := bytes.TrimSpace(ex.Request.Body)
+	if len(b) > 0 && b[0] != '{' && b[0] != '[' {
+		ps = append(ps, queryValues("form", string(b))...)
+	}
+	return ps
 }

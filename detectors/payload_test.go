@@ -27,6 +27,10 @@ func payloadDecoders() []Detector {
 		NewReddit(),
 		NewXPixel(),
 		NewSessionReplay(),
+		NewUniversal(),
+		NewGoogleAds(),
+		NewLinkedIn(),
+		NewUET(),
 	}
 }
 
