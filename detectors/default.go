@@ -17,6 +17,11 @@ func Default(o Options) *Set {
 	return NewSet(
 		// each detector adds one line here, in run order
 		NewTracker(o.Rules),
+		NewCookieLeak(rules.DefaultCookies()),
+		NewURLLeak(),
+		NewMetaPixel(),
+		NewSocialPlugin(rules.DefaultCookies()),
+		NewClickID(rules.DefaultClickIDs()),
 		NewPIIWatch(o.Watch),
 	)
 }
