@@ -717,3 +717,23 @@ func BenchmarkStoreAdd(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
 }
+
+// BenchmarkReadStore measures reading a capture of 2 KiB-body exchanges
+// back, as `trackaudit report` does.
+func BenchmarkReadStore(b *testing.B) {
+	exs := make([]*traffic.Exchange, 5000)
+	for i := range exs {
+		exs[i] = crashExchange(int64(i + 1))
+	}
+	path := createTestStore(b, exs)
+	b.SetBytes(int64(len(exs)) * 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := ReadStore(path, func(*traffic.Exchange) error { return nil })
+		if err != nil || st.Exchanges != len(exs) {
+			b.Fatalf("ReadStore = %d exchanges, %v", st.Exchanges, err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(exs))/b.Elapsed().Seconds(), "exchanges/s")
+}
