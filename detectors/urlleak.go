@@ -79,6 +79,11 @@ func (d *URLLeak) params(ex *traffic.Exchange, page pageRef) (traffic.Finding, b
 		return true
 	}
 	title := strings.TrimSpace(ex.Page.Title)
+	if strings.HasPrefix(title, "http://") || strings.HasPrefix(title, "https://") {
+		// HAR exporters often put the page URL in the title field; the URL
+		// is matched as a URL.
+		title = ""
+	}
 	for _, p := range traffic.Params(&ex.Request) {
 		if len(p.Value) < 8 && (title == "" || p.Value != title) {
 			continue

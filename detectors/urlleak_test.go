@@ -150,6 +150,7 @@ func TestURLLeakIgnores(t *testing.T) {
 		{"another site's URL", newTestExchange(t, "GET", "https://www.facebook.com/tr/?dl=https%3A%2F%2Fother.example%2Fpath", withPage(page))},
 		{"first-party request", newTestExchange(t, "GET", "https://shop.example/api?u="+url.QueryEscape(page), withPage(page), withHeader("Referer", page))},
 		{"unknown page", newTestExchange(t, "GET", "https://www.facebook.com/tr/?dl="+url.QueryEscape(page))},
+		{"title that is a URL (HAR exporters)", newTestExchange(t, "GET", "https://collector.example/?dimensions[page]=https%3A%2F%2Fshop.example%2F", withPage("https://shop.example/"), withPageTitle("https://shop.example/"))},
 		{"not base64 of a URL", newTestExchange(t, "GET", "https://t.example/?x=aHR0cHM6Ly9vdGhlci5leGFtcGxlL3BhdGg", withPage(page))}, // https://other.example/path
 	}
 	for _, tt := range tests {
