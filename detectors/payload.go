@@ -264,10 +264,19 @@ var eventMeanings = map[string]string{
 	"identify": "tied the visitor to a user id and traits", "alias": "linked two user ids",
 	"group": "tied the visitor to a company or group", "track": "a custom event",
 	"conversion": "a conversion (goal reached)", "custom": "a custom event",
+	// Segment e-commerce spec, Mixpanel and Amplitude autocapture names.
+	"pageviewed": "viewed a page", "mpwebpageview": "viewed a page",
+	"ordercompleted": "completed a purchase", "productviewed": "viewed a product or content",
+	"productadded": "added an item to the cart", "checkoutstarted": "started checkout",
+	"productssearched": "searched the site",
+	// Criteo OneTag event codes (§17).
+	"vh": "viewed the home page", "vl": "viewed a product list", "vp": "viewed a product or content",
+	"vb": "viewed the cart", "vc": "completed a purchase",
 }
 
 // eventMeaning returns what a standard event means, or "".
 func eventMeaning(name string) string {
+	name = strings.TrimPrefix(name, "[Amplitude] ")
 	k := strings.Map(func(r rune) rune {
 		switch r {
 		case '_', '-', ' ', '$':
@@ -510,4 +519,36 @@ func requestParams(ex *traffic.Exchange) []traffic.Param {
 		ps = append(ps, queryValues("form", string(b))...)
 	}
 	return ps
+}
+
+// addObject reports every key of a JSON object, in sorted order, as
+// "<prefix>: <key>" evidence with Where "body:<path>.<key>"; keys in
+// known get their own field treatment instead (value, currency, hashed
+// e-mail …). Keys that look like e-mail fields are checked as personal
+// data.
+func (e *event) addObject(path, prefix string, obj any, known map[string]field) {
+	m, ok := obj.(map[string]any)
+	if !ok {
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		where := "body:" + path + "." + k
+		val := jstr(m[k])
+		if f, ok := known[k]; ok {
+			e.addField(where, f, val)
+			continue
+		}
+		lk := strings.ToLower(strings.TrimPrefix(k, "$"))
+		if lk == "email" || lk == "e-mail" || lk == "email_address" || lk == "mail" {
+			e.hashed(where, "email", val)
+			continue
+		}
+		// User traits describe a person (names, plans, insurers): secret.
+		e.add(where, prefix+": "+k, val, prefix == "user property")
+	}
 }

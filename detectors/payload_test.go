@@ -31,6 +31,9 @@ func payloadDecoders() []Detector {
 		NewGoogleAds(),
 		NewLinkedIn(),
 		NewUET(),
+		NewSegment(),
+		NewAmplitude(),
+		NewMixpanel(),
 	}
 }
 
