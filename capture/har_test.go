@@ -356,3 +356,41 @@ func BenchmarkReadHAR(b *testing.B) {
 		}
 	}
 }
+
+// TestExampleNewsSite reads the project's own example capture (made by
+// examples/gen) and checks that attribution puts every request, the
+// trackers and the request from inside the Like iframe included, on the
+// article page.
+func TestExampleNewsSite(t *testing.T) {
+	const article = "https://www.dailyplanet.example/politics/2026/11/senator-health-scandal?utm_source=newsletter&email=jane.doe%40example.com"
+	exs, st, err := readHARFile(t, filepath.Join("..", "examples", "news-site.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Entries != 11 || st.Skipped != 0 || st.Pages != 1 || st.CookieHeaders != 6 {
+		t.Errorf("stats %+v, want 11 entries, 0 skipped, 1 page, 6 with cookies", st)
+	}
+	a := traffic.NewAttributor()
+	wantBy := []string{"document", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref"}
+	for i, ex := range exs {
+		a.Attribute(ex)
+		if ex.Page == nil || ex.Page.URL != article || ex.Page.Site != "dailyplanet.example" {
+			t.Errorf("exchange %d (%s): page %+v, want the article", ex.ID, ex.Request.URL, ex.Page)
+			continue
+		}
+		if ex.Page.By != wantBy[i] {
+			t.Errorf("exchange %d (%s): by %q, want %q", ex.ID, ex.Request.URL, ex.Page.By, wantBy[i])
+		}
+	}
+	// Without the HAR pageref the same capture must still land on the
+	// article: by Referer (full or origin-only), the iframe and recency.
+	a = traffic.NewAttributor()
+	wantBy = []string{"document", "referer", "referer", "referer", "referer", "referer", "referer", "referer", "initiator", "referer", "referer"}
+	for i, ex := range exs {
+		ex.Page, ex.PageRef = nil, ""
+		a.Attribute(ex)
+		if ex.Page == nil || ex.Page.URL != article || ex.Page.By != wantBy[i] {
+			t.Errorf("no pageref: exchange %d (%s): page %+v, want the article by %q", ex.ID, ex.Request.URL, ex.Page, wantBy[i])
+		}
+	}
+}
