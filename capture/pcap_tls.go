@@ -76,10 +76,10 @@ func parseClientHelloSNI(b []byte) (string, sniResult) {
 // helloServerName walks a ClientHello body to its server_name extension.
 func helloServerName(h []byte) (string, sniResult) {
 	p := tlsCursor{b: h}
-	p.skip(2 + 32)       // client version, random
-	p.skip(p.u8())       // session id
-	p.skip(p.u16())      // cipher suites
-	p.skip(p.u8())       // compression methods
+	p.skip(2 + 32)        // client version, random
+	p.skip(p.u8())        // session id
+	p.skip(p.u16())       // cipher suites
+	p.skip(p.u8())        // compression methods
 	ext := p.sub(p.u16()) // extensions
 	for !p.bad && !ext.bad && len(ext.b) > 0 {
 		typ := ext.u16()
