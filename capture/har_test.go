@@ -374,7 +374,7 @@ func TestExampleNewsSite(t *testing.T) {
 	wantBy := []string{"document", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref", "pageref"}
 	for i, ex := range exs {
 		a.Attribute(ex)
-		if ex.Page == nil || ex.Page.URL != article || ex.Page.Site != "dailyplanet.example" {
+		if ex.Page == nil || ex.Page.URL != article || ex.Page.Site != "dailyplanet.example" || !strings.HasPrefix(ex.Page.Title, "Senator hid") {
 			t.Errorf("exchange %d (%s): page %+v, want the article", ex.ID, ex.Request.URL, ex.Page)
 			continue
 		}

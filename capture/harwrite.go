@@ -32,11 +32,26 @@ type HARWriteOptions struct {
 	Creator string
 	// CreatorVersion is log.creator.version; "dev" when empty.
 	CreatorVersion string
+	// Pages, when non-nil, are written as log.pages before the entries, so
+	// that a streaming reader (ReadHAR) learns their titles before it meets
+	// their entries. Only these pages are written then: an entry whose
+	// PageRef is not among them keeps its pageref without a page record.
+	// When nil, pages are collected from the exchanges and written after
+	// the entries.
+	Pages []HARPage
+}
+
+// HARPage is one log.pages item.
+type HARPage struct {
+	ID    string
+	Title string
+	Start time.Time
 }
 
 // WriteHAR writes exs as a HAR 1.2 document to w, one entry at a time, in
-// the order given. Exchanges' pages become log.pages (written after the
-// entries, since they are only known once all entries are seen), referenced
+// the order given. Exchanges' pages become log.pages (unless
+// opts.Pages lists them, written after the entries, since they are only
+// known once all entries are seen), referenced
 // by each entry's pageref: the exchange's PageRef, or one made up per page
 // URL. Host-only contacts are left out: they have no HTTP content. Response
 // bodies that are not valid UTF-8 are written base64-encoded; request bodies
@@ -56,8 +71,19 @@ func WriteHAR(w io.Writer, exs iter.Seq[*traffic.Exchange], opts HARWriteOptions
 	if err != nil {
 		return fmt.Errorf("write HAR: %w", err)
 	}
-	fmt.Fprintf(bw, "{\n\"log\": {\n\"version\": \"1.2\",\n\"creator\": %s,\n\"entries\": [", cb)
-	pw := pageWriter{ids: map[string]string{}}
+	fmt.Fprintf(bw, "{\n\"log\": {\n\"version\": \"1.2\",\n\"creator\": %s,\n", cb)
+	pw := pageWriter{ids: map[string]string{}, fixed: opts.Pages != nil}
+	if pw.fixed {
+		for _, p := range opts.Pages {
+			pw.ids["ref\x00"+p.ID] = p.ID
+			pw.pages = append(pw.pages, harPageOut{StartedDateTime: harTime(p.Start), ID: p.ID, Title: p.Title})
+		}
+		if err := writePages(bw, pw.pages); err != nil {
+			return err
+		}
+		bw.WriteString(",\n")
+	}
+	bw.WriteString("\"entries\": [")
 	n := 0
 	var werr error
 	for ex := range exs {
@@ -83,19 +109,14 @@ func WriteHAR(w io.Writer, exs iter.Seq[*traffic.Exchange], opts HARWriteOptions
 	if werr != nil {
 		return werr
 	}
-	bw.WriteString("\n],\n\"pages\": [")
-	for i, p := range pw.pages {
-		b, err := marshal(p)
-		if err != nil {
-			return fmt.Errorf("write HAR: page %s: %w", p.ID, err)
+	bw.WriteString("\n]")
+	if !pw.fixed {
+		bw.WriteString(",\n")
+		if err := writePages(bw, pw.pages); err != nil {
+			return err
 		}
-		if i > 0 {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
-		bw.Write(b)
 	}
-	bw.WriteString("\n]\n}\n}\n")
+	bw.WriteString("\n}\n}\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write HAR: %w", err)
 	}
@@ -114,10 +135,29 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
+// writePages writes the "pages" member.
+func writePages(bw *bufio.Writer, pages []harPageOut) error {
+	bw.WriteString("\"pages\": [")
+	for i, p := range pages {
+		b, err := marshal(p)
+		if err != nil {
+			return fmt.Errorf("write HAR: page %s: %w", p.ID, err)
+		}
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		bw.Write(b)
+	}
+	bw.WriteString("\n]")
+	return nil
+}
+
 // pageWriter assigns page ids and collects log.pages in first-seen order.
 type pageWriter struct {
 	ids   map[string]string // PageRef or page URL → id
 	pages []harPageOut
+	fixed bool // pages were given: do not collect more
 }
 
 func (pw *pageWriter) ref(ex *traffic.Exchange) string {
@@ -132,6 +172,9 @@ func (pw *pageWriter) ref(ex *traffic.Exchange) string {
 	}
 	if got, ok := pw.ids[key]; ok {
 		return got
+	}
+	if pw.fixed {
+		return id // the PageRef, or "" for a page URL without one
 	}
 	if id == "" {
 		id = "page_" + strconv.Itoa(len(pw.pages)+1)

@@ -228,3 +228,31 @@ func BenchmarkWriteHAR(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteHARPagesFirst checks that pages given up front are written
+// before the entries, so ReadHAR gives entries their page title.
+func TestWriteHARPagesFirst(t *testing.T) {
+	exs := harSample(t)
+	for _, ex := range exs {
+		ex.PageRef = "p1"
+	}
+	tests := []struct {
+		pages     []HARPage
+		wantTitle string
+	}{
+		{nil, ""}, // pages after entries: the streaming reader cannot know titles
+		{[]HARPage{{ID: "p1", Title: "Daily Planet", Start: exs[0].Start}}, "Daily Planet"},
+	}
+	for _, tc := range tests {
+		b := writeSample(t, exs, HARWriteOptions{Pages: tc.pages})
+		pagesAt, entriesAt := bytes.Index(b, []byte(`"pages"`)), bytes.Index(b, []byte(`"entries"`))
+		if (tc.pages != nil) != (pagesAt < entriesAt) {
+			t.Errorf("Pages=%v: pages at byte %d, entries at %d", tc.pages, pagesAt, entriesAt)
+		}
+		for _, ex := range readBack(t, b) {
+			if ex.PageRef != "p1" || ex.PageTitle != tc.wantTitle {
+				t.Errorf("Pages=%v: exchange %d pageref %q title %q, want p1 %q", tc.pages, ex.ID, ex.PageRef, ex.PageTitle, tc.wantTitle)
+			}
+		}
+	}
+}

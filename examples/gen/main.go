@@ -42,6 +42,10 @@ const (
 	PageRef   = "page_1"
 )
 
+// visitStart is when the article was requested, just after the _fbp and
+// _ga cookies' creation time (1732800000, in their values).
+var visitStart = time.Date(2024, 11, 28, 13, 20, 5, 0, time.UTC)
+
 // sha256hex is how the Meta pixel hashes advanced-matching fields.
 func sha256hex(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -72,7 +76,7 @@ func chrome(dest, mode, site string, extra ...string) http.Header {
 
 // Exchanges builds the visit, in request order.
 func Exchanges() []*traffic.Exchange {
-	start := time.Date(2024, 11, 28, 13, 20, 5, 0, time.UTC)
+	start := visitStart
 	firstPartyCookies := "_fbp=" + FBP + "; _ga=" + GA + "; _ga_DP4PLN3T26=GS1.1.1732800000.1.1.1732800005.0.0.0; consent=analytics%3Dyes%2Cads%3Dyes"
 	// pixel builds a facebook.com/tr GET: ts is the event time in ms, ec
 	// the event count so far on the page.
@@ -204,6 +208,7 @@ func encode(pairs []string) string {
 func Write(w io.Writer) error {
 	return capture.WriteHAR(w, slices.Values(Exchanges()), capture.HARWriteOptions{
 		ShowSecrets: true, Creator: "trackaudit examples/gen", CreatorVersion: "1",
+		Pages: []capture.HARPage{{ID: PageRef, Title: Title, Start: visitStart}},
 	})
 }
 
