@@ -34,6 +34,11 @@ func payloadDecoders() []Detector {
 		NewSegment(),
 		NewAmplitude(),
 		NewMixpanel(),
+		NewCriteo(),
+		NewAdobe(),
+		NewComscore(),
+		NewYandex(),
+		NewQuantcast(),
 	}
 }
 
