@@ -6,4 +6,3 @@ package main
 import "errors"
 
 var errNotYet = errors.New("not implemented yet")
-
