@@ -232,6 +232,13 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 	}
 	ci.AncillaryData = nil
 	if p.tcp != nil {
+		if t := p.tcp; len(t.Payload) == 0 && !t.SYN && !t.FIN && !t.RST {
+			// A pure ACK carries nothing to reassemble. Passing it on
+			// would also re-create every closed connection in the
+			// stream pool (the last ACK after both FINs) and keep it
+			// there until the idle flush.
+			return
+		}
 		pr.ctx.ci = ci
 		pr.asm.AssembleWithContext(p.netFlow, p.tcp, &pr.ctx)
 		return
