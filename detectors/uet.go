@@ -23,7 +23,7 @@ var uetFields = map[string]field{
 	"el": {label: "event property: label"}, "ev": {label: "value"}, "gv": {label: "value"},
 	"gc": {label: "currency"}, "prodid": {label: "content ids"}, "pagetype": {label: "event property: page type"},
 	"p": {label: "page URL"}, "r": {label: "referrer"}, "tl": {label: "page title"},
-	"kw": {label: "event property: page keywords"},
+	"kw":  {label: "event property: page keywords"},
 	"uid": {label: "user id", secret: true}, "vid": {label: "browser id", secret: true},
 }
 
