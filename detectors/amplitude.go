@@ -31,6 +31,9 @@ var amplitudeProps = map[string]field{
 }
 
 func ownsAmplitude(ex *traffic.Exchange) bool {
+	if ex.Request.URL == nil || !strings.Contains(ex.Request.URL.Host, "amplitude") {
+		return false
+	}
 	return hostIs(ex.Host(), "amplitude.com") && !strings.HasPrefix(ex.Host(), "cdn.") && ex.Request.Method != "GET"
 }
 

@@ -59,6 +59,9 @@ func adsConversionID(p string) string {
 // Detect implements Detector.
 func (d *GoogleAds) Detect(ex *traffic.Exchange) []traffic.Finding {
 	p := requestPath(ex)
+	if !strings.HasPrefix(p, "/activity") && !strings.HasPrefix(p, "/pagead/") {
+		return nil
+	}
 	host := ex.Host()
 	switch {
 	case strings.HasPrefix(p, "/activity") && hostIs(host, "fls.doubleclick.net", "ad.doubleclick.net"):

@@ -74,10 +74,10 @@ var replayVendors = []replayVendor{
 
 // Detect implements Detector.
 func (d *SessionReplay) Detect(ex *traffic.Exchange) []traffic.Finding {
-	host, path := ex.Host(), requestPath(ex)
-	if host == "" {
+	if ex.Request.URL == nil || !replayHostHint(ex.Request.URL.Host) {
 		return nil
 	}
+	host, path := ex.Host(), requestPath(ex)
 	for i := range replayVendors {
 		v := &replayVendors[i]
 		if !v.upload(host, path, ex.Request.Method) {
@@ -102,6 +102,17 @@ func (d *SessionReplay) Detect(ex *traffic.Exchange) []traffic.Finding {
 		return []traffic.Finding{f}
 	}
 	return nil
+}
+
+// replayHostHint is the cheap first check: whether the raw host names one
+// of the recorders at all, before the host is normalised.
+func replayHostHint(h string) bool {
+	for _, w := range []string{"clarity", "hotjar", "fullstory", "yandex", "clicktale", "contentsquare"} {
+		if strings.Contains(h, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxReplayBody bounds how much of an upload is inflated and scanned.
