@@ -128,9 +128,10 @@ func (e *event) addParams(ps []traffic.Param, table map[string]field) {
 }
 
 // hashed checks value, seen in a known personal-data field, and records it
-// as hashed PII: a hex MD5/SHA-1/SHA-256 that is not the hash of an empty
-// value (traffic.IsEmptyHash), a base64url SHA-256 (Google's "tv.1~em."
-// form), or a plain e-mail address. Anything else is ignored.
+// as hashed PII: a hex MD5/SHA-1/SHA-256, a base64url SHA-256 (Google's
+// "tv.1~em." form), or a plain e-mail address. The hash of an empty value
+// (traffic.IsEmptyHash) is not personal data: it becomes "<field> (empty)"
+// event evidence instead. Anything else is ignored.
 func (e *event) hashed(where, fieldName, value string) {
 	value = strings.TrimSpace(value)
 	if value == "" {
@@ -145,12 +146,19 @@ func (e *event) hashed(where, fieldName, value string) {
 		// 32 bytes in unpadded base64url: a SHA-256 sent in Google's form.
 		if b, err := base64.RawURLEncoding.DecodeString(value); err == nil && len(b) == 32 {
 			if traffic.IsEmptyHash(hex.EncodeToString(b)) {
+				e.add(where, fieldName+" (empty)", value, false)
 				return
 			}
 			kind = "sha256"
 		}
 	}
-	if kind == "" || traffic.IsEmptyHash(value) {
+	if kind == "" {
+		return
+	}
+	if traffic.IsEmptyHash(value) {
+		// The script hashed a blank field: noted, as the Meta decoder
+		// does, but not personal data.
+		e.add(where, fieldName+" (empty)", value, false)
 		return
 	}
 	e.pii = append(e.pii, traffic.Evidence{Where: where, Label: fieldName + " (" + kind + ")", Value: value, Secret: true})
@@ -197,7 +205,7 @@ func eventSummary(tracker, name string, ev, pii []traffic.Evidence) string {
 	}
 	var labels []string
 	for _, x := range ev {
-		if x.Label == "event" || x.Label == "account id" {
+		if x.Label == "event" || x.Label == "account id" || strings.HasSuffix(x.Label, " (empty)") {
 			continue
 		}
 		l := x.Label

@@ -150,6 +150,10 @@ func TestHashedField(t *testing.T) {
 			if got != tt.wantLabel {
 				t.Errorf("hashed(%q) label = %q, want %q", tt.value, got, tt.wantLabel)
 			}
+			empty := len(e.ev) == 1 && e.ev[0].Label == "email (empty)"
+			if wantEmpty := strings.HasSuffix(tt.name, "hash") && tt.wantLabel == ""; empty != wantEmpty {
+				t.Errorf("hashed(%q) noted as empty = %v, want %v", tt.value, empty, wantEmpty)
+			}
 		})
 	}
 }
