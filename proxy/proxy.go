@@ -62,7 +62,9 @@ type Config struct {
 	// goroutines at once; it must not keep the proxy waiting long. A panic
 	// in it is logged and otherwise ignored. nil drops exchanges.
 	OnExchange func(*traffic.Exchange)
-	// Logf receives the proxy's and goproxy's log lines; nil discards them.
+	// Logf receives the proxy's and goproxy's log lines, one line per call
+	// without a trailing newline, from many goroutines at once; nil
+	// discards them.
 	Logf func(format string, args ...any)
 }
 

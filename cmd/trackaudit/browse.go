@@ -41,6 +41,7 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	stderr = s.stderr // shared with the proxy's log, which writes concurrently
 	profile, err := os.MkdirTemp("", "trackaudit-browse-")
 	if err != nil {
 		s.finish(nil, io.Discard)

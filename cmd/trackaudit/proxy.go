@@ -96,6 +96,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	stderr = s.stderr
 	fmt.Fprintf(stderr, "  browse:   trackaudit browse   (or start Chromium with --proxy-server=http://%s --ignore-certificate-errors-spki-list=%s --user-data-dir=$(mktemp -d))\n", s.p.Addr(), s.ca.SPKIHash())
 	fmt.Fprintln(stderr, "  stop:     Ctrl-C prints the per-site report")
 	serveErr := s.p.Serve(ctx)
@@ -123,6 +124,9 @@ type session struct {
 // startSession loads (or creates) the CA, creates the capture, starts the
 // pipeline goroutine and the proxy listener, and prints where things are.
 func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
+	// The proxy logs from many goroutines while the pipeline prints live
+	// lines: serialise every write of the session.
+	stdout, stderr = &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
 	cfg, err := pf.config()
 	if err != nil {
 		return nil, err
@@ -221,6 +225,18 @@ func (s *session) finish(serveErr error, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// lockedWriter serialises writes from concurrent goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // dataDir is $XDG_DATA_HOME/trackaudit, else ~/.local/share/trackaudit:
