@@ -567,3 +567,28 @@ func TestCurlThroughProxy(t *testing.T) {
 		t.Errorf("recorded headers %v", ex.Request.Header)
 	}
 }
+
+func TestUpstreamProxyCarriesEgress(t *testing.T) {
+	o := newOrigins(t)
+	o.serveTLS(t, "news.test", o.ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "via upstream") }))
+	// upstream is itself a trackaudit proxy: only it knows where news.test is.
+	upstream := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
+	roots := x509.NewCertPool()
+	roots.AddCert(upstream.ca.Cert)
+	front := startProxy(t, Config{UpstreamRoots: roots, UpstreamProxy: &url.URL{Scheme: "http", Host: upstream.Addr().String()}})
+	resp, err := front.client().Get("https://news.test/chained")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "via upstream" {
+		t.Fatalf("status %d body %q; front log:\n%s", resp.StatusCode, b, front.logs)
+	}
+	if ex := upstream.next(t); ex.Request.URL.String() != "https://news.test/chained" {
+		t.Errorf("upstream proxy recorded %s", ex.Request.URL)
+	}
+	if ex := front.next(t); ex.Error != "" || ex.Response == nil {
+		t.Errorf("front recorded error %q", ex.Error)
+	}
+}
