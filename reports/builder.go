@@ -163,11 +163,7 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 	var counted []productKey // products already counted for this exchange
 	for i := range ex.Findings {
 		f := &ex.Findings[i]
-		company := f.Company
-		if company == "" {
-			company = reqSite
-		}
-		company, product := b.s(company), b.s(f.Product)
+		company, product := b.who(f, reqSite)
 		switch f.Kind {
 		case traffic.KindTracker:
 			k := productKey{company, product, b.s(f.Category)}
@@ -209,11 +205,28 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 		case traffic.KindSessionReplay:
 			a.replays[SessionReplay{Company: company, Product: product, Summary: b.s(f.Summary), Page: page}]++
 		}
+	}
+	seen := itemSeen{}
+	for _, f := range byItemPriority(ex.Findings) {
+		company, product := b.who(f, reqSite)
 		for _, it := range itemsOf(f) {
+			if !seen.first(it) {
+				continue
+			}
 			a.leaks[Leak{Page: page, Company: company, Product: product, Kind: f.Kind, Severity: it.Severity,
 				What: b.s(it.What), Where: b.s(it.Where), Value: b.s(it.Value), secret: it.Secret}]++
 		}
 	}
+}
+
+// who names the tracker a finding is about: its company and product, or
+// the request's site when no rule matched.
+func (b *Builder) who(f *traffic.Finding, reqSite string) (company, product string) {
+	company = f.Company
+	if company == "" {
+		company = reqSite
+	}
+	return b.s(company), b.s(f.Product)
 }
 
 // hostOf returns the exchange's normalized host and site, cached by the

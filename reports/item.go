@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/traffic"
@@ -82,6 +83,63 @@ func itemsOf(f *traffic.Finding) []item {
 	case traffic.KindSessionReplay:
 		out = append(out, item{What: "session recording", Severity: f.Severity})
 	}
+	return out
+}
+
+// itemSeen remembers the (place, value) pairs of one exchange's items, so
+// that when several detectors describe the same evidence (the cookie-leak
+// and social-plugin detectors both name c_user; cookie sharing, the pixel
+// decoder and the click-id detector all see fbp=) it is listed once, in
+// the words of the detector that runs first.
+type itemSeen map[[2]string]bool
+
+// first reports whether it is the first item with its place and value.
+// Items without a place (events, recordings) are always first.
+func (s itemSeen) first(it item) bool {
+	if it.Where == "" {
+		return true
+	}
+	k := [2]string{it.Where, it.Value}
+	if s[k] {
+		return false
+	}
+	s[k] = true
+	return true
+}
+
+// itemPriority orders findings for itemSeen: when two describe the same
+// evidence, the more telling description wins (a first-party cookie copied
+// into a parameter says more than "browser id in parameter fbp").
+var itemPriority = map[traffic.Kind]int{
+	traffic.KindCookieSharing: 0,
+	traffic.KindPII:           1,
+	traffic.KindHashedPII:     2,
+	traffic.KindCookieLeak:    3,
+	traffic.KindSocialPlugin:  4,
+	traffic.KindReferrerLeak:  5,
+	traffic.KindPageURLLeak:   5,
+	traffic.KindClickID:       6,
+	traffic.KindPixelEvent:    7,
+}
+
+// byItemPriority returns pointers to fs ordered by itemPriority, keeping
+// the capture order among equals.
+func byItemPriority(fs []traffic.Finding) []*traffic.Finding {
+	out := make([]*traffic.Finding, len(fs))
+	for i := range fs {
+		out[i] = &fs[i]
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, oki := itemPriority[out[i].Kind]
+		pj, okj := itemPriority[out[j].Kind]
+		if !oki {
+			pi = len(itemPriority)
+		}
+		if !okj {
+			pj = len(itemPriority)
+		}
+		return pi < pj
+	})
 	return out
 }
 

@@ -41,8 +41,8 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 			parts = append(parts, s)
 		}
 	}
-	for i := range ex.Findings {
-		f := &ex.Findings[i]
+	items := itemSeen{}
+	for _, f := range byItemPriority(ex.Findings) {
 		if severityRank(f.Severity) > severityRank(sev) {
 			sev = f.Severity
 		}
@@ -68,6 +68,9 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 			continue
 		}
 		for _, it := range itemsOf(f) {
+			if !items.first(it) {
+				continue
+			}
 			if f.Kind == traffic.KindPixelEvent && it.Where == "" {
 				continue // the event itself is named after the target
 			}

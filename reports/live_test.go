@@ -21,7 +21,7 @@ func TestLiveLine(t *testing.T) {
 	}{
 		{"no findings", 1, LiveOptions{}, ""},
 		{"pixel with cookies", 3, LiveOptions{},
-			"12:00:03 HIGH news.example → Meta / Meta Pixel: PageView · browser id in parameter fbp · cookie c_user (person) · cookie xs (person) · cookie datr (browser) · cookie fr (browser) · page URL in parameter dl · sensitive: health (parameter dl) · first-party cookie _fbp copied into parameter fbp · Meta click id (_fbc)"},
+			"12:00:03 HIGH news.example → Meta / Meta Pixel: PageView · first-party cookie _fbp copied into parameter fbp · cookie c_user (person) · cookie xs (person) · cookie datr (browser) · cookie fr (browser) · page URL in parameter dl · sensitive: health (parameter dl) · Meta click id (_fbc)"},
 		{"hashed email, secrets shown", 5, LiveOptions{ShowSecrets: true},
 			"12:00:05 HIGH news.example → Meta / Meta Pixel: Purchase · email (sha256) in parameter ud[em]=" + clip(emailSHA, liveValueMax) + " · phone (sha256) in parameter ud[ph]=" + clip(phoneSHA, liveValueMax) + " · full page URL via Referer"},
 		{"social plugin", 6, LiveOptions{},
@@ -31,7 +31,7 @@ func TestLiveLine(t *testing.T) {
 		{"host-only contact", 12, LiveOptions{},
 			"12:00:12 LOW  (no page) → TikTok / TikTok Pixel · contact only (tls-sni)"},
 		{"insecure", 14, LiveOptions{},
-			"12:00:14 HIGH shop.example → Meta / Meta Pixel: Purchase · cookie datr (browser) · email as sha256 in parameter ud[em] · upstream certificate not verified"},
+			"12:00:14 HIGH shop.example → Meta / Meta Pixel: Purchase · email as sha256 in parameter ud[em] · cookie datr (browser) · upstream certificate not verified"},
 		{"colour", 11, LiveOptions{Color: true},
 			"12:00:11 \x1b[36mLOW \x1b[0m news.example → ads.badcert.example · error: tls: failed to verify certificate: x509: certificate signed by unknown authority"},
 	}

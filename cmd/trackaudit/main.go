@@ -50,6 +50,10 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	var done errReported
+	if errors.As(err, &done) {
+		return 1
+	}
 	fmt.Fprintf(stderr, "trackaudit: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/trackaudit/trackaudit/capture"
+	"github.com/trackaudit/trackaudit/reports"
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("analyze", "analyze [flags] FILE.har|FILE.pcap|FILE.pcapng|FILE.db ...", stderr)
+	var rf reportFlags
+	rf.register(fs)
+	files, err := parseFlags(fs, args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return usagef("analyze: name at least one capture file")
+	}
+	if err := rf.validate(); err != nil {
+		return err
+	}
+	return analyzeFiles(ctx, files, rf, stdout, stderr)
+}
+
+// analyzeFiles runs every file through one pipeline and prints one report.
+// A file that fails part-way keeps what was read before the failure: the
+// report is printed, then the first error is returned.
+func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, stderr io.Writer) error {
+	p, err := newPipeline(pipelineOptions{flags: rf})
+	if err != nil {
+		return err
+	}
+	var firstErr error
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p.startInput()
+		in, err := readInput(name, p.Add)
+		for _, w := range in.Warnings {
+			fmt.Fprintf(stderr, "trackaudit: warning: %s\n", w)
+		}
+		p.AddInput(in)
+		if err != nil {
+			fmt.Fprintf(stderr, "trackaudit: %v\n", err)
+			if firstErr == nil {
+				firstErr = errReported{err}
+			}
+		}
+	}
+	if err := p.Finish(stdout); err != nil {
+		return err
+	}
+	return firstErr
+}
+
+// errReported is an error already printed; main only sets the exit code.
+type errReported struct{ error }
+
+// readInput reads one capture, recognised by its first bytes rather than
+// its name, and hands its exchanges to fn.
+func readInput(name string, fn func(*traffic.Exchange) error) (reports.Input, error) {
+	in := reports.Input{Name: name}
+	f, err := os.Open(name)
+	if err != nil {
+		return in, fmt.Errorf("read %s: %w", name, unwrapPath(err))
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	head, _ := br.Peek(16)
+	switch {
+	case len(head) == 0:
+		return in, fmt.Errorf("%s: empty file", name)
+	case bytes.HasPrefix(head, []byte("SQLite format 3\x00")):
+		in.Format = "trackaudit capture"
+		_, err := capture.ReadStore(name, count(&in, fn))
+		return in, err
+	case capture.IsPCAP(head):
+		in.Format = "pcap"
+		st, err := capture.ReadPCAP(br, name, count(&in, fn))
+		in.Skipped = st.Skipped
+		in.Warnings = append(in.Warnings, st.Warnings...)
+		return in, err
+	case looksLikeJSON(head):
+		in.Format = "HAR"
+		st, err := capture.ReadHAR(br, name, count(&in, fn))
+		in.Skipped = st.Skipped
+		if st.Entries > 0 && st.CookieHeaders == 0 {
+			in.Warnings = append(in.Warnings, capture.SanitizedHARWarning(name))
+		}
+		return in, err
+	}
+	return in, fmt.Errorf("%s: unrecognised format: not a HAR, pcap/pcapng or trackaudit capture (.db)", name)
+}
+
+// count wraps fn to count exchanges into in.
+func count(in *reports.Input, fn func(*traffic.Exchange) error) func(*traffic.Exchange) error {
+	return func(ex *traffic.Exchange) error {
+		in.Exchanges++
+		return fn(ex)
+	}
+}
+
+func looksLikeJSON(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimLeft(head, " \t\r\n")
+	return len(head) > 0 && (head[0] == '{' || head[0] == '[')
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose message repeats the
+// file name the caller already gives.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

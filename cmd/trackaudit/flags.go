@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fatih/color"
+	"github.com/trackaudit/trackaudit/reports"
+)
+
+// reportFlags are the output flags shared by every command that prints a
+// report (analyze, report, proxy, browse).
+type reportFlags struct {
+	format      string
+	site        string
+	showSecrets bool
+	color       string
+	pii         piiFlags
+}
+
+func (rf *reportFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&rf.format, "format", "table", "report format: table or json")
+	fs.StringVar(&rf.site, "site", "", "only report this site (registrable domain, e.g. news.example)")
+	fs.BoolVar(&rf.showSecrets, "show-secrets", false, "show cookie values, tokens and hashes instead of pseudonyms")
+	fs.StringVar(&rf.color, "color", "auto", "colour the table: auto, always or never (NO_COLOR is honoured by auto)")
+	rf.pii.register(fs)
+}
+
+func (rf *reportFlags) validate() error {
+	switch rf.format {
+	case "table", "json":
+	default:
+		return usagef("--format %q: want table or json", rf.format)
+	}
+	switch rf.color {
+	case "auto", "always", "never":
+	default:
+		return usagef("--color %q: want auto, always or never", rf.color)
+	}
+	return rf.pii.load()
+}
+
+// useColor resolves --color. auto follows fatih/color's own decision,
+// taken at start-up from stdout being a terminal, NO_COLOR and TERM=dumb.
+func (rf *reportFlags) useColor() bool {
+	switch rf.color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return !color.NoColor
+}
+
+func (rf *reportFlags) reportOptions() reports.Options {
+	return reports.Options{Site: rf.site, ShowSecrets: rf.showSecrets}
+}
+
+// parseFlags parses args with fs, allowing flags after positional
+// arguments (trackaudit analyze a.har --format json). Errors are usage
+// errors.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	fs.SetOutput(stderr)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// newFlagSet returns a FlagSet whose usage line names the command.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: trackaudit %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
