@@ -3,6 +3,7 @@ package traffic
 import (
 	"net"
 	"strings"
+	"sync"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -25,7 +26,19 @@ func NormalizeHost(host string) string {
 // Site returns the registrable domain (eTLD+1, public suffix list including
 // private domains) of host. IP addresses, localhost and hosts that are
 // themselves public suffixes are their own site.
+//
+// Results are memoised in a small bounded cache: the same few hosts recur
+// in every capture and the public-suffix lookup dominates otherwise.
 func Site(host string) string {
+	if s, ok := siteCache.get(host); ok {
+		return s
+	}
+	s := site(host)
+	siteCache.put(host, s)
+	return s
+}
+
+func site(host string) string {
 	host = NormalizeHost(host)
 	if host == "" || net.ParseIP(host) != nil || !strings.Contains(host, ".") {
 		return host
@@ -35,6 +48,35 @@ func Site(host string) string {
 		return host
 	}
 	return s
+}
+
+// siteCacheMax bounds the memo; when full it starts over.
+const siteCacheMax = 4096
+
+var siteCache = &memo{m: map[string]string{}}
+
+// memo is a concurrency-safe string map that is emptied when it reaches
+// siteCacheMax entries, so memory stays bounded on captures with
+// millions of distinct hosts.
+type memo struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func (c *memo) get(k string) (string, bool) {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *memo) put(k, v string) {
+	c.mu.Lock()
+	if len(c.m) >= siteCacheMax {
+		c.m = make(map[string]string, siteCacheMax)
+	}
+	c.m[k] = v
+	c.mu.Unlock()
 }
 
 // SameSite reports whether two hosts belong to the same registrable domain.
