@@ -200,7 +200,7 @@ func eventDetails(f *traffic.Finding) string {
 			value = ev.Value
 		case "currency":
 			currency = ev.Value
-		case "content ids", "search terms", "form field":
+		case "content name", "content category", "content ids", "contents", "items", "item", "products", "order id", "search terms", "form field":
 			parts = append(parts, ev.Label+" "+ev.Value)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/fatih/color"
@@ -18,6 +20,7 @@ type reportFlags struct {
 	site        string
 	showSecrets bool
 	color       string
+	width       int
 	pii         piiFlags
 }
 
@@ -26,6 +29,7 @@ func (rf *reportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&rf.site, "site", "", "only report this site (registrable domain, e.g. news.example)")
 	fs.BoolVar(&rf.showSecrets, "show-secrets", false, "show cookie values, tokens and hashes instead of pseudonyms")
 	fs.StringVar(&rf.color, "color", "auto", "colour the table: auto, always or never (NO_COLOR is honoured by auto)")
+	fs.IntVar(&rf.width, "width", 0, "table width in columns (0: $COLUMNS, else 120)")
 	rf.pii.register(fs)
 }
 
@@ -40,7 +44,22 @@ func (rf *reportFlags) validate() error {
 	default:
 		return usagef("--color %q: want auto, always or never", rf.color)
 	}
+	if rf.width < 0 {
+		return usagef("--width %d: want a positive number of columns", rf.width)
+	}
 	return rf.pii.load()
+}
+
+// tableWidth resolves --width: the flag, else $COLUMNS (set by most
+// interactive shells), else 120.
+func (rf *reportFlags) tableWidth() int {
+	if rf.width > 0 {
+		return max(rf.width, 60)
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return max(n, 60)
+	}
+	return 120
 }
 
 // useColor resolves --color. auto follows fatih/color's own decision,

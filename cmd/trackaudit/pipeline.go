@@ -69,5 +69,5 @@ func (p *pipeline) Finish(stdout io.Writer) error {
 	if p.o.flags.format == "json" {
 		return reports.WriteJSON(stdout, r)
 	}
-	return reports.WriteTable(stdout, r, reports.TableOptions{Color: p.o.flags.useColor()})
+	return reports.WriteTable(stdout, r, reports.TableOptions{Color: p.o.flags.useColor(), Width: p.o.flags.tableWidth()})
 }
