@@ -19,7 +19,7 @@ import (
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-// saveCapture writes exs into a new capture file, as `proxy --save` does.
+// saveCapture writes exs into a new capture file, as `proxy --capture` does.
 func saveCapture(t *testing.T, exs ...*traffic.Exchange) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "saved.db")
@@ -134,7 +134,7 @@ func TestReportRerunsDetectors(t *testing.T) {
 }
 
 // TestReportMatchesAnalyze saves each HAR fixture through the pipeline, as
-// `proxy --save` does, and checks that reporting the saved capture gives
+// `proxy --capture` does, and checks that reporting the saved capture gives
 // the same report as analyzing the HAR: the store loses nothing the
 // detectors and reports use.
 func TestReportMatchesAnalyze(t *testing.T) {
