@@ -47,7 +47,7 @@ func (d *Amplitude) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if v, ok := decodeJSON(ex.Request.Body); ok {
 		events, key, base = jget(v, "events"), jstr(jget(v, "api_key")), "$.events"
 	} else {
-		ps := queryValues("form", string(ex.Request.Body))
+		ps := traffic.ParseQuery("form", string(ex.Request.Body))
 		e, _ := traffic.Get(ps, "e")
 		key, _ = traffic.Get(ps, "client")
 		if v, ok := decodeJSON([]byte(e)); ok {

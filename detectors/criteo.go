@@ -44,7 +44,7 @@ func (d *Criteo) Detect(ex *traffic.Exchange) []traffic.Finding {
 		if len(p.Name) < 2 || p.Name[0] != 'p' || !isDigits(p.Name[1:]) {
 			continue
 		}
-		sub := queryValues(p.Where, p.Value)
+		sub := traffic.ParseQuery(p.Where, p.Value)
 		code, _ := traffic.Get(sub, "e")
 		if criteoEvents[code] {
 			e.setName(p.Where+":e", code)

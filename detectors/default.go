@@ -14,8 +14,7 @@ type Options struct {
 // Default returns the active detectors, in the order they run. The tracker
 // detector comes first: the others read its finding.
 func Default(o Options) *Set {
-	return NewSet(
-		// each detector adds one line here, in run order
+	return NewSet(append([]Detector{
 		NewTracker(o.Rules),
 		NewCookieLeak(rules.DefaultCookies()),
 		NewURLLeak(),
@@ -23,7 +22,13 @@ func Default(o Options) *Set {
 		NewSocialPlugin(rules.DefaultCookies()),
 		NewClickID(rules.DefaultClickIDs()),
 		NewPIIWatch(o.Watch),
-		// payload decoders besides the Meta pixel's
+	}, payloadDecoders()...)...)
+}
+
+// payloadDecoders are the decoders of every pixel besides Meta's, which
+// stands with the core detectors above.
+func payloadDecoders() []Detector {
+	return []Detector{
 		NewGA4(),
 		NewTikTok(),
 		NewSnap(),
@@ -43,5 +48,5 @@ func Default(o Options) *Set {
 		NewComscore(),
 		NewYandex(),
 		NewQuantcast(),
-	)
+	}
 }

@@ -66,7 +66,7 @@ func (d *GA4) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ownsGA4(ex) {
 		return nil
 	}
-	shared := queryValues("query", ex.Request.URL.RawQuery)
+	shared := traffic.ParseQuery("query", ex.Request.URL.RawQuery)
 	var hits [][]traffic.Param
 	body := bytes.TrimSpace(ex.Request.Body)
 	if len(body) > 0 {
@@ -80,7 +80,7 @@ func (d *GA4) Detect(ex *traffic.Exchange) []traffic.Finding {
 			if len(lines) > 1 {
 				prefix = "form[" + strconv.Itoa(i) + "]"
 			}
-			hits = append(hits, queryValues(prefix, string(l)))
+			hits = append(hits, traffic.ParseQuery(prefix, string(l)))
 		}
 	}
 	if len(hits) == 0 {

@@ -410,28 +410,6 @@ func (e *event) addJSONFields(path string, obj any, table map[string]field) {
 	}
 }
 
-// queryValues parses a query string leniently into ordered params with the
-// given Where prefix ("query", "form", "form[2]").
-func queryValues(prefix, q string) []traffic.Param {
-	var out []traffic.Param
-	for q != "" && len(out) < 4096 {
-		var pair string
-		pair, q, _ = strings.Cut(q, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		if uk, err := url.QueryUnescape(k); err == nil {
-			k = uk
-		}
-		if uv, err := url.QueryUnescape(v); err == nil {
-			v = uv
-		}
-		out = append(out, traffic.Param{Where: prefix + ":" + k, Name: k, Value: v})
-	}
-	return out
-}
-
 // googleUserFields names the keys of Google's user-provided data string
 // ("tv.1~em.<hash>~pn.<hash>"), sent by enhanced conversions on GA4 and
 // Ads hits. tracker-facts.md §2.5 marks the exact wire form unconfirmed
@@ -521,10 +499,10 @@ func semicolonParams(escapedPath string) []traffic.Param {
 // requestParams returns the query parameters and, for a form-like body,
 // the body parameters ("form:NAME"); JSON bodies are left to the caller.
 func requestParams(ex *traffic.Exchange) []traffic.Param {
-	ps := queryValues("query", ex.Request.URL.RawQuery)
+	ps := traffic.ParseQuery("query", ex.Request.URL.RawQuery)
 	b := bytes.TrimSpace(ex.Request.Body)
 	if len(b) > 0 && b[0] != '{' && b[0] != '[' {
-		ps = append(ps, queryValues("form", string(b))...)
+		ps = append(ps, traffic.ParseQuery("form", string(b))...)
 	}
 	return ps
 }

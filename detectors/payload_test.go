@@ -16,32 +16,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// payloadDecoders lists every payload decoder of this package except the
-// Meta pixel's, in registration order.
-func payloadDecoders() []Detector {
-	return []Detector{
-		NewGA4(),
-		NewTikTok(),
-		NewSnap(),
-		NewPinterest(),
-		NewReddit(),
-		NewXPixel(),
-		NewSessionReplay(),
-		NewUniversal(),
-		NewGoogleAds(),
-		NewLinkedIn(),
-		NewUET(),
-		NewSegment(),
-		NewAmplitude(),
-		NewMixpanel(),
-		NewCriteo(),
-		NewAdobe(),
-		NewComscore(),
-		NewYandex(),
-		NewQuantcast(),
-	}
-}
-
 // TestDecoderGoldens runs every decoder over each
 // testdata/decoders/<vendor>/<case>.in.json and compares the findings with
 // <case>.golden.json. Run with -update to rewrite the goldens.

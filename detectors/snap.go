@@ -58,8 +58,8 @@ func (d *Snap) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ok {
 		// The older form-encoded body: one event.
 		e := newEvent(ex, d.Name(), snapVendor)
-		e.addParams(queryValues("form", string(ex.Request.Body)), snapFields)
-		e.addParams(queryValues("query", ex.Request.URL.RawQuery), snapFields)
+		e.addParams(traffic.ParseQuery("form", string(ex.Request.Body)), snapFields)
+		e.addParams(traffic.ParseQuery("query", ex.Request.URL.RawQuery), snapFields)
 		return e.findings()
 	}
 	ctxURL := jstr(jget(v, "ctx", "url"))

@@ -50,7 +50,7 @@ func (d *Universal) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ownsUniversal(ex) {
 		return nil
 	}
-	query := queryValues("query", ex.Request.URL.RawQuery)
+	query := traffic.ParseQuery("query", ex.Request.URL.RawQuery)
 	hits := [][]traffic.Param{query}
 	if body := bytes.TrimSpace(ex.Request.Body); len(body) > 0 {
 		hits = nil
@@ -60,7 +60,7 @@ func (d *Universal) Detect(ex *traffic.Exchange) []traffic.Finding {
 			if len(lines) > 1 {
 				prefix = "form[" + strconv.Itoa(i) + "]"
 			}
-			hits = append(hits, append(queryValues(prefix, string(bytes.TrimSpace(l))), query...))
+			hits = append(hits, append(traffic.ParseQuery(prefix, string(bytes.TrimSpace(l))), query...))
 		}
 	}
 	var out []traffic.Finding

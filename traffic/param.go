@@ -69,6 +69,11 @@ func appendBody(out []Param, ct string, body []byte) []Param {
 	return out
 }
 
+// ParseQuery parses a query string leniently into ordered parameters whose
+// Where is prefix:NAME ("query", "form", "form[2]"). Unlike
+// url.ParseQuery it keeps the good pairs when one has a bad escape.
+func ParseQuery(prefix, q string) []Param { return appendQuery(nil, prefix, q) }
+
 // appendQuery parses a query string leniently (url.ParseQuery drops the
 // whole string on one bad escape; this keeps the good pairs) in order.
 func appendQuery(out []Param, prefix, q string) []Param {
