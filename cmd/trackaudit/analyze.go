@@ -16,21 +16,12 @@ import (
 )
 
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("analyze", "analyze [flags] FILE.har|FILE.pcap|FILE.pcapng|FILE.db ...", stderr)
-	var rf reportFlags
-	rf.register(fs)
-	files, err := parseFlags(fs, args, stderr)
+	files, rf, err := parseFileCommand("analyze", "analyze [flags] FILE.har|FILE.pcap|FILE.pcapng|FILE.db ...",
+		"name at least one capture file", args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		fs.Usage()
-		return usagef("analyze: name at least one capture file")
-	}
-	if err := rf.validate(); err != nil {
 		return err
 	}
 	return analyzeFiles(ctx, files, rf, stdout, stderr)

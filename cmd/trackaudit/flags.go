@@ -103,6 +103,24 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, er
 	}
 }
 
+// parseFileCommand parses the command line of a command that reads capture
+// files and prints a report (analyze, report). It returns flag.ErrHelp
+// when -h was asked, and a usage error naming missing when no file is.
+func parseFileCommand(name, usage, missing string, args []string, stderr io.Writer) ([]string, reportFlags, error) {
+	fs := newFlagSet(name, usage, stderr)
+	var rf reportFlags
+	rf.register(fs)
+	files, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return nil, rf, err
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return nil, rf, usagef("%s: %s", name, missing)
+	}
+	return files, rf, rf.validate()
+}
+
 // newFlagSet returns a FlagSet whose usage line names the command.
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

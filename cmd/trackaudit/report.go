@@ -14,27 +14,17 @@ import (
 // saved captures: the exchanges go through the same pipeline, so new rules
 // apply to old captures, and findings recorded live are ignored.
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("report", "report [flags] FILE.db ...", stderr)
-	var rf reportFlags
-	rf.register(fs)
-	files, err := parseFlags(fs, args, stderr)
+	files, rf, err := parseFileCommand("report", "report [flags] FILE.db ...", "name a saved capture (FILE.db)", args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		fs.Usage()
-		return usagef("report: name a saved capture (FILE.db)")
-	}
 	for _, name := range files {
 		if !maybeSavedCapture(name) {
 			return usagef("report: %s is not a saved capture (.db); use 'trackaudit analyze' for HAR and pcap files", name)
 		}
-	}
-	if err := rf.validate(); err != nil {
-		return err
 	}
 	return analyzeFiles(ctx, files, rf, stdout, stderr)
 }
