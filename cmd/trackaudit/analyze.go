@@ -82,6 +82,9 @@ func readInput(name string, fn func(*traffic.Exchange) error) (reports.Input, er
 		return in, err
 	case capture.IsPCAP(head):
 		in.Format = "pcap"
+		if bytes.HasPrefix(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+			in.Format = "pcapng"
+		}
 		st, err := capture.ReadPCAP(br, name, count(&in, fn))
 		in.Skipped = st.Skipped
 		in.Warnings = append(in.Warnings, st.Warnings...)
