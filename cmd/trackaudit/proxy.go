@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -99,8 +101,54 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stderr = s.stderr
 	fmt.Fprintf(stderr, "  browse:   trackaudit browse   (or start Chromium with --proxy-server=http://%s --ignore-certificate-errors-spki-list=%s --user-data-dir=$(mktemp -d))\n", s.p.Addr(), s.ca.SPKIHash())
 	fmt.Fprintln(stderr, "  stop:     Ctrl-C prints the per-site report")
+	stopProfile, err := startProfiles(stderr)
+	if err != nil {
+		s.p.Close()
+		s.finish(nil, io.Discard)
+		return err
+	}
 	serveErr := s.p.Serve(ctx)
+	stopProfile()
 	return s.finish(serveErr, stdout)
+}
+
+// startProfiles honours two hidden environment variables for performance
+// work (bench/proxy/README.md): TRACKAUDIT_CPUPROFILE=FILE writes a CPU
+// profile of the serving time, TRACKAUDIT_MEMPROFILE=FILE an allocation
+// profile when serving stops. The returned stop is never nil.
+func startProfiles(stderr io.Writer) (stop func(), err error) {
+	cpuPath, memPath := os.Getenv("TRACKAUDIT_CPUPROFILE"), os.Getenv("TRACKAUDIT_MEMPROFILE")
+	var cpu *os.File
+	if cpuPath != "" {
+		if cpu, err = os.Create(cpuPath); err != nil {
+			return nil, fmt.Errorf("TRACKAUDIT_CPUPROFILE: create %s: %w", cpuPath, unwrapPath(err))
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("TRACKAUDIT_CPUPROFILE %s: %w", cpuPath, err)
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				fmt.Fprintf(stderr, "trackaudit: TRACKAUDIT_CPUPROFILE: write %s: %v\n", cpuPath, err)
+			}
+		}
+		if memPath != "" {
+			runtime.GC()
+			f, err := os.Create(memPath)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "trackaudit: TRACKAUDIT_MEMPROFILE: write %s: %v\n", memPath, err)
+			}
+		}
+	}, nil
 }
 
 // session is one live capture: CA, proxy, capture store and the pipeline
