@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,7 +49,15 @@ const (
 	// reliability-security.md §3.3: "transactions are durable across
 	// application crashes regardless of the synchronous setting").
 	storeFlushInterval = 100 * time.Millisecond
-	storeBatchRows     = 200
+	storeBatchRows     = 1024
+	// storeBatchBytes also ends a batch once its bodies reach this many
+	// bytes, so waiting rows with large bodies do not pile up in memory.
+	storeBatchBytes = 8 << 20
+	// storeChunkRows exchanges go into one multi-row INSERT: one statement
+	// execution per chunk instead of per row roughly halves the writer's
+	// CPU per exchange (BenchmarkStoreAdd; bench/proxy/README.md). 24
+	// columns × 32 rows stays far below SQLite's 32766 bound parameters.
+	storeChunkRows = 32
 	// storeQueueLen bounds the exchanges queued for the writer; Add blocks
 	// when it is full rather than dropping evidence.
 	storeQueueLen = 256
@@ -85,11 +94,12 @@ type StoreStats struct {
 // loses at most the last fraction of a second and never damages what was
 // committed. A Store is safe for concurrent use.
 type Store struct {
-	path  string
-	db    *sql.DB
-	insEx *sql.Stmt
-	insPg *sql.Stmt
-	insFd *sql.Stmt
+	path   string
+	db     *sql.DB
+	insEx  *sql.Stmt // one exchange
+	insExN *sql.Stmt // storeChunkRows exchanges
+	insPg  *sql.Stmt
+	insFd  *sql.Stmt
 
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
@@ -97,8 +107,12 @@ type Store struct {
 	done   chan struct{}
 
 	// pages maps pages already in the file to their id; the writer
-	// goroutine owns it.
-	pages map[storePageKey]int64
+	// goroutine owns it, and nextID (the id of the next exchange row: the
+	// file is new, so ids start at 1 and are given by the writer, not
+	// SQLite), and args (reused statement arguments).
+	pages  map[storePageKey]int64
+	nextID int64
+	args   []any
 
 	committed atomic.Int64
 	errMu     sync.Mutex
@@ -177,21 +191,19 @@ func openStore(path string, meta StoreMeta) (*Store, error) {
 		return fail(err)
 	}
 	s := &Store{
-		path:  path,
-		db:    db,
-		queue: make(chan *storeRow, storeQueueLen),
-		done:  make(chan struct{}),
-		pages: map[storePageKey]int64{},
+		path:   path,
+		db:     db,
+		queue:  make(chan *storeRow, storeQueueLen),
+		done:   make(chan struct{}),
+		pages:  map[storePageKey]int64{},
+		nextID: 1,
 	}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&s.insEx, `INSERT INTO exchanges (source_seq, started, source, client, page_id, page_by, page_ref,
-			method, url, host, site, request_proto, request_headers, request_body, request_body_truncated,
-			status, response_proto, response_headers, response_body, response_body_truncated,
-			host_only, via, error, insecure)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.insEx, storeInsertExchanges(1)},
+		{&s.insExN, storeInsertExchanges(storeChunkRows)},
 		{&s.insPg, `INSERT INTO pages (url, site, title) VALUES (?, ?, ?)`},
 		{&s.insFd, `INSERT INTO findings (exchange_id, ord, kind, severity, detector, company, product,
 			category, rule_id, event, summary, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
@@ -240,7 +252,7 @@ func (s *Store) Close() error {
 		s.mu.Unlock()
 		<-s.done
 		errs := []error{s.failure()}
-		for _, st := range []*sql.Stmt{s.insEx, s.insPg, s.insFd} {
+		for _, st := range []*sql.Stmt{s.insEx, s.insExN, s.insPg, s.insFd} {
 			errs = append(errs, st.Close())
 		}
 		if err := s.db.Close(); err != nil {
@@ -285,6 +297,7 @@ func (s *Store) fail(err error) {
 func (s *Store) write() {
 	defer close(s.done)
 	var pending []*storeRow
+	pendingBytes := 0
 	timer := time.NewTimer(storeFlushInterval)
 	timer.Stop()
 	armed := false
@@ -308,6 +321,7 @@ func (s *Store) write() {
 		}
 		clear(pending)
 		pending = pending[:0]
+		pendingBytes = 0
 	}
 	for {
 		select {
@@ -317,7 +331,8 @@ func (s *Store) write() {
 				return
 			}
 			pending = append(pending, r)
-			if r.flushed != nil || len(pending) >= storeBatchRows {
+			pendingBytes += r.size()
+			if r.flushed != nil || len(pending) >= storeBatchRows || pendingBytes >= storeBatchBytes {
 				commit()
 			} else if !armed {
 				timer.Reset(storeFlushInterval)
@@ -330,15 +345,18 @@ func (s *Store) write() {
 	}
 }
 
-// commit writes rows in one transaction.
+// commit writes rows in one transaction: new pages first, then the
+// exchanges in chunks of storeChunkRows (the rest one by one), then their
+// findings.
 func (s *Store) commit(rows []*storeRow) error {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return err
 	}
-	insEx, insPg, insFd := tx.Stmt(s.insEx), tx.Stmt(s.insPg), tx.Stmt(s.insFd)
+	insEx, insExN, insPg, insFd := tx.Stmt(s.insEx), tx.Stmt(s.insExN), tx.Stmt(s.insPg), tx.Stmt(s.insFd)
 	newPages := map[storePageKey]int64{}
-	n := 0
+	data := make([]*storeRow, 0, len(rows))
+	pageIDs := make([]any, 0, len(rows))
 	err = func() error {
 		for _, r := range rows {
 			if r.flushed != nil {
@@ -362,24 +380,33 @@ func (s *Store) commit(rows []*storeRow) error {
 				}
 				pageID = id
 			}
-			res, err := insEx.Exec(r.seq, r.started, r.source, r.client, pageID, r.pageBy, r.pageRef,
-				r.method, r.url, r.host, r.site, r.reqProto, r.reqHeaders, r.reqBody, r.reqTrunc,
-				r.status, r.respProto, r.respHeaders, r.respBody, r.respTrunc,
-				r.hostOnly, r.via, r.err, r.insecure)
+			data = append(data, r)
+			pageIDs = append(pageIDs, pageID)
+		}
+		for i := 0; i < len(data); {
+			n, stmt := storeChunkRows, insExN
+			if len(data)-i < storeChunkRows {
+				n, stmt = 1, insEx
+			}
+			args := s.args[:0]
+			for j := i; j < i+n; j++ {
+				args = data[j].appendArgs(args, s.nextID+int64(j), pageIDs[j])
+			}
+			_, err := stmt.Exec(args...)
+			clear(args) // drop references to bodies until the next use
+			s.args = args[:0]
 			if err != nil {
 				return fmt.Errorf("insert exchange: %w", err)
 			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
+			i += n
+		}
+		for j, r := range data {
 			for i, f := range r.findings {
-				if _, err := insFd.Exec(id, i, f.Kind, f.Severity, f.Detector, f.Company, f.Product,
+				if _, err := insFd.Exec(s.nextID+int64(j), i, f.Kind, f.Severity, f.Detector, f.Company, f.Product,
 					f.Category, f.RuleID, f.Event, f.Summary, f.evidence); err != nil {
 					return fmt.Errorf("insert finding: %w", err)
 				}
 			}
-			n++
 		}
 		return nil
 	}()
@@ -393,8 +420,55 @@ func (s *Store) commit(rows []*storeRow) error {
 	for k, id := range newPages {
 		s.pages[k] = id
 	}
-	s.committed.Add(int64(n))
+	s.nextID += int64(len(data))
+	s.committed.Add(int64(len(data)))
 	return nil
+}
+
+// storeExchangeColumns are the exchanges columns Add writes, in the order
+// of storeRow.appendArgs.
+const storeExchangeColumns = `id, source_seq, started, source, client, page_id, page_by, page_ref,
+	method, url, host, site, request_proto, request_headers, request_body, request_body_truncated,
+	status, response_proto, response_headers, response_body, response_body_truncated,
+	host_only, via, error, insecure`
+
+// storeExchangeArgs is the number of storeExchangeColumns.
+const storeExchangeArgs = 25
+
+// storeInsertExchanges returns an INSERT of n exchanges rows.
+func storeInsertExchanges(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO exchanges (" + storeExchangeColumns + ") VALUES ")
+	row := "(?" + strings.Repeat(", ?", storeExchangeArgs-1) + ")"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// appendArgs appends r's values for storeExchangeColumns.
+func (r *storeRow) appendArgs(args []any, id int64, pageID any) []any {
+	return append(args, id, r.seq, r.started, r.source, r.client, pageID, r.pageBy, r.pageRef,
+		r.method, r.url, r.host, r.site, r.reqProto, r.reqHeaders, r.reqBody, r.reqTrunc,
+		r.status, r.respProto, r.respHeaders, r.respBody, r.respTrunc,
+		r.hostOnly, r.via, r.err, r.insecure)
+}
+
+// size approximates the memory r holds, for storeBatchBytes.
+func (r *storeRow) size() int {
+	n := 512 + len(r.url)
+	for _, v := range []any{r.reqHeaders, r.reqBody, r.respHeaders, r.respBody} {
+		switch v := v.(type) {
+		case string:
+			n += len(v)
+		case []byte:
+			n += len(v)
+		}
+	}
+	return n
 }
 
 // storeRow is one exchange flattened into column values; a row with
@@ -488,13 +562,61 @@ func storeTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// storeHeader encodes h as a JSON object; nil stays NULL.
+// storeHeader encodes h as a JSON object; nil stays NULL. The bytes are
+// exactly json.Marshal's (keys sorted, the same escaping), written without
+// reflection: it ran once per message on the proxy's hot path.
 func storeHeader(h http.Header) any {
 	if h == nil {
 		return nil
 	}
-	b, _ := json.Marshal(h) // map of string slices: cannot fail
+	keys := make([]string, 0, len(h))
+	size := 2
+	for k, vs := range h {
+		keys = append(keys, k)
+		size += len(k) + 6
+		for _, v := range vs {
+			size += len(v) + 3
+		}
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		vs := h[k]
+		if vs == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '[')
+		for j, v := range vs {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, v)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
 	return string(b)
+}
+
+// appendJSONString appends s as json.Marshal writes it: as is when it is
+// printable ASCII that needs no escape, through encoding/json otherwise.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string: cannot fail
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // storeBody keeps nil (no body) apart from an empty body: the driver

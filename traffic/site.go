@@ -17,10 +17,27 @@ func NormalizeHost(host string) string {
 	}
 	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 	host = strings.ToLower(host)
+	if plainASCIIHost(host) {
+		// ToASCII would return it unchanged or fail (and a failure keeps
+		// the host as is): skip it, it showed in the proxy's CPU profile.
+		return host
+	}
 	if a, err := idna.Lookup.ToASCII(host); err == nil {
 		host = a
 	}
 	return host
+}
+
+// plainASCIIHost reports whether host is ASCII without upper-case letters
+// and without an "xn--" label, which idna.Lookup.ToASCII leaves unchanged
+// when it succeeds.
+func plainASCIIHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return !strings.Contains(host, "xn--")
 }
 
 // Site returns the registrable domain (eTLD+1, public suffix list including

@@ -1,0 +1,61 @@
+package traffic
+
+import (
+	"strings"
+	"testing"
+
+	"golang.org/x/net/idna"
+)
+
+// normalizeHostSlow is NormalizeHost without the ASCII fast path.
+func normalizeHostSlow(host string) string {
+	h := strings.ToLower(host)
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		return a
+	}
+	return h
+}
+
+func TestNormalizeHost(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"WWW.Facebook.COM", "www.facebook.com"},
+		{"www.facebook.com:443", "www.facebook.com"},
+		{"[::1]:8080", "::1"},
+		{"news.example.", "news.example"},
+		{"Bücher.example", "xn--bcher-kva.example"},
+		{"xn--bcher-kva.example", "xn--bcher-kva.example"},
+		{"_dmarc.example", "_dmarc.example"},
+		{"127.0.0.1", "127.0.0.1"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := NormalizeHost(tc.in); got != tc.want {
+			t.Errorf("NormalizeHost(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzNormalizeHostFastPath checks that skipping idna for plain ASCII
+// hosts never changes NormalizeHost's answer.
+func FuzzNormalizeHostFastPath(f *testing.F) {
+	for _, s := range []string{"a.example", "a..b", "-a.example", "a_b.example", "xn--a.example", "a.example.", "1.2.3.4", "a*b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		h := strings.ToLower(host)
+		if !plainASCIIHost(h) {
+			return
+		}
+		if slow := normalizeHostSlow(h); slow != h {
+			t.Errorf("idna changes plain ASCII host %q to %q; the fast path would not", h, slow)
+		}
+	})
+}
+
+func BenchmarkSite(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		Site("www.facebook.com")
+		NormalizeHost("www.facebook.com")
+	}
+}
