@@ -100,6 +100,8 @@ func NewPIIWatch(ws []Watched) *PIIWatch {
 			add(label, "sha1", hex.EncodeToString(s1[:]))
 			add(label, "sha256", hex.EncodeToString(s2[:]))
 			add(label, "sha256, base64", strings.TrimRight(base64.StdEncoding.EncodeToString(s2[:]), "="))
+			// GA4 user-provided data (em=tv.1~em.…) uses the URL-safe alphabet.
+			add(label, "sha256, base64", base64.RawURLEncoding.EncodeToString(s2[:]))
 		}
 		if w.Kind == "phone" && len(norm) > 0 {
 			// Some tags hash the phone with a leading "+".
@@ -132,10 +134,11 @@ func (d *PIIWatch) Detect(ex *traffic.Exchange) []traffic.Finding {
 	found := map[key]bool{}
 	hit := map[string]bool{} // needle text already found in a specific place
 	var out []traffic.Finding
-	check := func(p place, structured bool) {
+	// check searches a raw fallback place for needles no structured place held.
+	check := func(p place) {
 		lower := strings.ToLower(p.value)
 		for _, n := range d.needles {
-			if !strings.Contains(lower, n.text) || (!structured && hit[n.text]) {
+			if !strings.Contains(lower, n.text) || hit[n.text] {
 				continue
 			}
 			hit[n.text] = true
@@ -147,13 +150,43 @@ func (d *PIIWatch) Detect(ex *traffic.Exchange) []traffic.Finding {
 			out = append(out, d.finding(ex, tr, n, p))
 		}
 	}
+	// A value found both in a place and in what that place unwraps to
+	// (query:pd and query:pd › $.em) is reported at the innermost place only.
+	type match struct {
+		n needle
+		p place
+	}
+	var ms []match
 	for _, p := range structuredPlaces(ex) {
-		check(p, true)
+		lower := strings.ToLower(p.value)
+		for _, n := range d.needles {
+			if strings.Contains(lower, n.text) {
+				ms = append(ms, match{n, p})
+			}
+		}
+	}
+	for i, m := range ms {
+		hit[m.n.text] = true
+		deeper := false
+		// Places come parent first, its unwrapped children right after it.
+		for j := i + 1; j < len(ms) && !deeper; j++ {
+			child := strings.HasPrefix(ms[j].p.where, m.p.where+" ")
+			if !child && ms[j].p.where != m.p.where {
+				break
+			}
+			deeper = child && ms[j].n.text == m.n.text
+		}
+		k := key{m.n.label, m.n.encoding, m.p.where}
+		if deeper || found[k] {
+			continue
+		}
+		found[k] = true
+		out = append(out, d.finding(ex, tr, m.n, m.p))
 	}
 	// The raw URL and body catch what structured parsing missed.
-	check(place{"url", ex.Request.URL.String()}, false)
+	check(place{"url", ex.Request.URL.String()})
 	if len(ex.Request.Body) > 0 {
-		check(place{"body", string(ex.Request.Body)}, false)
+		check(place{"body", string(ex.Request.Body)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Evidence[0].Where < out[j].Evidence[0].Where })
 	return out

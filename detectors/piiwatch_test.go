@@ -66,6 +66,7 @@ func TestPIIWatchFindsEveryChannelAndEncoding(t *testing.T) {
 		{"base64 json batch", piiExchange(t, "POST", "https://api-js.mixpanel.com/track", "application/x-www-form-urlencoded", "data="+url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(`[{"properties":{"$email":"`+norm+`"}}]`))), nil), "form:data (base64) › $[0].properties.$email", "plain"},
 		{"multipart", piiExchange(t, "POST", "https://t.example/p", "multipart/form-data; boundary=XyZ", "--XyZ\r\nContent-Disposition: form-data; name=\"ud[em]\"\r\n\r\n"+hexSum(s256[:])+"\r\n--XyZ--\r\n", nil), "multipart:ud[em]", "sha256"},
 		{"phone sha256 normalised", piiExchange(t, "GET", "https://analytics.tiktok.com/api/v2/pixel?ph="+hexSum(phoneHash[:]), "", "", nil), "query:ph", "sha256"},
+		{"sha256 base64url (GA4 em)", piiExchange(t, "POST", "https://region1.google-analytics.com/g/collect?v=2&tid=G-X", "text/plain", "en=purchase&em=tv.1~em."+base64.RawURLEncoding.EncodeToString(s256[:]), nil), "form:em", "sha256, base64"},
 		{"raw body fallback", piiExchange(t, "POST", "https://t.example/p", "application/octet-stream", "\x00\x01"+norm+"\x02", nil), "body", "plain"},
 	}
 	for _, tt := range tests {
@@ -87,6 +88,21 @@ func TestPIIWatchFindsEveryChannelAndEncoding(t *testing.T) {
 			}
 			t.Errorf("no finding at %q encoded %q; got %q", tt.wantWhere, tt.wantEnc, places)
 		})
+	}
+}
+
+// TestPIIWatchReportsInnermostPlace: a value inside JSON held in a
+// parameter is reported where it sits, not also at the whole parameter.
+func TestPIIWatchReportsInnermostPlace(t *testing.T) {
+	s256 := sha256.Sum256([]byte("jane.doe@example.com"))
+	pd := url.QueryEscape(`{"em":"` + hexSum(s256[:]) + `","np":"gtm"}`)
+	ex := piiExchange(t, "GET", "https://ct.pinterest.com/v3/?tid=1&event=checkout&pd="+pd, "", "", nil)
+	var got []string
+	for _, f := range NewPIIWatch([]Watched{{Kind: "email", Value: "jane.doe@example.com"}}).Detect(ex) {
+		got = append(got, f.Evidence[0].Where+" = "+f.Evidence[0].Label)
+	}
+	if want := "query:pd › $.em = email as sha256"; len(got) != 1 || got[0] != want {
+		t.Errorf("findings %q, want only %q", got, want)
 	}
 }
 
