@@ -1,11 +1,20 @@
-// Command gen writes examples/news-site.har: one made-up visit to a news
-// article on https://www.dailyplanet.example/ (first parties use reserved
-// example domains; trackers use their real host names) with the Meta
-// pixel, a Facebook Like button and Google Analytics 4, as Chrome would
-// send them. The output is deterministic; run it from the repository root:
+// Command gen writes the example captures (first parties use reserved
+// example domains; trackers use their real host names), as Chrome would
+// send them:
 //
-//	go run ./examples/gen            # rewrites examples/news-site.har
-//	go run ./examples/gen -o out.har
+//   - examples/news-site.har: one made-up visit to a news article on
+//     https://www.dailyplanet.example/ with the Meta pixel, a Facebook
+//     Like button and Google Analytics 4;
+//   - examples/shop-checkout.har: the confirmation page of an appointment
+//     checkout on https://shop.example-store.example/ whose tags (GA4,
+//     TikTok, Snap, Pinterest, Reddit, X, Meta, Clarity, Segment,
+//     Mixpanel and others) send the shopper's e-mail in every channel and
+//     encoding trackaudit's --pii search knows (see shop.go).
+//
+// The output is deterministic; run it from the repository root:
+//
+//	go run ./examples/gen              # rewrites both files in examples/
+//	go run ./examples/gen -dir out     # writes them into out/
 package main
 
 import (
@@ -17,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -212,21 +222,38 @@ func Write(w io.Writer) error {
 	})
 }
 
+// outputs are the files gen writes, by name, with their writers.
+var outputs = []struct {
+	name  string
+	write func(io.Writer) error
+}{
+	{"news-site.har", Write},
+	{"shop-checkout.har", WriteShop},
+}
+
 func main() {
-	out := flag.String("o", "examples/news-site.har", "output file")
+	dir := flag.String("dir", "examples", "output directory")
 	flag.Parse()
-	f, err := os.Create(*out)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "gen: %v\n", err)
-		os.Exit(1)
+	for _, o := range outputs {
+		if err := writeFile(filepath.Join(*dir, o.name), o.write); err != nil {
+			fmt.Fprintf(os.Stderr, "gen: %v\n", err)
+			os.Exit(1)
+		}
 	}
-	if err := Write(f); err != nil {
+}
+
+// writeFile creates name and fills it with write.
+func writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
 		f.Close()
-		fmt.Fprintf(os.Stderr, "gen: write %s: %v\n", *out, err)
-		os.Exit(1)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := f.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "gen: close %s: %v\n", *out, err)
-		os.Exit(1)
+		return fmt.Errorf("close %s: %w", name, err)
 	}
+	return nil
 }

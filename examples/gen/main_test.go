@@ -12,34 +12,39 @@ import (
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-var update = flag.Bool("update", false, "rewrite ../news-site.har")
+var update = flag.Bool("update", false, "rewrite the example HAR files in ..")
 
 var committed = filepath.Join("..", "news-site.har")
 
-// TestCommittedMatchesGenerator keeps the committed example in step with
-// this program: go test ./examples/gen -update rewrites it.
+// TestCommittedMatchesGenerator keeps the committed examples in step with
+// this program: go test ./examples/gen -update rewrites them.
 func TestCommittedMatchesGenerator(t *testing.T) {
-	var a, b bytes.Buffer
-	if err := Write(&a); err != nil {
-		t.Fatal(err)
-	}
-	if err := Write(&b); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatal("two runs of the generator differ: output is not deterministic")
-	}
-	if *update {
-		if err := os.WriteFile(committed, a.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(committed)
-	if err != nil {
-		t.Fatalf("%v (go test ./examples/gen -update writes it)", err)
-	}
-	if !bytes.Equal(a.Bytes(), want) {
-		t.Errorf("%s is stale: run go run ./examples/gen (or go test ./examples/gen -update)", committed)
+	for _, o := range outputs {
+		t.Run(o.name, func(t *testing.T) {
+			var a, b bytes.Buffer
+			if err := o.write(&a); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Fatal("two runs of the generator differ: output is not deterministic")
+			}
+			path := filepath.Join("..", o.name)
+			if *update {
+				if err := os.WriteFile(path, a.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./examples/gen -update writes it)", err)
+			}
+			if !bytes.Equal(a.Bytes(), want) {
+				t.Errorf("%s is stale: run go run ./examples/gen (or go test ./examples/gen -update)", path)
+			}
+		})
 	}
 }
 
@@ -122,5 +127,66 @@ func TestExampleFacts(t *testing.T) {
 	}
 	if got, want := strings.Join(events, " "), "form[0]:en=page_view form[1]:en=scroll"; got != want {
 		t.Errorf("collect events %q, want %q", got, want)
+	}
+}
+
+// TestShopExampleFacts reads the committed shop capture back and checks
+// that each planted value survived the HAR round trip in its place.
+func TestShopExampleFacts(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "shop-checkout.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	byHost := map[string][]*traffic.Exchange{}
+	n := 0
+	if _, err := capture.ReadHAR(f, "shop-checkout.har", func(ex *traffic.Exchange) error {
+		byHost[ex.Host()] = append(byHost[ex.Host()], ex)
+		n++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(ShopExchanges()); n != want {
+		t.Fatalf("read %d exchanges, want %d", n, want)
+	}
+	param := func(host, name string) string {
+		t.Helper()
+		exs := byHost[host]
+		if len(exs) == 0 {
+			t.Fatalf("no request to %s", host)
+		}
+		v, _ := traffic.Get(traffic.Params(&exs[len(exs)-1].Request), name)
+		return v
+	}
+	emailSHA := sha256hex(ShopEmail)
+	tests := []struct{ host, name, want string }{
+		{"www.facebook.com", "ud[em]", emailSHA},
+		// sha256("") as python's hashlib computes it.
+		{"www.facebook.com", "ud[ph]", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{"alb.reddit.com", "em", emailSHA},
+		{"alb.reddit.com", "event", "Purchase"},
+		{"tr.snapchat.com", "u_hem", emailSHA},
+		{"tr.snapchat.com", "ev", "PURCHASE"},
+		{"analytics.tiktok.com", "event", "CompletePayment"},
+		{"analytics.tiktok.com", "email", emailSHA},
+		{"ct.pinterest.com", "event", "checkout"},
+		{"api.segment.io", "email", ShopEmail},
+		{"www.awin1.com", "p1", "JANE.DOE%40EXAMPLE.COM"},
+	}
+	for _, tt := range tests {
+		if got := param(tt.host, tt.name); got != tt.want {
+			t.Errorf("%s %s = %q, want %q", tt.host, tt.name, got, tt.want)
+		}
+	}
+	if !traffic.IsEmptyHash(param("alb.reddit.com", "pn")) {
+		t.Errorf("reddit pn is not the hash of a blank value")
+	}
+	k := byHost["a.klaviyo.com"][0]
+	if k.Request.Header.Get("X-Klaviyo-Email") != ShopTypedEmail || !strings.Contains(k.Request.Header.Get("Cookie"), "kl_email=jane.doe%40example.com") {
+		t.Errorf("klaviyo request lacks the e-mail header or cookie: %v", k.Request.Header)
+	}
+	if h := byHost["forms.hubspot.com"][0].Request.Header.Get("Content-Type"); !strings.HasPrefix(h, "multipart/form-data; boundary=") {
+		t.Errorf("hubspot form Content-Type = %q, want multipart", h)
 	}
 }
