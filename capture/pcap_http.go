@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"bytes"
 	"net/http"
 	"time"
@@ -34,9 +33,9 @@ const (
 // httpParser follows one direction of an HTTP/1.x connection
 // incrementally: reassembled bytes are fed as they come and each byte is
 // looked at once, so a stream costs no goroutine and no re-parsing.
-// Header blocks are parsed by net/http (ReadRequest, ReadResponse); the
-// body framing (Content-Length, chunked, until close) is followed here,
-// and bodies are kept up to traffic.BodyCap.
+// Header blocks are parsed by scanHTTPHead; the body framing
+// (Content-Length, chunked, until close) is followed here, and bodies are
+// kept up to traffic.BodyCap.
 type httpParser struct {
 	resp  bool
 	state parseState
@@ -46,10 +45,10 @@ type httpParser struct {
 	body   []byte
 	trunc  bool
 	start  time.Time
-	req    *http.Request
-	res    *http.Response
-	rd     bytes.Reader
-	br     *bufio.Reader
+	// head is the message being read; have says a head was parsed and
+	// its body is pending.
+	head httpHead
+	have bool
 }
 
 // feed consumes data, the bytes of sg from offset base on; sg supplies
@@ -170,59 +169,45 @@ func (p *httpParser) line(data []byte) (line []byte, used int, ok bool) {
 
 // header parses a complete header block and sets up the body framing.
 func (p *httpParser) header(s *tcpStream, hdr []byte) {
-	if p.br == nil {
-		p.br = bufio.NewReaderSize(&p.rd, 4096)
+	h := &p.head
+	if err := scanHTTPHead(hdr, p.resp, h); err != nil {
+		p.state = stLost
+		return
 	}
-	p.rd.Reset(hdr)
-	p.br.Reset(&p.rd)
 	if !p.resp {
-		req, err := http.ReadRequest(p.br)
-		if err != nil {
-			p.state = stLost
-			return
-		}
-		p.req = req
+		p.have = true
 		switch {
-		case isChunked(req.TransferEncoding):
+		case h.Chunked:
 			p.state = stChunkSize
-		case req.ContentLength > 0:
-			p.state, p.remain = stFixed, req.ContentLength
+		case h.Length > 0:
+			p.state, p.remain = stFixed, h.Length
 		default:
 			p.done(s)
 		}
 		return
 	}
 	method := s.pendingMethod()
-	var forReq *http.Request
-	if method == http.MethodHead {
-		forReq = headRequest
-	}
-	res, err := http.ReadResponse(p.br, forReq)
-	if err != nil {
-		p.state = stLost
-		return
-	}
-	code := res.StatusCode
+	code := h.Status
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		return // interim response (100 Continue, 103 Early Hints): the real one follows
 	}
-	p.res = res
+	p.have = true
 	switch {
 	case method == http.MethodHead, code == http.StatusNoContent, code == http.StatusNotModified,
 		code == http.StatusSwitchingProtocols, method == http.MethodConnect && code/100 == 2:
 		p.done(s)
-	case isChunked(res.TransferEncoding):
+	case h.Chunked:
 		p.state = stChunkSize
-	case res.ContentLength > 0:
-		p.state, p.remain = stFixed, res.ContentLength
-	case res.ContentLength == 0:
+	case h.TE: // a coding other than chunked last: the body runs until the close
+		p.state = stUntilClose
+	case h.Length > 0:
+		p.state, p.remain = stFixed, h.Length
+	case h.Length == 0:
 		p.done(s)
 	default:
 		p.state = stUntilClose
 	}
 }
-
-var headRequest = &http.Request{Method: http.MethodHead}
 
 func (p *httpParser) collect(b []byte) {
 	var cut bool
@@ -234,18 +219,21 @@ func (p *httpParser) collect(b []byte) {
 
 // done hands the finished message to the stream and resets for the next.
 func (p *httpParser) done(s *tcpStream) {
-	req, res, body, trunc, start := p.req, p.res, p.body, p.trunc, p.start
-	p.state, p.req, p.res, p.body, p.trunc, p.remain = stHeader, nil, nil, nil, false, 0
+	have, body, trunc, start := p.have, p.body, p.trunc, p.start
+	p.state, p.have, p.body, p.trunc, p.remain = stHeader, false, nil, false, 0
 	p.buf = p.buf[:0]
-	if req != nil {
-		s.onRequest(req, body, trunc, start)
-	} else if res != nil {
-		s.onResponse(res, body, trunc)
+	if !have {
+		return
+	}
+	if p.resp {
+		s.onResponse(&p.head, body, trunc)
+	} else {
+		s.onRequest(&p.head, body, trunc, start)
 	}
 }
 
 // inMessage reports whether a header was parsed and its body is pending.
-func (p *httpParser) inMessage() bool { return p.req != nil || p.res != nil }
+func (p *httpParser) inMessage() bool { return p.have }
 
 // lose gives up on this direction, keeping any message begun (cut short).
 func (p *httpParser) lose(s *tcpStream) {
@@ -333,10 +321,6 @@ func parseChunkSize(line []byte) (int64, bool) {
 		}
 	}
 	return n, true
-}
-
-func isChunked(te []string) bool {
-	return len(te) > 0 && te[len(te)-1] == "chunked"
 }
 
 // httpMethods are the request methods that start a plaintext request.

@@ -59,6 +59,7 @@ type tcpStream struct {
 	pending  []*traffic.Exchange
 	tlsBuf   []byte
 	seq      int // records made, ordering them within a flush
+	client   string // the client's address, once asked for
 }
 
 // Accept takes every packet except the payload of connections with
@@ -112,6 +113,7 @@ func (s *tcpStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Ass
 
 // classify decides the connection's kind from its first payload.
 func (s *tcpStream) classify(dir reassembly.TCPFlowDirection, data []byte) {
+	s.client = ""
 	switch {
 	case looksLikeRequest(data):
 		s.kind, s.cliDir = kindHTTP, dir
@@ -176,7 +178,7 @@ func (s *tcpStream) clientHello(data []byte, sg reassembly.ScatterGather) {
 		s.seq++
 		s.pr.emit(&traffic.Exchange{
 			Start:    t,
-			Client:   s.endpoint(s.cliDir),
+			Client:   s.clientAddr(),
 			Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
 			HostOnly: true,
 			Via:      "tls-sni",
@@ -191,6 +193,15 @@ func (s *tcpStream) endpoint(dir reassembly.TCPFlowDirection) string {
 		return s.netFlow.Src().String()
 	}
 	return s.netFlow.Dst().String()
+}
+
+// clientAddr returns the IP address of the client, formatted once per
+// connection rather than once per request.
+func (s *tcpStream) clientAddr() string {
+	if s.client == "" {
+		s.client = s.endpoint(s.cliDir)
+	}
+	return s.client
 }
 
 // serverPort returns the TCP port of the side that is not the client.
@@ -215,13 +226,15 @@ func (s *tcpStream) pendingMethod() string {
 }
 
 // onRequest records a finished request; it waits for its response.
-func (s *tcpStream) onRequest(req *http.Request, body []byte, trunc bool, start time.Time) {
-	u := req.URL
+// h is only borrowed: nothing of it but its strings, URL and Header is
+// kept.
+func (s *tcpStream) onRequest(h *httpHead, body []byte, trunc bool, start time.Time) {
+	u := h.URL
 	if u == nil {
 		u = &url.URL{Path: "/"}
 	}
 	if u.Host == "" {
-		u.Host = req.Host
+		u.Host = h.Host
 	}
 	if u.Host == "" { // HTTP/1.0 without Host: the server's address
 		server := s.endpoint(s.cliDir.Reverse())
@@ -237,16 +250,16 @@ func (s *tcpStream) onRequest(req *http.Request, body []byte, trunc bool, start 
 	}
 	ex := &traffic.Exchange{
 		Start:  start,
-		Client: s.endpoint(s.cliDir),
+		Client: s.clientAddr(),
 		Request: traffic.Request{
-			Method: req.Method,
+			Method: h.Method,
 			URL:    u,
-			Proto:  req.Proto,
-			Header: req.Header,
+			Proto:  h.Proto,
+			Header: h.Header,
 		},
 	}
 	ex.Request.Body, ex.Request.BodyTruncated = body, trunc
-	if enc := req.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
+	if enc := h.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
 		b, t, err := decodeContent(enc, body, trunc)
 		ex.Request.Body, ex.Request.BodyTruncated = b, t
 		if err != nil {
@@ -260,8 +273,9 @@ func (s *tcpStream) onRequest(req *http.Request, body []byte, trunc bool, start 
 	}
 }
 
-// onResponse pairs a finished response with the oldest pending request.
-func (s *tcpStream) onResponse(res *http.Response, body []byte, trunc bool) {
+// onResponse pairs a finished response with the oldest pending request;
+// h is only borrowed, as for onRequest.
+func (s *tcpStream) onResponse(h *httpHead, body []byte, trunc bool) {
 	if len(s.pending) == 0 {
 		s.pr.orphanResponses++
 		return
@@ -270,13 +284,13 @@ func (s *tcpStream) onResponse(res *http.Response, body []byte, trunc bool) {
 	s.pending[0] = nil
 	s.pending = s.pending[1:]
 	r := &traffic.Response{
-		Status:        res.StatusCode,
-		Proto:         res.Proto,
-		Header:        res.Header,
+		Status:        h.Status,
+		Proto:         h.Proto,
+		Header:        h.Header,
 		Body:          body,
 		BodyTruncated: trunc,
 	}
-	if enc := res.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
+	if enc := h.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
 		b, t, err := decodeContent(enc, body, trunc)
 		r.Body, r.BodyTruncated = b, t
 		if err != nil && ex.Error == "" {
@@ -286,9 +300,9 @@ func (s *tcpStream) onResponse(res *http.Response, body []byte, trunc bool) {
 	ex.Response = r
 	s.send(ex)
 	switch {
-	case res.StatusCode == http.StatusSwitchingProtocols:
+	case h.Status == http.StatusSwitchingProtocols:
 		s.kind = kindOpaque // WebSocket or h2c from here on
-	case ex.Request.Method == http.MethodConnect && res.StatusCode/100 == 2:
+	case ex.Request.Method == http.MethodConnect && h.Status/100 == 2:
 		// A tunnel through a plaintext proxy: look at what it carries
 		// (usually a TLS ClientHello naming the real server).
 		s.emitPending()

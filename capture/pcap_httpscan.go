@@ -1,0 +1,390 @@
+package capture
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// httpHead is a request line or status line and the header block after
+// it, as read by scanHTTPHead from captured bytes.
+//
+// Header holds canonical keys (as net/textproto writes them) with values
+// trimmed of surrounding blanks; obsolete line folding is joined with one
+// space. Like net/http's readers, the Host header of a request is moved to
+// Host, and Transfer-Encoding is taken out of Header into chunked/te. Keys
+// and values share one copy of the header block.
+type httpHead struct {
+	// Method and Target are the request line's (requests only); URL is
+	// Target parsed (an authority-form CONNECT target is its Host).
+	Method, Target string
+	URL            *url.URL
+	// Host is the URL's host, else the Host header; "" when neither.
+	Host string
+	// Proto is "HTTP/1.1" or the like.
+	Proto string
+	// Status is the status code (responses only).
+	Status int
+	Header http.Header
+	// Length is the Content-Length, -1 when absent or overridden by a
+	// Transfer-Encoding.
+	Length int64
+	// TE is set when a Transfer-Encoding applies (HTTP/1.1 and later);
+	// Chunked when its last coding is chunked.
+	TE, Chunked bool
+}
+
+// headError says why a header block was refused.
+type headError string
+
+func (e headError) Error() string { return "http head: " + string(e) }
+
+// Reasons a head is refused; the parser then stops following the
+// direction, as it cannot know where the next message starts.
+var (
+	errHeadLine      = headError("malformed request or status line")
+	errHeadVersion   = headError("malformed HTTP version")
+	errHeadMethod    = headError("invalid method")
+	errHeadStatus    = headError("malformed status code")
+	errHeadField     = headError("malformed header line")
+	errHeadFold      = headError("header block starts with a continuation line")
+	errHeadHosts     = headError("more than one Host header")
+	errHeadLength    = headError("invalid or conflicting Content-Length")
+	errHeadRequestTE = headError("request transfer-encoding does not end in chunked")
+	errHeadURL       = headError("malformed request target")
+)
+
+// scanHTTPHead parses block, a complete header block (request line or
+// status line, header lines, the blank line; CRLF or bare LF line ends),
+// into h, reusing nothing of a previous h. resp selects a status line.
+//
+// It accepts what browsers and servers send and refuses, with a
+// headError, what would make the message's framing ambiguous (conflicting
+// Content-Length, a request Transfer-Encoding without chunked last) or is
+// not HTTP (bad line, control bytes in a value). It never panics; its work
+// is linear in len(block) and it allocates one string for the block, the
+// header map and one slice of values.
+func scanHTTPHead(block []byte, resp bool, h *httpHead) error {
+	*h = httpHead{Length: -1}
+	s := string(block)
+	line, rest := nextLine(s)
+	if resp {
+		if err := h.statusLine(line); err != nil {
+			return err
+		}
+	} else if err := h.requestLine(line); err != nil {
+		return err
+	}
+	lines := strings.Count(rest, "\n") + 1 // a last line may lack its newline
+	h.Header = make(http.Header, lines)
+	vals := make([]string, lines)
+	var lastKey string
+	for rest != "" {
+		line, rest = nextLine(rest)
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if lastKey == "" {
+				return errHeadFold
+			}
+			v := trimBlanks(line)
+			if !validValue(v) {
+				return errHeadField
+			}
+			vs := h.Header[lastKey]
+			if v != "" {
+				vs[len(vs)-1] = strings.TrimRight(vs[len(vs)-1]+" "+v, " \t")
+			}
+			continue
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 {
+			return errHeadField
+		}
+		key, ok := canonicalKey(line[:colon])
+		if !ok {
+			return errHeadField
+		}
+		v := trimBlanks(line[colon+1:])
+		if !validValue(v) {
+			return errHeadField
+		}
+		if vs, dup := h.Header[key]; dup {
+			h.Header[key] = append(vs, v)
+		} else {
+			vals[0] = v
+			h.Header[key] = vals[:1:1]
+			vals = vals[1:]
+		}
+		lastKey = key
+	}
+	return h.finish(resp)
+}
+
+// requestLine parses "METHOD target HTTP/x.y".
+func (h *httpHead) requestLine(line string) error {
+	method, rest, ok1 := strings.Cut(line, " ")
+	target, proto, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || target == "" {
+		return errHeadLine
+	}
+	if method == "" || !isToken(method) {
+		return errHeadMethod
+	}
+	if !validVersion(proto) {
+		return errHeadVersion
+	}
+	h.Method, h.Target, h.Proto = method, target, proto
+	if method == http.MethodConnect && target[0] != '/' {
+		u, err := url.ParseRequestURI("http://" + target)
+		if err != nil || u.Host == "" {
+			return errHeadURL
+		}
+		u.Scheme = ""
+		h.URL = u
+		return nil
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return errHeadURL
+	}
+	h.URL = u
+	return nil
+}
+
+// statusLine parses "HTTP/x.y NNN reason"; the reason may be absent.
+func (h *httpHead) statusLine(line string) error {
+	proto, rest, ok := strings.Cut(line, " ")
+	if !ok {
+		return errHeadLine
+	}
+	if !validVersion(proto) {
+		return errHeadVersion
+	}
+	rest = strings.TrimLeft(rest, " ")
+	code, _, _ := strings.Cut(rest, " ")
+	if len(code) != 3 || !isDigits(code) {
+		return errHeadStatus
+	}
+	h.Proto = proto
+	h.Status = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
+	return nil
+}
+
+// finish applies the rules that tie headers to framing: Host, duplicate
+// Content-Length, Transfer-Encoding (RFC 9112 §6).
+func (h *httpHead) finish(resp bool) error {
+	hdr := h.Header
+	if !resp {
+		hosts := hdr["Host"]
+		if len(hosts) > 1 {
+			return errHeadHosts
+		}
+		h.Host = h.URL.Host
+		if h.Host == "" && len(hosts) == 1 {
+			h.Host = hosts[0]
+		}
+		delete(hdr, "Host")
+	}
+	if cl := hdr["Content-Length"]; len(cl) > 0 {
+		for _, v := range cl[1:] {
+			if v != cl[0] {
+				return errHeadLength
+			}
+		}
+		n, ok := parseLength(cl[0])
+		if !ok {
+			return errHeadLength
+		}
+		if len(cl) > 1 {
+			hdr["Content-Length"] = cl[:1:1]
+		}
+		h.Length = n
+	}
+	te, ok := hdr["Transfer-Encoding"]
+	if !ok {
+		return nil
+	}
+	delete(hdr, "Transfer-Encoding")
+	if h.Proto == "HTTP/1.0" || h.Proto == "HTTP/0.9" {
+		return nil // ignored before HTTP/1.1, as net/http does
+	}
+	h.TE = true
+	last := te[len(te)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	h.Chunked = strings.EqualFold(trimBlanks(last), "chunked")
+	if !h.Chunked && !resp {
+		return errHeadRequestTE
+	}
+	if h.Chunked {
+		delete(hdr, "Content-Length")
+	}
+	h.Length = -1
+	return nil
+}
+
+// nextLine splits s after its first line, returning the line without its
+// CRLF or LF; a last line without a newline is returned whole.
+func nextLine(s string) (line, rest string) {
+	i := strings.IndexByte(s, '\n')
+	if i < 0 {
+		line, rest = s, ""
+	} else {
+		line, rest = s[:i], s[i+1:]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, rest
+}
+
+func trimBlanks(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// validVersion accepts "HTTP/d.d".
+func validVersion(p string) bool {
+	return len(p) == 8 && p[:5] == "HTTP/" && isDigit(p[5]) && p[6] == '.' && isDigit(p[7])
+}
+
+// validValue refuses control bytes other than HTAB (RFC 9110 §5.5;
+// obs-text, bytes ≥ 0x80, is allowed).
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// parseLength parses a Content-Length: decimal digits only, below 2^60.
+func parseLength(v string) (int64, bool) {
+	if v == "" || len(v) > 18 || !isDigits(v) {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		n = n*10 + int64(v[i]-'0')
+	}
+	return n, true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenChars marks the bytes allowed in a header name or method (RFC
+// 9110 §5.6.2 tchar).
+var tokenChars = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !tokenChars[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalKey returns k in canonical form (first letter and each letter
+// after a hyphen upper case, the rest lower case) and whether k is a
+// valid header name. k itself is returned when already canonical, a
+// shared constant for common names; only other names allocate.
+func canonicalKey(k string) (string, bool) {
+	upper := true
+	canonical := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !tokenChars[c] {
+			return "", false
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	if canonical {
+		return k, true
+	}
+	if len(k) <= maxCommonKey {
+		var buf [maxCommonKey]byte
+		for i := 0; i < len(k); i++ {
+			c := k[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if v, ok := commonKeys[string(buf[:len(k)])]; ok {
+			return v, true
+		}
+	}
+	b := []byte(k)
+	upper = true
+	for i, c := range b {
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			b[i] = c - ('a' - 'A')
+		case !upper && 'A' <= c && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		}
+		upper = c == '-'
+	}
+	return string(b), true
+}
+
+// maxCommonKey is the longest name in commonKeys.
+const maxCommonKey = 32
+
+// commonKeys maps the lower-case form of header names browsers and
+// servers send (HTTP/1.1 clients often send lower-case names, Chrome its
+// sec-ch-ua family) to their canonical form.
+var commonKeys = func() map[string]string {
+	names := []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Accept-Ranges", "Access-Control-Allow-Origin",
+		"Access-Control-Allow-Credentials", "Age", "Authorization", "Cache-Control", "Connection",
+		"Content-Encoding", "Content-Language", "Content-Length", "Content-Type", "Cookie", "Date",
+		"Dnt", "Etag", "Expires", "Host", "If-Modified-Since", "If-None-Match", "Last-Modified",
+		"Location", "Origin", "Pragma", "Priority", "Referer", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile",
+		"Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
+		"Server", "Set-Cookie", "Strict-Transport-Security", "Te", "Transfer-Encoding",
+		"Upgrade-Insecure-Requests", "User-Agent", "Vary", "Via", "X-Content-Type-Options",
+		"X-Forwarded-For", "X-Frame-Options", "X-Requested-With",
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		if len(n) > maxCommonKey {
+			panic("capture: commonKeys: " + n + " is longer than maxCommonKey")
+		}
+		m[strings.ToLower(n)] = n
+	}
+	return m
+}()
