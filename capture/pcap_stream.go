@@ -58,7 +58,7 @@ type tcpStream struct {
 	req, res httpParser
 	pending  []*traffic.Exchange
 	tlsBuf   []byte
-	seq      int // records made, ordering them within a flush
+	seq      int    // records made, ordering them within a flush
 	client   string // the client's address, once asked for
 }
 
