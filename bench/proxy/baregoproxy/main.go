@@ -18,6 +18,8 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -41,7 +43,23 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8082", "address")
 	caOut := flag.String("ca-out", "bare-ca.pem", "write the CA certificate here")
 	upstreamCA := flag.String("upstream-ca", "", "PEM CA to trust upstream")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT (for comparing with trackaudit's)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt)
+		go func() {
+			<-sig
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
+	}
 
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
