@@ -31,6 +31,9 @@ type Builder struct {
 	insecure bool
 }
 
+// maxHostCache bounds Builder.hosts; when full it starts over.
+const maxHostCache = 4096
+
 // hostInfo caches a raw URL host's normalized name and site: both cost
 // IDNA and public-suffix work that would dominate Add.
 type hostInfo struct{ host, site string }
@@ -46,6 +49,7 @@ type siteAgg struct {
 	products               map[productKey]*Product
 	contacts               map[Contact]int
 	leaks                  map[Leak]int
+	leakValues             map[Leak]int // distinct values per value-less leak row
 	events                 map[Event]int
 	personal               map[PersonalData]int
 	clickIDs               map[ClickID]int
@@ -100,6 +104,7 @@ func (b *Builder) siteFor(name string) *siteAgg {
 			products:     map[productKey]*Product{},
 			contacts:     map[Contact]int{},
 			leaks:        map[Leak]int{},
+			leakValues:   map[Leak]int{},
 			events:       map[Event]int{},
 			personal:     map[PersonalData]int{},
 			clickIDs:     map[ClickID]int{},
@@ -213,10 +218,42 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 			if !seen.first(it) {
 				continue
 			}
-			a.leaks[Leak{Page: page, Company: company, Product: product, Kind: f.Kind, Severity: it.Severity,
-				What: b.s(it.What), Where: b.s(it.Where), Value: b.s(it.Value), secret: it.Secret}]++
+			l := Leak{Page: page, Company: company, Product: product, Kind: f.Kind, Severity: it.Severity,
+				What: b.s(it.What), Where: b.s(it.Where), secret: it.Secret}
+			a.leaks[b.leakRow(a, l, it.Value)]++
 		}
 	}
+}
+
+// maxLeakValues bounds the distinct values the leak ledger keeps for one
+// row (page, company, product, kind, severity, what, where): a browser id
+// or a page URL that changes with every request would otherwise add a row,
+// and memory, per request. Further values are counted together in one
+// row whose Value is otherValues.
+const maxLeakValues = 16
+
+// otherValues is the Value of the leak row that counts the requests
+// whose value came after maxLeakValues distinct ones for that row.
+const otherValues = "(other values)"
+
+// leakRow returns the ledger key for l carrying value v: v itself while
+// the row has fewer than maxLeakValues distinct values, else otherValues.
+func (b *Builder) leakRow(a *siteAgg, l Leak, v string) Leak {
+	if v == "" {
+		return l
+	}
+	k := l
+	k.Value = Sanitize(v)
+	if _, ok := a.leaks[k]; ok {
+		return k
+	}
+	if a.leakValues[l] >= maxLeakValues {
+		k.Value, k.secret = otherValues, false
+		return k
+	}
+	a.leakValues[l]++
+	k.Value = b.s(v)
+	return k
 }
 
 // who names the tracker a finding is about: its company and product, or
@@ -241,6 +278,9 @@ func (b *Builder) hostOf(ex *traffic.Exchange) hostInfo {
 	}
 	h := ex.Host()
 	hi := hostInfo{host: b.s(h), site: b.s(traffic.Site(h))}
+	if len(b.hosts) >= maxHostCache {
+		clear(b.hosts) // bounded: a capture may hold millions of hosts
+	}
 	b.hosts[strings.Clone(raw)] = hi
 	return hi
 }

@@ -15,20 +15,84 @@ import (
 // Referer: it combines, in order, the request being a document itself, the
 // source's page id (HAR pageref), Sec-Fetch-* headers, the Referer (full
 // URL or origin) and the last page of the same client.
+//
+// Its memory is bounded whatever the capture's length: it remembers at
+// most about 2×maxPages page, frame, pageref and redirect URLs each and the
+// history of about 2×maxClients clients (maxRecent entries each), the
+// least recently used forgotten first. A request whose page was forgotten
+// falls back to the next rule (an origin Referer, the client's recent
+// page), as for a page loaded before the capture began.
 type Attributor struct {
-	pages map[string]*Page // by client + page URL
-	last  map[string]*Page // by client
-	refs  map[string]*Page // by source + PageRef
+	pages bounded[*Page] // by client + page URL
+	last  bounded[*Page] // by client
+	refs  bounded[*Page] // by source + PageRef
 
 	// frames maps client + frame URL to the page the frame was loaded on.
-	frames map[string]*Page
+	frames bounded[*Page]
 	// recent lists each client's pages and frames, newest last, for
 	// origin-only Referers.
-	recent map[string][]seen
+	recent bounded[[]seen]
 	// redirects maps client + the Location of a redirected document or
 	// frame to what the redirect target will be.
-	redirects map[string]redirect
+	redirects bounded[redirect]
+
+	// refOrigin caches the origin of the last Referer parsed: requests
+	// of one page repeat it.
+	refURL, refOrigin string
 }
+
+// Attributor bounds (see Attributor): each generation of a URL-keyed map
+// holds maxPages entries, of a client-keyed one maxClients.
+const (
+	maxPages   = 16384
+	maxClients = 1024
+)
+
+// bounded is a string-keyed map of at most 2×limit entries kept in two
+// generations: when the current one is full it becomes the old one and
+// the previous old one is dropped; a hit in the old generation is copied
+// to the current one. So the entries forgotten are the least recently
+// used, give or take a generation.
+type bounded[V any] struct {
+	cur, old map[string]V
+	limit    int
+}
+
+func newBounded[V any](limit int) bounded[V] {
+	return bounded[V]{cur: map[string]V{}, limit: limit}
+}
+
+func (m *bounded[V]) get(k string) (V, bool) {
+	if v, ok := m.cur[k]; ok {
+		return v, true
+	}
+	v, ok := m.old[k]
+	if ok {
+		m.put(k, v)
+	}
+	return v, ok
+}
+
+// at returns the value of k or V's zero value.
+func (m *bounded[V]) at(k string) V {
+	v, _ := m.get(k)
+	return v
+}
+
+func (m *bounded[V]) put(k string, v V) {
+	if _, ok := m.cur[k]; !ok && len(m.cur) >= m.limit {
+		m.old, m.cur = m.cur, make(map[string]V, m.limit)
+	}
+	m.cur[k] = v
+}
+
+func (m *bounded[V]) del(k string) {
+	delete(m.cur, k)
+	delete(m.old, k)
+}
+
+// len is the number of entries held, both generations.
+func (m *bounded[V]) len() int { return len(m.cur) + len(m.old) }
 
 // seen is one page or frame URL a client loaded, by origin.
 type seen struct {
@@ -48,8 +112,8 @@ const maxRecent = 256
 // NewAttributor returns an empty Attributor.
 func NewAttributor() *Attributor {
 	return &Attributor{
-		pages: map[string]*Page{}, last: map[string]*Page{}, refs: map[string]*Page{},
-		frames: map[string]*Page{}, recent: map[string][]seen{}, redirects: map[string]redirect{},
+		pages: newBounded[*Page](maxPages), last: newBounded[*Page](maxClients), refs: newBounded[*Page](maxPages),
+		frames: newBounded[*Page](maxPages), recent: newBounded[[]seen](maxClients), redirects: newBounded[redirect](maxPages),
 	}
 }
 
@@ -83,11 +147,11 @@ func (a *Attributor) Attribute(ex *Exchange) {
 	switch role {
 	case roleDocument:
 		p := &Page{URL: u, Site: ex.Site(), Title: ex.PageTitle, By: "document"}
-		a.pages[client+"\x00"+u] = p
-		a.last[client] = p
+		a.pages.put(client+"\x00"+u, p)
+		a.last.put(client, p)
 		a.remember(client, seen{origin: origin(ex.Request.URL), page: p})
 		if ex.PageRef != "" {
-			a.refs[ex.Source+"\x00"+ex.PageRef] = p
+			a.refs.put(ex.Source+"\x00"+ex.PageRef, p)
 		}
 		ex.Page = p
 		a.followRedirect(ex, redirect{page: p})
@@ -98,7 +162,7 @@ func (a *Attributor) Attribute(ex *Exchange) {
 			p = a.find(ex)
 		}
 		if p != nil {
-			a.frames[client+"\x00"+u] = p
+			a.frames.put(client+"\x00"+u, p)
 			a.remember(client, seen{origin: origin(ex.Request.URL), page: p, frame: true})
 			ex.Page = p
 			a.followRedirect(ex, redirect{frame: true, page: p})
@@ -119,8 +183,8 @@ const (
 // role tells whether ex is a document, a frame or neither; for the target
 // of a frame redirect it also returns the frame's page.
 func (a *Attributor) role(ex *Exchange, u string) (role, *Page) {
-	if r, ok := a.redirects[ex.Client+"\x00"+u]; ok {
-		delete(a.redirects, ex.Client+"\x00"+u)
+	if r, ok := a.redirects.get(ex.Client + "\x00" + u); ok {
+		a.redirects.del(ex.Client + "\x00" + u)
 		if r.frame {
 			return roleFrame, withBy(r.page, "initiator")
 		}
@@ -143,7 +207,7 @@ func (a *Attributor) role(ex *Exchange, u string) (role, *Page) {
 		return roleOther, nil
 	}
 	if ex.PageRef != "" {
-		if a.refs[ex.Source+"\x00"+ex.PageRef] == nil {
+		if a.refs.at(ex.Source+"\x00"+ex.PageRef) == nil {
 			return roleDocument, nil
 		}
 		return roleFrame, nil
@@ -155,7 +219,7 @@ func (a *Attributor) role(ex *Exchange, u string) (role, *Page) {
 // answered with a redirect (its response is not HTML, but it is the page
 // load), for sources without Sec-Fetch headers.
 func (a *Attributor) isRedirectingGET(ex *Exchange) bool {
-	return ex.PageRef != "" && a.refs[ex.Source+"\x00"+ex.PageRef] == nil &&
+	return ex.PageRef != "" && a.refs.at(ex.Source+"\x00"+ex.PageRef) == nil &&
 		ex.Request.Method == http.MethodGet && ex.Response != nil &&
 		ex.Response.Status >= 300 && ex.Response.Status < 400 && ex.Response.Header.Get("Location") != ""
 }
@@ -164,7 +228,7 @@ func (a *Attributor) isRedirectingGET(ex *Exchange) bool {
 // start of a frame chain.
 func (a *Attributor) find(ex *Exchange) *Page {
 	if ex.PageRef != "" {
-		if p := a.refs[ex.Source+"\x00"+ex.PageRef]; p != nil {
+		if p := a.refs.at(ex.Source + "\x00" + ex.PageRef); p != nil {
 			return withBy(p, "pageref")
 		}
 		if p := a.pageFromTitle(ex); p != nil {
@@ -176,7 +240,7 @@ func (a *Attributor) find(ex *Exchange) *Page {
 			return p
 		}
 	}
-	if p := a.last[ex.Client]; p != nil {
+	if p := a.last.at(ex.Client); p != nil {
 		return withBy(p, "recent")
 	}
 	return nil
@@ -191,28 +255,30 @@ func (a *Attributor) pageFromTitle(ex *Exchange) *Page {
 		return nil
 	}
 	p := &Page{URL: t.String(), Site: Site(t.Hostname()), Title: ex.PageTitle, By: "pageref"}
-	a.refs[ex.Source+"\x00"+ex.PageRef] = p
-	a.pages[ex.Client+"\x00"+p.URL] = p
+	a.refs.put(ex.Source+"\x00"+ex.PageRef, p)
+	a.pages.put(ex.Client+"\x00"+p.URL, p)
 	a.remember(ex.Client, seen{origin: origin(t), page: p})
-	if a.last[ex.Client] == nil {
-		a.last[ex.Client] = p
+	if a.last.at(ex.Client) == nil {
+		a.last.put(ex.Client, p)
 	}
 	return p
 }
 
 func (a *Attributor) byReferer(client, ref string) *Page {
-	if p := a.pages[client+"\x00"+ref]; p != nil {
+	if p := a.pages.at(client + "\x00" + ref); p != nil {
 		return withBy(p, "referer")
 	}
-	if p := a.frames[client+"\x00"+ref]; p != nil {
+	if p := a.frames.at(client + "\x00" + ref); p != nil {
 		return withBy(p, "initiator")
 	}
-	ru, err := url.Parse(ref)
-	if err != nil || ru.Host == "" {
+	hist := a.recent.at(client)
+	if len(hist) == 0 {
+		return nil // nothing to match an origin against: skip parsing ref
+	}
+	o := a.origin(ref)
+	if o == "" {
 		return nil
 	}
-	o := origin(ru)
-	hist := a.recent[client]
 	for i := len(hist) - 1; i >= 0; i-- {
 		if hist[i].origin != o {
 			continue
@@ -223,6 +289,20 @@ func (a *Attributor) byReferer(client, ref string) *Page {
 		return withBy(hist[i].page, "referer")
 	}
 	return nil
+}
+
+// origin returns the origin of the Referer ref ("" when it has no host),
+// remembering the last one asked.
+func (a *Attributor) origin(ref string) string {
+	if ref == a.refURL {
+		return a.refOrigin
+	}
+	o := ""
+	if ru, err := url.Parse(ref); err == nil && ru.Host != "" {
+		o = origin(ru)
+	}
+	a.refURL, a.refOrigin = ref, o
+	return o
 }
 
 // followRedirect records where a redirected document or frame goes next.
@@ -240,15 +320,15 @@ func (a *Attributor) followRedirect(ex *Exchange, r redirect) {
 		return
 	}
 	lu.Fragment, lu.RawFragment = "", ""
-	a.redirects[ex.Client+"\x00"+lu.String()] = r
+	a.redirects.put(ex.Client+"\x00"+lu.String(), r)
 }
 
 func (a *Attributor) remember(client string, s seen) {
-	h := append(a.recent[client], s)
+	h := append(a.recent.at(client), s)
 	if len(h) > maxRecent {
 		h = append(h[:0:0], h[len(h)-maxRecent/2:]...)
 	}
-	a.recent[client] = h
+	a.recent.put(client, h)
 }
 
 // withBy returns a copy of p saying how a request was tied to it.

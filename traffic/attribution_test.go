@@ -233,3 +233,63 @@ func BenchmarkAttribute(b *testing.B) {
 		}
 	}
 }
+
+func TestBounded(t *testing.T) {
+	m := newBounded[int](3)
+	for i := range 3 {
+		m.put(fmt.Sprint(i), i)
+	}
+	m.put("3", 3) // rotates: 0,1,2 become the old generation
+	if v, ok := m.get("0"); !ok || v != 0 {
+		t.Fatalf("get(0) = %d, %v after one rotation; want 0, true", v, ok)
+	}
+	// "0" was promoted; two more rotations drop 1 and 2 but keep 0's copy
+	// until it ages out too.
+	m.put("4", 4)
+	m.put("5", 5) // cur {3,0,4} full: rotate, cur {5}
+	if _, ok := m.get("1"); ok {
+		t.Errorf("get(1) found an entry two generations old")
+	}
+	if v, ok := m.get("0"); !ok || v != 0 {
+		t.Errorf("get(0) = %d, %v; want the promoted entry", v, ok)
+	}
+	m.del("0")
+	if _, ok := m.get("0"); ok {
+		t.Errorf("get(0) found a deleted entry")
+	}
+	if n := m.len(); n > 2*3 {
+		t.Errorf("len = %d, want at most %d", n, 2*3)
+	}
+}
+
+// TestAttributeBounded feeds more distinct pages and clients than the
+// Attributor remembers: its maps stay within their bounds and a page seen
+// recently is still found by its Referer.
+func TestAttributeBounded(t *testing.T) {
+	a := NewAttributor()
+	n := 3*maxPages + 7
+	for i := range n {
+		client := fmt.Sprintf("10.0.%d.%d", i/250%250, i%250)
+		page := fmt.Sprintf("https://shop%d.example/p/%d", i%97, i)
+		doc := req{client: client, url: page, hdr: []string{"Sec-Fetch-Dest", "document"}}.exchange(t, 2*i+1)
+		a.Attribute(doc)
+		px := req{client: client, url: "https://www.facebook.com/tr/?id=1", hdr: []string{"Sec-Fetch-Dest", "image", "Referer", page}}.exchange(t, 2*i+2)
+		a.Attribute(px)
+		if px.Page == nil || px.Page.URL != page || px.Page.By != "referer" {
+			t.Fatalf("request %d: page = %+v, want %s by referer", i, px.Page, page)
+		}
+	}
+	for name, got := range map[string]int{"pages": a.pages.len(), "refs": a.refs.len(), "frames": a.frames.len(), "redirects": a.redirects.len()} {
+		if got > 2*maxPages {
+			t.Errorf("%s holds %d entries after %d pages; want at most %d", name, got, n, 2*maxPages)
+		}
+	}
+	for name, got := range map[string]int{"last": a.last.len(), "recent": a.recent.len()} {
+		if got > 2*maxClients {
+			t.Errorf("%s holds %d clients; want at most %d", name, got, 2*maxClients)
+		}
+	}
+	if a.pages.len() < maxPages {
+		t.Errorf("pages holds %d entries; want the last %d or more remembered", a.pages.len(), maxPages)
+	}
+}

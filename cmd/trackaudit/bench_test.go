@@ -1,0 +1,80 @@
+package main
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// benchPCAPRequests is the size of the capture BenchmarkAnalyzePCAP
+// generates when TRACKAUDIT_BENCH_PCAP names none.
+const benchPCAPRequests = 20000
+
+var (
+	benchPCAPOnce sync.Once
+	benchPCAPPath string
+	benchPCAPErr  error
+)
+
+// benchPCAP returns the capture to analyze: the file named by
+// TRACKAUDIT_BENCH_PCAP (e.g. one written by bench/pcap/gen), else one of
+// benchPCAPRequests requests generated once per test binary with
+// bench/pcap/gen.
+func benchPCAP(b *testing.B) string {
+	if p := os.Getenv("TRACKAUDIT_BENCH_PCAP"); p != "" {
+		return p
+	}
+	benchPCAPOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "trackaudit-bench")
+		if err != nil {
+			benchPCAPErr = err
+			return
+		}
+		benchPCAPPath = filepath.Join(dir, "bench.pcap")
+		cmd := exec.Command("go", "run", "../../bench/pcap/gen", "-n", strconv.Itoa(benchPCAPRequests), "-o", benchPCAPPath)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			benchPCAPErr = err
+			b.Logf("go run bench/pcap/gen: %s", out)
+		}
+	})
+	if benchPCAPErr != nil {
+		b.Fatalf("generate bench capture: %v", benchPCAPErr)
+	}
+	return benchPCAPPath
+}
+
+// BenchmarkAnalyzePCAP runs what `trackaudit analyze --format json` runs
+// (readInput, attribution, every default detector, the report builder and
+// the JSON writer) over a generated plaintext-HTTP capture, in MB/s of
+// capture and requests/s. Profile it with -cpuprofile / -memprofile.
+func BenchmarkAnalyzePCAP(b *testing.B) {
+	name := benchPCAP(b)
+	fi, err := os.Stat(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rf := reportFlags{format: "json", color: "never"}
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	requests := 0
+	for b.Loop() {
+		p, err := newPipeline(pipelineOptions{flags: rf})
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, err := readInput(name, p.Add)
+		if err != nil || in.Exchanges == 0 {
+			b.Fatalf("readInput(%s) = %d exchanges, %v; want some, no error", name, in.Exchanges, err)
+		}
+		p.AddInput(in)
+		if err := p.Finish(io.Discard); err != nil {
+			b.Fatalf("finish: %v", err)
+		}
+		requests += in.Exchanges
+	}
+	b.ReportMetric(float64(requests)/b.Elapsed().Seconds(), "requests/s")
+}
