@@ -569,7 +569,8 @@ func storeHeader(h http.Header) any {
 	if h == nil {
 		return nil
 	}
-	keys := make([]string, 0, len(h))
+	var small [16]string
+	keys := small[:0]
 	size := 2
 	for k, vs := range h {
 		keys = append(keys, k)
@@ -579,44 +580,46 @@ func storeHeader(h http.Header) any {
 		}
 	}
 	slices.Sort(keys)
-	b := make([]byte, 0, size)
-	b = append(b, '{')
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
-			b = append(b, ',')
+			b.WriteByte(',')
 		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
+		writeJSONString(&b, k)
+		b.WriteByte(':')
 		vs := h[k]
 		if vs == nil {
-			b = append(b, "null"...)
+			b.WriteString("null")
 			continue
 		}
-		b = append(b, '[')
+		b.WriteByte('[')
 		for j, v := range vs {
 			if j > 0 {
-				b = append(b, ',')
+				b.WriteByte(',')
 			}
-			b = appendJSONString(b, v)
+			writeJSONString(&b, v)
 		}
-		b = append(b, ']')
+		b.WriteByte(']')
 	}
-	b = append(b, '}')
-	return string(b)
+	b.WriteByte('}')
+	return b.String()
 }
 
-// appendJSONString appends s as json.Marshal writes it: as is when it is
+// writeJSONString writes s as json.Marshal writes it: as is when it is
 // printable ASCII that needs no escape, through encoding/json otherwise.
-func appendJSONString(b []byte, s string) []byte {
+func writeJSONString(b *strings.Builder, s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s) // a string: cannot fail
-			return append(b, q...)
+			b.Write(q)
+			return
 		}
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // storeBody keeps nil (no body) apart from an empty body: the driver
