@@ -59,8 +59,11 @@ const (
 	// columns × 32 rows stays far below SQLite's 32766 bound parameters.
 	storeChunkRows = 32
 	// storeQueueLen bounds the exchanges queued for the writer; Add blocks
-	// when it is full rather than dropping evidence.
-	storeQueueLen = 256
+	// when it is full rather than dropping evidence. The writer takes them
+	// every storeWriterTick while a batch fills, so the queue holds up to
+	// 51,200 exchanges a second without blocking Add.
+	storeQueueLen   = 256
+	storeWriterTick = 5 * time.Millisecond
 )
 
 // StoreMeta describes a capture as a whole; it is written once, into the
@@ -292,22 +295,52 @@ func (s *Store) fail(err error) {
 }
 
 // write is the writer goroutine: it gathers queued rows and commits them
-// when storeBatchRows are waiting, storeFlushInterval after the first of
-// them arrived, on a flush request, or when the queue is closed.
+// when storeBatchRows (or storeBatchBytes) are waiting, storeFlushInterval
+// after the first of them arrived, on a flush request, or when the queue
+// is closed.
+//
+// While a batch fills, it collects what is queued every storeWriterTick
+// instead of waking for each row: under load a wake-up per exchange (and
+// the scheduler work behind it) cost more than the row itself. When the
+// store is idle it blocks, so an idle proxy costs nothing.
 func (s *Store) write() {
 	defer close(s.done)
 	var pending []*storeRow
-	pendingBytes := 0
-	timer := time.NewTimer(storeFlushInterval)
-	timer.Stop()
-	armed := false
-	commit := func() {
-		if armed {
-			timer.Stop()
-			armed = false
-		}
-		if len(pending) == 0 {
+	for {
+		r, ok := <-s.queue
+		if !ok {
 			return
+		}
+		deadline := time.Now().Add(storeFlushInterval)
+		pending = append(pending[:0], r)
+		bytes := r.size()
+		full := r.flushed != nil || bytes >= storeBatchBytes
+		open := true
+		for open && !full {
+			// Take what is queued now, without waiting.
+		drain:
+			for !full {
+				select {
+				case r, ok := <-s.queue:
+					if !ok {
+						open = false
+						break drain
+					}
+					pending = append(pending, r)
+					bytes += r.size()
+					full = r.flushed != nil || len(pending) >= storeBatchRows || bytes >= storeBatchBytes
+				default:
+					break drain
+				}
+			}
+			if !open || full {
+				break
+			}
+			wait := min(storeWriterTick, time.Until(deadline))
+			if wait <= 0 {
+				break
+			}
+			time.Sleep(wait)
 		}
 		if s.failure() == nil {
 			if err := s.commit(pending); err != nil {
@@ -320,27 +353,8 @@ func (s *Store) write() {
 			}
 		}
 		clear(pending)
-		pending = pending[:0]
-		pendingBytes = 0
-	}
-	for {
-		select {
-		case r, ok := <-s.queue:
-			if !ok {
-				commit()
-				return
-			}
-			pending = append(pending, r)
-			pendingBytes += r.size()
-			if r.flushed != nil || len(pending) >= storeBatchRows || pendingBytes >= storeBatchBytes {
-				commit()
-			} else if !armed {
-				timer.Reset(storeFlushInterval)
-				armed = true
-			}
-		case <-timer.C:
-			armed = false
-			commit()
+		if !open {
+			return
 		}
 	}
 }
