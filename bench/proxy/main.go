@@ -231,7 +231,9 @@ func summary(r io.Reader, w io.Writer) error {
 			p50-med(field(d, func(x res) float64 { return x.p50 })), p99-med(field(d, func(x res) float64 { return x.p99 })))
 	}
 	fmt.Fprintf(w, "\n| ratio (per round, median (min-max)) | clients | value |\n|---|---|---|\n")
-	for _, pair := range [][2]string{{"trackaudit", "goproxy"}, {"trackaudit", "mitmdump"}, {"goproxy", "mitmdump"}} {
+	pairs := [][2]string{{"trackaudit", "goproxy"}, {"trackaudit", "mitmdump"}, {"goproxy", "mitmdump"},
+		{"before", "goproxy"}, {"before", "mitmdump"}, {"trackaudit", "before"}}
+	for _, pair := range pairs {
 		for _, c := range []int{8, 64} {
 			a, b := runs[key{pair[0], c}], runs[key{pair[1], c}]
 			var rs []float64

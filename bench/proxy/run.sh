@@ -5,6 +5,9 @@
 # interleaved rounds; then peak RSS (VmHWM) of each proxy.
 #
 #   bench/proxy/run.sh [ROUNDS] [SECONDS]      (from the repository root)
+#   BEFORE=<git revision> bench/proxy/run.sh …  also runs `trackaudit proxy`
+#                                              built from that revision, as
+#                                              variant "before"
 #
 # Needs: Go, mitmdump (Debian package mitmproxy; skipped if missing), and
 # permission to bind 127.0.0.1:443 for the origin (or ORIGIN_PORT=8443,
@@ -23,6 +26,11 @@ trap cleanup EXIT
 go build -o "$W/trackaudit" ./cmd/trackaudit
 go build -o "$W/proxybench" ./bench/proxy
 go build -o "$W/baregoproxy" ./bench/proxy/baregoproxy
+if [ -n "${BEFORE:-}" ]; then
+  mkdir "$W/before-src"
+  git archive "$BEFORE" | tar -x -C "$W/before-src"
+  (cd "$W/before-src" && go build -o "$W/trackaudit-before" ./cmd/trackaudit)
+fi
 
 "$W/proxybench" origin -listen "127.0.0.1:$ORIGIN_PORT" -ca-out "$W/origin-ca.pem" & PIDS+=($!)
 "$W/baregoproxy" -listen 127.0.0.1:18082 -ca-out "$W/bare-ca.pem" -upstream-ca "$W/origin-ca.pem" & BARE=$!; PIDS+=($BARE)
@@ -36,6 +44,12 @@ fi
 for f in "$W/origin-ca.pem" "$W/bare-ca.pem" "$W/cfg/trackaudit/ca-cert.pem" ${MITM:+"$W/mitm/mitmproxy-ca-cert.pem"}; do
   for _ in $(seq 100); do [ -s "$f" ] && break; sleep 0.1; done
 done
+# The older build shares the CA, so it starts once the CA exists.
+OLD=""
+if [ -n "${BEFORE:-}" ]; then
+  XDG_CONFIG_HOME="$W/cfg" XDG_DATA_HOME="$W/data" "$W/trackaudit-before" proxy --listen 127.0.0.1:18084 \
+    --capture "$W/before.db" --upstream-ca "$W/origin-ca.pem" --color never >/dev/null 2>&1 & OLD=$!; PIDS+=($OLD)
+fi
 sleep 1
 
 URL="https://127.0.0.1/"
@@ -46,6 +60,7 @@ for c in 8 64; do
     run -name direct -c "$c" -ca "$W/origin-ca.pem"
     run -name goproxy -c "$c" -proxy http://127.0.0.1:18082 -ca "$W/bare-ca.pem"
     run -name trackaudit -c "$c" -proxy http://127.0.0.1:18081 -ca "$W/cfg/trackaudit/ca-cert.pem"
+    [ -n "$OLD" ] && run -name before -c "$c" -proxy http://127.0.0.1:18084 -ca "$W/cfg/trackaudit/ca-cert.pem"
     [ -n "$MITM" ] && run -name mitmdump -c "$c" -proxy http://127.0.0.1:18083 -ca "$W/mitm/mitmproxy-ca-cert.pem"
   done
 done
@@ -54,7 +69,7 @@ echo
 echo
 echo "| proxy | peak RSS (VmHWM) after all loads |"
 echo "|---|---|"
-for pair in "trackaudit:$TA" "goproxy:$BARE" ${MITM:+"mitmdump:$MITM"}; do
+for pair in "trackaudit:$TA" ${OLD:+"before:$OLD"} "goproxy:$BARE" ${MITM:+"mitmdump:$MITM"}; do
   echo "| ${pair%%:*} | $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/${pair#*:}/status") |"
 done
 kill -INT "$TA"; wait "$TA" 2>/dev/null || true
