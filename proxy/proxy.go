@@ -133,11 +133,7 @@ func New(cfg Config) (*Proxy, error) {
 		ExpectContinueTimeout: time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConns:          1024,
-		// As many idle connections per host as clients keep open: with
-		// fewer, a burst of keep-alive clients to one host closes and
-		// re-handshakes upstream connections (seen in the benchmark's CPU
-		// profile at 64 clients, bench/proxy/README.md).
-		MaxIdleConnsPerHost: 256,
+		MaxIdleConnsPerHost:   64,
 		// The browser's Accept-Encoding goes upstream as sent, and the
 		// server's bytes come back as sent: decoding is done only on the
 		// recorded copy.
