@@ -165,22 +165,22 @@ func TestAnalyzeShopPII(t *testing.T) {
 	t.Run("email in every channel and encoding", func(t *testing.T) {
 		planted := []string{
 			// URL path, query (double URL-encoded, case-folded; raw base64).
-			"hubapi.com | url | plain",
-			"awin1.com | query:p1 | URL-encoded",
-			"awin1.com | query:p1 (URL-decoded) | plain",
-			"awin1.com | query:p2 | base64",
-			"awin1.com | query:p2 (base64) | plain",
+			"HubSpot | url | plain",
+			"Awin | query:p1 | URL-encoded",
+			"Awin | query:p1 (URL-decoded) | plain",
+			"Awin | query:p2 | base64",
+			"Awin | query:p2 (base64) | plain",
 			// Base64 JSON in a parameter, a custom header, a cookie.
-			"klaviyo.com | query:data (base64) › $.properties.$email | plain",
-			"klaviyo.com | header:X-Klaviyo-Email | plain",
-			"klaviyo.com | cookie:kl_email | URL-encoded",
-			"klaviyo.com | cookie:kl_email (URL-decoded) | plain",
+			"Klaviyo | query:data (base64) › $.properties.$email | plain",
+			"Klaviyo | header:X-Klaviyo-Email | plain",
+			"Klaviyo | cookie:kl_email | URL-encoded",
+			"Klaviyo | cookie:kl_email (URL-decoded) | plain",
 			// MD5, SHA-1 and SHA-256 side by side.
-			"liadm.com | query:e | md5",
-			"liadm.com | query:e | sha1",
-			"liadm.com | query:e | sha256",
+			"LiveIntent | query:e | md5",
+			"LiveIntent | query:e | sha1",
+			"LiveIntent | query:e | sha256",
 			// Multipart, JSON bodies, JSON in a JSON string, base64 batch.
-			"hubspot.com | multipart:email | plain",
+			"HubSpot | multipart:email | plain",
 			"Segment | body:$.context.traits.email | plain",
 			"Amplitude | body:$.events[0].user_id | plain",
 			"Amplitude | body:$.events[0].event_properties.form_state › $.email | plain",
