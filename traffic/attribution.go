@@ -134,6 +134,10 @@ func NewAttributor() *Attributor {
 //     matches the client's most recent page (By "referer") or frame (By
 //     "initiator") with that origin.
 //  5. The client's most recent page (By "recent").
+//  6. A client with no page yet (the capture began mid-visit, or the page
+//     itself was HTTPS in a packet capture): the page the Referer names,
+//     full URL or only its origin, becomes the client's page (By
+//     "referer").
 //
 // A 3xx document or frame with a Location carries its role to the new URL.
 // Attribution of non-documents returns a copy of the page with By set.
@@ -243,7 +247,25 @@ func (a *Attributor) find(ex *Exchange) *Page {
 	if p := a.last.at(ex.Client); p != nil {
 		return withBy(p, "recent")
 	}
+	if ref := ex.Request.Header.Get("Referer"); ref != "" {
+		return a.pageFromReferer(ex.Client, ref)
+	}
 	return nil
+}
+
+// pageFromReferer makes the page a Referer names when nothing better is
+// known, and remembers it as the client's page.
+func (a *Attributor) pageFromReferer(client, ref string) *Page {
+	ru, err := url.Parse(ref)
+	if err != nil || (ru.Scheme != "http" && ru.Scheme != "https") || ru.Host == "" {
+		return nil
+	}
+	ru.Fragment, ru.RawFragment, ru.User = "", "", nil
+	p := &Page{URL: ru.String(), Site: Site(ru.Hostname()), By: "referer"}
+	a.pages.put(client+"\x00"+ref, p)
+	a.last.put(client, p)
+	a.remember(client, seen{origin: origin(ru), page: p})
+	return p
 }
 
 // pageFromTitle creates a pageref's page from its title when no document

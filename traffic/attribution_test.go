@@ -159,6 +159,17 @@ func TestAttribute(t *testing.T) {
 			},
 			want: []string{news + " document", news + " recent"},
 		},
+		{
+			name: "no page seen yet: the Referer names it, origin or full URL",
+			seq: []req{
+				{client: "10.0.0.1", url: "https://www.facebook.com/tr?id=1&ev=Purchase", hdr: sub("image", shopO)},
+				{client: "10.0.0.1", url: "https://x.example/p.gif", hdr: []string{"Sec-Fetch-Dest", "image"}},
+				{client: "10.0.0.1", url: "https://y.example/p.gif", hdr: sub("image", "https://other.example/")},
+				{client: "10.0.0.2", url: "http://ads.example/p.gif", hdr: []string{"Referer", news + "#c1"}},
+				{client: "10.0.0.3", url: "https://x.example/p.gif", hdr: []string{"Referer", "android-app://com.example/"}},
+			},
+			want: []string{shopO + " referer", shopO + " recent", shopO + " recent", news + " referer", ""},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
