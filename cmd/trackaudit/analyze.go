@@ -41,7 +41,10 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, s
 			return err
 		}
 		p.startInput()
-		in, err := readInput(name, p.Add)
+		in, err := analyzeInput(ctx, name, p)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
 		for _, w := range in.Warnings {
 			fmt.Fprintf(stderr, "trackaudit: warning: %s\n", w)
 		}
@@ -61,6 +64,18 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, s
 
 // errReported is an error already printed; main only sets the exit code.
 type errReported struct{ error }
+
+// analyzeInput runs one capture through p: the capture is decoded on this
+// goroutine while p analyses what was read so far on another (see feed).
+func analyzeInput(ctx context.Context, name string, p *pipeline) (reports.Input, error) {
+	var in reports.Input
+	err := feed(ctx, func(fn func(*traffic.Exchange) error) error {
+		var err error
+		in, err = readInput(name, fn)
+		return err
+	}, p.Add)
+	return in, err
+}
 
 // readInput reads one capture, recognised by its first bytes rather than
 // its name, and hands its exchanges to fn.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -48,9 +49,9 @@ func benchPCAP(b *testing.B) string {
 }
 
 // BenchmarkAnalyzePCAP runs what `trackaudit analyze --format json` runs
-// (readInput, attribution, every default detector, the report builder and
-// the JSON writer) over a generated plaintext-HTTP capture, in MB/s of
-// capture and requests/s. Profile it with -cpuprofile / -memprofile.
+// (analyzeInput: the reader on one goroutine; attribution, every default
+// detector and the report builder on another; then the JSON writer) over
+// a generated plaintext-HTTP capture, in MB/s of capture and requests/s. Profile it with -cpuprofile / -memprofile.
 func BenchmarkAnalyzePCAP(b *testing.B) {
 	name := benchPCAP(b)
 	fi, err := os.Stat(name)
@@ -66,7 +67,7 @@ func BenchmarkAnalyzePCAP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		in, err := readInput(name, p.Add)
+		in, err := analyzeInput(context.Background(), name, p)
 		if err != nil || in.Exchanges == 0 {
 			b.Fatalf("readInput(%s) = %d exchanges, %v; want some, no error", name, in.Exchanges, err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 
 	"github.com/trackaudit/trackaudit/capture"
@@ -70,4 +71,99 @@ func (p *pipeline) Finish(stdout io.Writer) error {
 		return reports.WriteJSON(stdout, r)
 	}
 	return reports.WriteTable(stdout, r, reports.TableOptions{Color: p.o.flags.useColor(), Width: p.o.flags.tableWidth()})
+}
+
+// feedBatch is how many exchanges the reader hands to the pipeline
+// goroutine at once: one channel operation (and at most one wake-up) per
+// batch instead of per exchange.
+const feedBatch = 64
+
+// feedQueue is how many batches may wait for the pipeline goroutine. It
+// bounds what is held in flight (feedQueue+2 batches of exchanges with
+// their bodies) while letting the reader run ahead through short stalls.
+const feedQueue = 4
+
+// feed runs read on the calling goroutine and add on one other goroutine,
+// so that decoding a capture and analysing it use two cores.
+//
+// read must call its fn from one goroutine, in capture order, and must not
+// modify an exchange after handing it to fn (reading it is fine): the
+// exchange then belongs to add. capture.ReadPCAP, ReadHAR and ReadStore
+// build a fresh exchange (header maps and bodies included) per record.
+//
+// add sees every exchange in the order read produced them, from one
+// goroutine, as pipeline.Add requires. When add fails, read's fn returns
+// that error from then on (read stops), the exchanges not yet added are
+// dropped, and feed returns add's error. When ctx is done, read and add
+// are stopped the same way and feed returns ctx.Err(). When read fails by
+// itself, every exchange it handed over before is still added and read's
+// error is returned. feed returns only once the add goroutine has ended.
+func feed(ctx context.Context, read func(fn func(*traffic.Exchange) error) error, add func(*traffic.Exchange) error) error {
+	batches := make(chan []*traffic.Exchange, feedQueue)
+	stop := make(chan struct{}) // closed by the add goroutine when it gives up
+	done := make(chan struct{})
+	var addErr error // written by the add goroutine before close(stop)
+	go func() {
+		defer close(done)
+		for b := range batches {
+			if addErr != nil {
+				continue // drain what was queued before the reader saw stop
+			}
+			if err := ctx.Err(); err != nil {
+				addErr = err
+				close(stop)
+				continue
+			}
+			for _, ex := range b {
+				if err := add(ex); err != nil {
+					addErr = err
+					close(stop)
+					break
+				}
+			}
+		}
+	}()
+
+	cur := make([]*traffic.Exchange, 0, feedBatch)
+	var stopErr error // why the reader was told to stop, if it was
+	send := func() error {
+		select {
+		case <-stop:
+			stopErr = addErr
+			return stopErr
+		default:
+		}
+		select {
+		case batches <- cur:
+			cur = make([]*traffic.Exchange, 0, feedBatch)
+			return nil
+		case <-stop:
+			stopErr = addErr
+		case <-ctx.Done():
+			stopErr = ctx.Err()
+		}
+		return stopErr
+	}
+	readErr := read(func(ex *traffic.Exchange) error {
+		if stopErr != nil {
+			return stopErr
+		}
+		cur = append(cur, ex)
+		if len(cur) < feedBatch {
+			return nil
+		}
+		return send()
+	})
+	if stopErr == nil && len(cur) > 0 {
+		send()
+	}
+	close(batches)
+	<-done
+	switch {
+	case addErr != nil:
+		return addErr
+	case stopErr != nil:
+		return stopErr
+	}
+	return readErr
 }
