@@ -49,6 +49,8 @@ type httpParser struct {
 	// its body is pending.
 	head httpHead
 	have bool
+	// scratch is reused by the scanner from head to head.
+	scratch headScratch
 }
 
 // feed consumes data, the bytes of sg from offset base on; sg supplies
@@ -170,7 +172,7 @@ func (p *httpParser) line(data []byte) (line []byte, used int, ok bool) {
 // header parses a complete header block and sets up the body framing.
 func (p *httpParser) header(s *tcpStream, hdr []byte) {
 	h := &p.head
-	if err := scanHTTPHead(hdr, p.resp, h); err != nil {
+	if err := scanHead(hdr, p.resp, h, &p.scratch); err != nil {
 		p.state = stLost
 		return
 	}

@@ -62,9 +62,39 @@ var (
 // headError, what would make the message's framing ambiguous (conflicting
 // Content-Length, a request Transfer-Encoding without chunked last) or is
 // not HTTP (bad line, control bytes in a value). It never panics; its work
-// is linear in len(block) and it allocates one string for the block, the
-// header map and one slice of values.
+// is linear in len(block) and it allocates one string for the block and
+// the header map; with scratch memory from an earlier head (scanHead), a
+// common origin-form target and the header values usually cost nothing
+// more.
 func scanHTTPHead(block []byte, resp bool, h *httpHead) error {
+	return scanHead(block, resp, h, new(headScratch))
+}
+
+// headScratch is memory scanHead may reuse from one head to the next of
+// an httpParser, so that a head costs fewer allocations.
+//
+// url holds the request target parsed by the fast path; h.URL then points
+// to it, so it is overwritten by the next head and must be copied before
+// the head is handed over (tcpStream.onRequest copies it into the
+// exchange's own allocation).
+//
+// vals is the unused rest of a slab of header values: each head takes
+// the values it needs from the front as one-element slices with capacity
+// one, so an append by whoever owns the header afterwards reallocates
+// and never writes into another head's values. Elements handed over are
+// never written again; a fresh slab is made when the rest is too short.
+type headScratch struct {
+	url  url.URL
+	vals []string
+}
+
+// valSlab is the number of header values a fresh slab holds: enough for
+// a few heads (browsers send 8-15 headers), small enough that an
+// exchange kept long after does not pin much of its neighbours' memory.
+const valSlab = 64
+
+// scanHead is scanHTTPHead with scratch memory sc.
+func scanHead(block []byte, resp bool, h *httpHead, sc *headScratch) error {
 	*h = httpHead{Length: -1}
 	s := string(block)
 	line, rest := nextLine(s)
@@ -72,12 +102,16 @@ func scanHTTPHead(block []byte, resp bool, h *httpHead) error {
 		if err := h.statusLine(line); err != nil {
 			return err
 		}
-	} else if err := h.requestLine(line); err != nil {
+	} else if err := h.requestLine(line, &sc.url); err != nil {
 		return err
 	}
 	lines := strings.Count(rest, "\n") + 1 // a last line may lack its newline
 	h.Header = make(http.Header, lines)
-	vals := make([]string, lines)
+	if len(sc.vals) < lines {
+		sc.vals = make([]string, max(lines, valSlab))
+	}
+	vals := sc.vals
+	defer func() { sc.vals = vals }()
 	var lastKey string
 	for rest != "" {
 		line, rest = nextLine(rest)
@@ -122,8 +156,9 @@ func scanHTTPHead(block []byte, resp bool, h *httpHead) error {
 	return h.finish(resp)
 }
 
-// requestLine parses "METHOD target HTTP/x.y".
-func (h *httpHead) requestLine(line string) error {
+// requestLine parses "METHOD target HTTP/x.y"; u is where a target the
+// fast path can parse is stored.
+func (h *httpHead) requestLine(line string, u *url.URL) error {
 	method, rest, ok1 := strings.Cut(line, " ")
 	target, proto, ok2 := strings.Cut(rest, " ")
 	if !ok1 || !ok2 || target == "" {
@@ -145,12 +180,64 @@ func (h *httpHead) requestLine(line string) error {
 		h.URL = u
 		return nil
 	}
-	u, err := url.ParseRequestURI(target)
+	if parseOriginForm(target, u) {
+		h.URL = u
+		return nil
+	}
+	pu, err := url.ParseRequestURI(target)
 	if err != nil {
 		return errHeadURL
 	}
-	h.URL = u
+	h.URL = pu
 	return nil
+}
+
+// pathChars marks the bytes an origin-form path may hold for
+// parseOriginForm: those url.URL.setPath keeps as they are (neither
+// unescaped nor a reason to set RawPath).
+var pathChars = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "-._~/$&+,:;=@" {
+		t[c] = true
+	}
+	return t
+}()
+
+// parseOriginForm parses the common request target "/path?query" into u
+// without allocating, exactly as url.ParseRequestURI would, and reports
+// whether it could: a target not starting with "/", with a
+// percent-escape or another byte outside pathChars in its path, or with a
+// control byte anywhere is left to url.ParseRequestURI (FuzzRequestTarget
+// compares the two).
+func parseOriginForm(target string, u *url.URL) bool {
+	if target == "" || target[0] != '/' {
+		return false
+	}
+	q := -1
+	for i := 0; i < len(target); i++ {
+		c := target[i]
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+		if q < 0 {
+			if c == '?' {
+				q = i
+			} else if !pathChars[c] {
+				return false
+			}
+		}
+	}
+	*u = url.URL{Path: target}
+	if q >= 0 {
+		u.Path, u.RawQuery = target[:q], target[q+1:]
+		u.ForceQuery = u.RawQuery == "" // "/p?" (the '?' is the last byte)
+	}
+	return true
 }
 
 // statusLine parses "HTTP/x.y NNN reason"; the reason may be absent.

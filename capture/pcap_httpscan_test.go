@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -193,4 +194,61 @@ func FuzzHTTPScanner(f *testing.F) {
 			t.Fatalf("headers\n%q\nnet/http\n%q", got, want)
 		}
 	})
+}
+
+// FuzzRequestTarget checks that whenever parseOriginForm takes a request
+// target, url.ParseRequestURI accepts it and makes the same URL.
+func FuzzRequestTarget(f *testing.F) {
+	for _, s := range []string{
+		"/", "/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fshop.example%2F", "/p?", "/p??", "/p?a?b", "/a%20b", "/a b",
+		"//x/y", "/a#f", "/é?q=é", "/x?\x7f", "*", "http://a.example/x", "/a;b,c=d:e@f$g&h+i~j_k-l.m",
+		"/!'()*", "/[x]",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		var got url.URL
+		if !parseOriginForm(target, &got) {
+			return
+		}
+		want, err := url.ParseRequestURI(target)
+		if err != nil {
+			t.Fatalf("parseOriginForm(%q) took a target url.ParseRequestURI refuses: %v", target, err)
+		}
+		if got != *want {
+			t.Fatalf("parseOriginForm(%q) =\n%#v\nurl.ParseRequestURI:\n%#v", target, got, *want)
+		}
+	})
+}
+
+func TestParseOriginForm(t *testing.T) {
+	tests := []struct {
+		in   string
+		ok   bool
+		want url.URL
+	}{
+		{"/", true, url.URL{Path: "/"}},
+		{"/tr/?id=1&dl=https%3A%2F%2Fa", true, url.URL{Path: "/tr/", RawQuery: "id=1&dl=https%3A%2F%2Fa"}},
+		{"/p?", true, url.URL{Path: "/p", ForceQuery: true}},
+		{"/p??", true, url.URL{Path: "/p", RawQuery: "?"}},
+		{"//x/y", true, url.URL{Path: "//x/y"}},
+		{"/a%20b", false, url.URL{}}, // escaped path: url.ParseRequestURI sets RawPath
+		{"/a#f", false, url.URL{}},
+		{"/x?\x00", false, url.URL{}},
+		{"http://a.example/", false, url.URL{}},
+		{"*", false, url.URL{}},
+		{"", false, url.URL{}},
+	}
+	for _, tt := range tests {
+		var got url.URL
+		ok := parseOriginForm(tt.in, &got)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("parseOriginForm(%q) = %#v, %v; want %#v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+		if ok {
+			if want, err := url.ParseRequestURI(tt.in); err != nil || *want != got {
+				t.Errorf("parseOriginForm(%q) = %#v; url.ParseRequestURI: %#v, %v", tt.in, got, want, err)
+			}
+		}
+	}
 }

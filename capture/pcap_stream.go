@@ -56,7 +56,7 @@ type tcpStream struct {
 	cliDir reassembly.TCPFlowDirection // the client's direction, once kind is known
 
 	req, res httpParser
-	pending  []*traffic.Exchange
+	pending  []*exchangeBlock
 	tlsBuf   []byte
 	seq      int    // records made, ordering them within a flush
 	client   string // the client's address, once asked for
@@ -217,21 +217,34 @@ func (s *tcpStream) serverPort() int {
 	return int(b[0])<<8 | int(b[1])
 }
 
+// exchangeBlock is one allocation for an HTTP exchange, its response
+// and its URL, instead of three. The whole block is handed over with the
+// exchange (ex.Response and ex.Request.URL point into it) and never
+// touched by the reader afterwards.
+type exchangeBlock struct {
+	ex  traffic.Exchange
+	res traffic.Response
+	url url.URL
+}
+
 // pendingMethod is the method of the oldest request awaiting a response.
 func (s *tcpStream) pendingMethod() string {
 	if len(s.pending) == 0 {
 		return ""
 	}
-	return s.pending[0].Request.Method
+	return s.pending[0].ex.Request.Method
 }
 
 // onRequest records a finished request; it waits for its response.
 // h is only borrowed: nothing of it but its strings, URL and Header is
 // kept.
 func (s *tcpStream) onRequest(h *httpHead, body []byte, trunc bool, start time.Time) {
-	u := h.URL
-	if u == nil {
-		u = &url.URL{Path: "/"}
+	b := &exchangeBlock{}
+	u := &b.url
+	if h.URL != nil {
+		*u = *h.URL // h.URL may point to the parser's scratch
+	} else {
+		u.Path = "/"
 	}
 	if u.Host == "" {
 		u.Host = h.Host
@@ -248,7 +261,8 @@ func (s *tcpStream) onRequest(h *httpHead, body []byte, trunc bool, start time.T
 	if u.Scheme == "" {
 		u.Scheme = "http"
 	}
-	ex := &traffic.Exchange{
+	ex := &b.ex
+	*ex = traffic.Exchange{
 		Start:  start,
 		Client: s.clientAddr(),
 		Request: traffic.Request{
@@ -266,11 +280,21 @@ func (s *tcpStream) onRequest(h *httpHead, body []byte, trunc bool, start time.T
 			ex.Error = "request " + err.Error()
 		}
 	}
-	s.pending = append(s.pending, ex)
+	s.pending = append(s.pending, b)
 	if len(s.pending) > maxPending {
-		s.send(s.pending[0])
-		s.pending = s.pending[1:]
+		s.send(&s.popPending().ex)
 	}
+}
+
+// popPending removes and returns the oldest pending request. The queue
+// is shifted rather than resliced so that its array is reused for the
+// connection's life (it is short: usually one request).
+func (s *tcpStream) popPending() *exchangeBlock {
+	b := s.pending[0]
+	n := copy(s.pending, s.pending[1:])
+	s.pending[n] = nil
+	s.pending = s.pending[:n]
+	return b
 }
 
 // onResponse pairs a finished response with the oldest pending request;
@@ -280,10 +304,9 @@ func (s *tcpStream) onResponse(h *httpHead, body []byte, trunc bool) {
 		s.pr.orphanResponses++
 		return
 	}
-	ex := s.pending[0]
-	s.pending[0] = nil
-	s.pending = s.pending[1:]
-	r := &traffic.Response{
+	b := s.popPending()
+	ex, r := &b.ex, &b.res
+	*r = traffic.Response{
 		Status:        h.Status,
 		Proto:         h.Proto,
 		Header:        h.Header,
@@ -317,10 +340,11 @@ func (s *tcpStream) send(ex *traffic.Exchange) {
 }
 
 func (s *tcpStream) emitPending() {
-	for _, ex := range s.pending {
-		s.send(ex)
+	for i, b := range s.pending {
+		s.send(&b.ex)
+		s.pending[i] = nil
 	}
-	s.pending = nil
+	s.pending = s.pending[:0]
 }
 
 // ReassemblyComplete ends the connection: messages delimited by the close
