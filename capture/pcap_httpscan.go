@@ -112,23 +112,30 @@ func scanHead(block []byte, resp bool, h *httpHead, sc *headScratch) error {
 	}
 	vals := sc.vals
 	defer func() { sc.vals = vals }()
-	var lastKey string
+	// Host (requests) and Transfer-Encoding are taken out of the header,
+	// so they are kept aside rather than put in the map; seen is a
+	// one-word Bloom filter of the keys in the map, sparing a lookup for
+	// keys certainly not there yet.
+	var (
+		fr   framing
+		seen uint64
+		last *string // the value a continuation line extends; nil before the first field
+	)
 	for rest != "" {
 		line, rest = nextLine(rest)
 		if line == "" {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if lastKey == "" {
+			if last == nil {
 				return errHeadFold
 			}
 			v := trimBlanks(line)
 			if !validValue(v) {
 				return errHeadField
 			}
-			vs := h.Header[lastKey]
 			if v != "" {
-				vs[len(vs)-1] = strings.TrimRight(vs[len(vs)-1]+" "+v, " \t")
+				*last = strings.TrimRight(*last+" "+v, " \t")
 			}
 			continue
 		}
@@ -144,16 +151,48 @@ func scanHead(block []byte, resp bool, h *httpHead, sc *headScratch) error {
 		if !validValue(v) {
 			return errHeadField
 		}
-		if vs, dup := h.Header[key]; dup {
-			h.Header[key] = append(vs, v)
-		} else {
-			vals[0] = v
-			h.Header[key] = vals[:1:1]
-			vals = vals[1:]
+		switch {
+		case key == "Host" && !resp:
+			fr.hosts++
+			if fr.hosts == 1 {
+				fr.host = v
+				last = &fr.host
+			} else {
+				last = new(string) // refused in finish anyway
+			}
+			continue
+		case key == "Transfer-Encoding":
+			fr.te, fr.haveTE = v, true
+			last = &fr.te
+			continue
+		case key == "Content-Length":
+			fr.haveCL = true
 		}
-		lastKey = key
+		bit := uint64(1) << ((uint(len(key))*7 + uint(key[0]) + uint(key[len(key)-1])) & 63)
+		if seen&bit != 0 {
+			if vs, dup := h.Header[key]; dup {
+				vs = append(vs, v)
+				h.Header[key] = vs
+				last = &vs[len(vs)-1]
+				continue
+			}
+		}
+		seen |= bit
+		vals[0] = v
+		h.Header[key] = vals[:1:1]
+		last = &vals[0]
+		vals = vals[1:]
 	}
-	return h.finish(resp)
+	return h.finish(resp, &fr)
+}
+
+// framing is what scanHead gathers for finish: the Host header of a
+// request (its count and first value), the last Transfer-Encoding
+// value, and whether Content-Length is in the map.
+type framing struct {
+	hosts          int
+	host, te       string
+	haveTE, haveCL bool
 }
 
 // requestLine parses "METHOD target HTTP/x.y"; u is where a target the
@@ -261,20 +300,19 @@ func (h *httpHead) statusLine(line string) error {
 
 // finish applies the rules that tie headers to framing: Host, duplicate
 // Content-Length, Transfer-Encoding (RFC 9112 §6).
-func (h *httpHead) finish(resp bool) error {
+func (h *httpHead) finish(resp bool, fr *framing) error {
 	hdr := h.Header
 	if !resp {
-		hosts := hdr["Host"]
-		if len(hosts) > 1 {
+		if fr.hosts > 1 {
 			return errHeadHosts
 		}
 		h.Host = h.URL.Host
-		if h.Host == "" && len(hosts) == 1 {
-			h.Host = hosts[0]
+		if h.Host == "" && fr.hosts == 1 {
+			h.Host = fr.host
 		}
-		delete(hdr, "Host")
 	}
-	if cl := hdr["Content-Length"]; len(cl) > 0 {
+	if fr.haveCL {
+		cl := hdr["Content-Length"]
 		for _, v := range cl[1:] {
 			if v != cl[0] {
 				return errHeadLength
@@ -289,16 +327,14 @@ func (h *httpHead) finish(resp bool) error {
 		}
 		h.Length = n
 	}
-	te, ok := hdr["Transfer-Encoding"]
-	if !ok {
+	if !fr.haveTE {
 		return nil
 	}
-	delete(hdr, "Transfer-Encoding")
 	if h.Proto == "HTTP/1.0" || h.Proto == "HTTP/0.9" {
 		return nil // ignored before HTTP/1.1, as net/http does
 	}
 	h.TE = true
-	last := te[len(te)-1]
+	last := fr.te
 	if i := strings.LastIndexByte(last, ','); i >= 0 {
 		last = last[i+1:]
 	}
