@@ -66,7 +66,7 @@ func (a *siteAgg) site(name string) Site {
 	for _, p := range a.pages {
 		s.Pages = append(s.Pages, *p)
 	}
-	slices.SortFunc(s.Pages, func(x, y Page) int { return strings.Compare(x.URL, y.URL) })
+	slices.SortFunc(s.Pages, func(x, y Page) int { return comparePage(x.URL, y.URL) })
 	for _, t := range a.thirdParties {
 		s.ThirdParties = append(s.ThirdParties, *t)
 	}
@@ -102,19 +102,19 @@ func (a *siteAgg) site(name string) Site {
 	})
 	s.Leaks = counted(a.leaks, func(l *Leak, n int) { l.Count = n }, compareLeak)
 	s.Events = counted(a.events, func(e *Event, n int) { e.Count = n }, func(x, y Event) int {
-		return cmp.Or(strings.Compare(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product),
+		return cmp.Or(comparePage(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product),
 			strings.Compare(x.Account, y.Account), strings.Compare(x.Event, y.Event), strings.Compare(x.Details, y.Details), strings.Compare(x.Summary, y.Summary))
 	})
 	s.PersonalData = counted(a.personal, func(p *PersonalData, n int) { p.Count = n }, func(x, y PersonalData) int {
-		return cmp.Or(strings.Compare(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product),
+		return cmp.Or(comparePage(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product),
 			strings.Compare(x.What, y.What), strings.Compare(x.Encoding, y.Encoding), strings.Compare(x.Where, y.Where), strings.Compare(x.Value, y.Value))
 	})
 	s.ClickIDs = counted(a.clickIDs, func(c *ClickID, n int) { c.Count = n }, func(x, y ClickID) int {
-		return cmp.Or(strings.Compare(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Label, y.Label),
+		return cmp.Or(comparePage(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Label, y.Label),
 			strings.Compare(x.Where, y.Where), strings.Compare(x.Value, y.Value))
 	})
 	s.Replays = counted(a.replays, func(r *SessionReplay, n int) { r.Count = n }, func(x, y SessionReplay) int {
-		return cmp.Or(strings.Compare(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product), strings.Compare(x.Summary, y.Summary))
+		return cmp.Or(comparePage(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product), strings.Compare(x.Summary, y.Summary))
 	})
 	s.Errors = counted(a.errors, func(e *UpstreamError, n int) { e.Count = n }, func(x, y UpstreamError) int {
 		return cmp.Or(strings.Compare(x.Host, y.Host), strings.Compare(x.Error, y.Error))
@@ -125,7 +125,7 @@ func (a *siteAgg) site(name string) Site {
 // compareLeak orders the ledger by page, then most serious first, then
 // company, product, what, where and value.
 func compareLeak(x, y Leak) int {
-	return cmp.Or(strings.Compare(x.Page, y.Page), cmp.Compare(severityRank(y.Severity), severityRank(x.Severity)),
+	return cmp.Or(comparePage(x.Page, y.Page), cmp.Compare(severityRank(y.Severity), severityRank(x.Severity)),
 		strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product), strings.Compare(string(x.Kind), string(y.Kind)),
 		strings.Compare(x.What, y.What), strings.Compare(x.Where, y.Where), strings.Compare(x.Value, y.Value))
 }
@@ -173,4 +173,15 @@ func redactReport(r *Report) {
 			s.Replays[j].Page = rd.url(s.Replays[j].Page)
 		}
 	}
+}
+
+// comparePage orders page URLs, with OtherPages last.
+func comparePage(x, y string) int {
+	if (x == OtherPages) != (y == OtherPages) {
+		if x == OtherPages {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(x, y)
 }

@@ -29,6 +29,7 @@ type Builder struct {
 	strs     map[string]string
 	hosts    map[string]hostInfo
 	insecure bool
+	listed   int // pages listed on their own, all sites (maxPages)
 }
 
 // maxHostCache bounds Builder.hosts; when full it starts over.
@@ -138,9 +139,14 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 	}
 	if ex.Page != nil && page != "" {
 		p := a.pages[page]
+		if p == nil && (len(a.pages) >= maxSitePages || b.listed >= maxPages) {
+			page = OtherPages
+			p = a.pages[page]
+		}
 		if p == nil {
 			p = &Page{URL: page}
 			a.pages[page] = p
+			b.listed++
 		}
 		p.Requests++
 		if p.Title == "" && ex.Page.Title != "" {
@@ -225,11 +231,20 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 	}
 }
 
-// maxLeakValues bounds the distinct values the leak ledger keeps for one
-// row (page, company, product, kind, severity, what, where): a browser id
-// or a page URL that changes with every request would otherwise add a row,
-// and memory, per request. Further values are counted together in one
-// row whose Value is otherValues.
+// maxSitePages and maxPages bound the pages a site, and the whole report,
+// list on their own: a report of more is no longer read page by page, and
+// every page keeps its own rows. Requests of further pages are counted
+// under their site's OtherPages.
+const (
+	maxSitePages = 100
+	maxPages     = 1000
+)
+
+// maxLeakValues bounds the distinct values the leak ledger keeps, per
+// site, for one row (company, product, kind, severity, what, where, on
+// any page): a browser id or a page URL that changes with every request
+// would otherwise add a row, and memory, per request. Further values are
+// counted, per page, in one row whose Value is otherValues.
 const maxLeakValues = 16
 
 // otherValues is the Value of the leak row that counts the requests
@@ -247,11 +262,13 @@ func (b *Builder) leakRow(a *siteAgg, l Leak, v string) Leak {
 	if _, ok := a.leaks[k]; ok {
 		return k
 	}
-	if a.leakValues[l] >= maxLeakValues {
+	site := l // values are counted per site, whatever the page
+	site.Page = ""
+	if a.leakValues[site] >= maxLeakValues {
 		k.Value, k.secret = otherValues, false
 		return k
 	}
-	a.leakValues[l]++
+	a.leakValues[site]++
 	k.Value = b.s(v)
 	return k
 }

@@ -61,3 +61,79 @@ func leakExchange(fbp string) *traffic.Exchange {
 		}},
 	}
 }
+
+// TestBuilderPagesBounded checks that a site lists at most maxSitePages
+// pages on their own, counts the rest under OtherPages (listed last), and
+// keeps the leak ledger's distinct values bounded across all its pages.
+func TestBuilderPagesBounded(t *testing.T) {
+	tests := []struct {
+		pages, wantListed, wantOther int
+	}{
+		{1, 1, 0},
+		{maxSitePages, maxSitePages, 0},
+		{maxSitePages + 1, maxSitePages + 1, 1},
+		{5 * maxSitePages, maxSitePages + 1, 4 * maxSitePages},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.pages), func(t *testing.T) {
+			b := NewBuilder(Options{ShowSecrets: true})
+			for i := 0; i < tt.pages; i++ {
+				ex := leakExchange(fmt.Sprintf("fb.1.1700000000000.%d", i))
+				ex.Page = &traffic.Page{URL: fmt.Sprintf("https://news.example/a/%d", i), Site: "news.example"}
+				b.Add(ex)
+			}
+			s := b.Report().Sites[0]
+			if len(s.Pages) != tt.wantListed {
+				t.Fatalf("pages listed = %d, want %d", len(s.Pages), tt.wantListed)
+			}
+			last := s.Pages[len(s.Pages)-1]
+			if tt.wantOther > 0 && (last.URL != OtherPages || last.Requests != tt.wantOther) {
+				t.Errorf("last page = %q with %d requests, want %q with %d", last.URL, last.Requests, OtherPages, tt.wantOther)
+			}
+			values, total := map[string]bool{}, 0
+			for _, l := range s.Leaks {
+				if l.Value != otherValues {
+					values[l.Value] = true
+				}
+				total += l.Count
+			}
+			if len(values) > maxLeakValues || total != tt.pages {
+				t.Errorf("leak ledger: %d distinct values over all pages, %d requests counted; want at most %d values and %d requests",
+					len(values), total, maxLeakValues, tt.pages)
+			}
+		})
+	}
+}
+
+// TestBuilderPagesBoundedAcrossSites checks the report-wide page budget:
+// once maxPages pages are listed, a new site's pages go to its OtherPages.
+func TestBuilderPagesBoundedAcrossSites(t *testing.T) {
+	b := NewBuilder(Options{})
+	sites := maxPages/maxSitePages + 2
+	for s := 0; s < sites; s++ {
+		for i := 0; i < maxSitePages; i++ {
+			ex := leakExchange("v")
+			site := fmt.Sprintf("site%d.example", s)
+			ex.Page = &traffic.Page{URL: fmt.Sprintf("https://%s/%d", site, i), Site: site}
+			b.Add(ex)
+		}
+	}
+	r := b.Report()
+	listed := 0
+	for _, s := range r.Sites {
+		for _, p := range s.Pages {
+			if p.URL != OtherPages {
+				listed++
+			}
+		}
+	}
+	if listed != maxPages || len(r.Sites) != sites {
+		t.Errorf("listed %d pages over %d sites, want %d over %d", listed, len(r.Sites), maxPages, sites)
+	}
+	lastName := fmt.Sprintf("site%d.example", sites-1) // added after the budget ran out
+	for _, s := range r.Sites {
+		if s.Site == lastName && (len(s.Pages) != 1 || s.Pages[0].URL != OtherPages || s.Pages[0].Requests != maxSitePages) {
+			t.Errorf("%s pages %+v, want only %q with %d requests", lastName, s.Pages, OtherPages, maxSitePages)
+		}
+	}
+}

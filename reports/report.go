@@ -9,6 +9,10 @@ const SchemaVersion = "trackaudit.report/v1"
 // Unattributed is the site of exchanges whose first-party page is unknown.
 const Unattributed = "(unattributed)"
 
+// OtherPages is the page of a site's requests beyond the pages it lists
+// on their own (the first 100 of the site, 1000 of the whole report).
+const OtherPages = "(other pages)"
+
 // Report is the aggregated, sorted and (unless SecretsShown) redacted
 // result of a Builder. Its field order is the JSON field order.
 type Report struct {
