@@ -382,7 +382,20 @@ func validVersion(p string) bool {
 // validValue refuses control bytes other than HTAB (RFC 9110 §5.5;
 // obs-text, bytes ≥ 0x80, is allowed).
 func validValue(v string) bool {
-	for i := 0; i < len(v); i++ {
+	// Eight bytes at a time: a word with no byte below 0x20 and none
+	// equal to 0x7f is fine; any other word (HTAB included) is checked
+	// byte by byte below.
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		del := w ^ 0x7f*lo
+		if ((w-0x20*lo)&^w|(del-lo)&^del)&hi != 0 {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
 		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
 		}

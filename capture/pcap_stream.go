@@ -261,19 +261,15 @@ func (s *tcpStream) onRequest(h *httpHead, body []byte, trunc bool, start time.T
 	if u.Scheme == "" {
 		u.Scheme = "http"
 	}
+	// Field by field: b is fresh and zero, and copying a whole literal
+	// into the heap costs a write-barrier pass over every word while
+	// the GC runs.
 	ex := &b.ex
-	*ex = traffic.Exchange{
-		Start:  start,
-		Client: s.clientAddr(),
-		Request: traffic.Request{
-			Method: h.Method,
-			URL:    u,
-			Proto:  h.Proto,
-			Header: h.Header,
-		},
-	}
+	ex.Start = start
+	ex.Client = s.clientAddr()
+	ex.Request.Method, ex.Request.URL, ex.Request.Proto, ex.Request.Header = h.Method, u, h.Proto, h.Header
 	ex.Request.Body, ex.Request.BodyTruncated = body, trunc
-	if enc := h.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
+	if enc := contentEncoding(h, body); enc != "" {
 		b, t, err := decodeContent(enc, body, trunc)
 		ex.Request.Body, ex.Request.BodyTruncated = b, t
 		if err != nil {
@@ -306,14 +302,9 @@ func (s *tcpStream) onResponse(h *httpHead, body []byte, trunc bool) {
 	}
 	b := s.popPending()
 	ex, r := &b.ex, &b.res
-	*r = traffic.Response{
-		Status:        h.Status,
-		Proto:         h.Proto,
-		Header:        h.Header,
-		Body:          body,
-		BodyTruncated: trunc,
-	}
-	if enc := h.Header.Get("Content-Encoding"); enc != "" && len(body) > 0 {
+	r.Status, r.Proto, r.Header = h.Status, h.Proto, h.Header
+	r.Body, r.BodyTruncated = body, trunc
+	if enc := contentEncoding(h, body); enc != "" {
 		b, t, err := decodeContent(enc, body, trunc)
 		r.Body, r.BodyTruncated = b, t
 		if err != nil && ex.Error == "" {
@@ -332,6 +323,18 @@ func (s *tcpStream) onResponse(h *httpHead, body []byte, trunc bool) {
 		s.kind = kindUnknown
 		s.req, s.res = httpParser{}, httpParser{resp: true}
 	}
+}
+
+// contentEncoding is the message's Content-Encoding when it has a body
+// to decode, else "". Header keys are canonical, so no Header.Get.
+func contentEncoding(h *httpHead, body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	if vs := h.Header["Content-Encoding"]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 func (s *tcpStream) send(ex *traffic.Exchange) {
