@@ -2,13 +2,15 @@
 // prints what it found: the pcap benchmark's measure of the reader
 // without the detectors and reports.
 //
-//	go run ./bench/pcap/readpcap FILE.pcap ...
+//	go run ./bench/pcap/readpcap [-cpuprofile FILE] FILE.pcap ...
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/trackaudit/trackaudit/capture"
@@ -16,13 +18,29 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: readpcap FILE.pcap ...")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the reading to `file`")
+	flag.Parse()
+	if flag.NArg() < 1 {
+		fmt.Fprintln(os.Stderr, "usage: readpcap [-cpuprofile FILE] FILE.pcap ...")
 		os.Exit(2)
 	}
-	for _, name := range os.Args[1:] {
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "readpcap:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "readpcap:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	for _, name := range flag.Args() {
 		if err := read(name); err != nil {
 			fmt.Fprintln(os.Stderr, "readpcap:", err)
+			pprof.StopCPUProfile()
 			os.Exit(1)
 		}
 	}
