@@ -144,6 +144,22 @@ type pktContext struct{ ci gopacket.CaptureInfo }
 
 func (c *pktContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
+// packetTime is the time of the packet being assembled, or the latest
+// packet time when there is none. It is what ScatterGather.CaptureInfo
+// would say for any reassembled byte: every packet is passed with the
+// same context, pr.ctx, and gopacket asks a buffered page's context only
+// when it is handed over, so buffered bytes get the time of the packet
+// that released them. It is read directly: cheaper, and gopacket
+// v1.1.19 leaves the context nil on all but the first page of a buffered
+// packet, a panic for a message starting there
+// (TestReadPCAPLargeSegmentOutOfOrder).
+func (pr *pcapReader) packetTime() time.Time {
+	if t := pr.ctx.ci.Timestamp; !t.IsZero() {
+		return t
+	}
+	return pr.now
+}
+
 func newPCAPReader(name string, fn func(*traffic.Exchange) error) *pcapReader {
 	pr := &pcapReader{
 		name:            name,

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"time"
-
-	"github.com/google/gopacket/reassembly"
 )
 
 // parseState is where an httpParser is within the current message.
@@ -53,9 +51,8 @@ type httpParser struct {
 	scratch headScratch
 }
 
-// feed consumes data, the bytes of sg from offset base on; sg supplies
-// the packet time of each byte.
-func (p *httpParser) feed(s *tcpStream, data []byte, sg reassembly.ScatterGather, base int) {
+// feed consumes data, the next reassembled bytes of this direction.
+func (p *httpParser) feed(s *tcpStream, data []byte) {
 	for len(data) > 0 {
 		switch p.state {
 		case stLost:
@@ -71,14 +68,14 @@ func (p *httpParser) feed(s *tcpStream, data []byte, sg reassembly.ScatterGather
 				for i < len(data) && (data[i] == '\r' || data[i] == '\n') {
 					i++
 				}
-				data, base = data[i:], base+i
+				data = data[i:]
 				if len(data) == 0 {
 					return
 				}
-				p.start = sgTime(s, sg, base)
+				p.start = s.pr.packetTime()
 				if e := headerEnd(data, 0); e >= 0 {
 					hdr := data[:e]
-					data, base = data[e:], base+e
+					data = data[e:]
 					p.header(s, hdr)
 					continue
 				}
@@ -99,7 +96,7 @@ func (p *httpParser) feed(s *tcpStream, data []byte, sg reassembly.ScatterGather
 				return
 			}
 			used := e - old
-			data, base = data[used:], base+used
+			data = data[used:]
 			p.header(s, p.buf[:e])
 			p.buf = p.buf[:0]
 		case stFixed, stChunkData:
@@ -108,7 +105,7 @@ func (p *httpParser) feed(s *tcpStream, data []byte, sg reassembly.ScatterGather
 				n = p.remain
 			}
 			p.collect(data[:n])
-			data, base = data[n:], base+int(n)
+			data = data[n:]
 			p.remain -= n
 			if p.remain == 0 {
 				if p.state == stFixed {
@@ -122,7 +119,7 @@ func (p *httpParser) feed(s *tcpStream, data []byte, sg reassembly.ScatterGather
 			return
 		case stChunkSize, stChunkEnd, stTrailer:
 			line, used, ok := p.line(data)
-			data, base = data[used:], base+used
+			data = data[used:]
 			if !ok {
 				if len(p.buf) > maxLineBytes {
 					p.lose(s)
@@ -356,15 +353,4 @@ func looksLikeMessageStart(b []byte, resp bool) bool {
 		return looksLikeResponse(b)
 	}
 	return looksLikeRequest(b)
-}
-
-// sgTime is the packet time of byte off of sg, or the latest packet time
-// when the assembler did not keep it.
-func sgTime(s *tcpStream, sg reassembly.ScatterGather, off int) time.Time {
-	if sg != nil {
-		if t := sg.CaptureInfo(off).Timestamp; !t.IsZero() {
-			return t
-		}
-	}
-	return s.pr.now
 }

@@ -100,13 +100,13 @@ func (s *tcpStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Ass
 	switch s.kind {
 	case kindHTTP:
 		if dir == s.cliDir {
-			s.req.feed(s, data, sg, 0)
+			s.req.feed(s, data)
 		} else {
-			s.res.feed(s, data, sg, 0)
+			s.res.feed(s, data)
 		}
 	case kindTLS:
 		if dir == s.cliDir {
-			s.clientHello(data, sg)
+			s.clientHello(data)
 		}
 	}
 }
@@ -146,7 +146,7 @@ func (s *tcpStream) gap(dir reassembly.TCPFlowDirection, skip int) {
 
 // clientHello gathers the client's first bytes until the ClientHello is
 // complete and emits its server name.
-func (s *tcpStream) clientHello(data []byte, sg reassembly.ScatterGather) {
+func (s *tcpStream) clientHello(data []byte) {
 	first := len(s.tlsBuf) == 0
 	buf := data
 	if !first {
@@ -170,10 +170,8 @@ func (s *tcpStream) clientHello(data []byte, sg reassembly.ScatterGather) {
 			host = net.JoinHostPort(name, strconv.Itoa(port))
 		}
 		t := s.pr.now
-		if sg != nil {
-			if ts := sg.CaptureInfo(0).Timestamp; !ts.IsZero() && first {
-				t = ts
-			}
+		if first {
+			t = s.pr.packetTime()
 		}
 		s.seq++
 		s.pr.emit(&traffic.Exchange{
