@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,9 +19,6 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	headless := fs.Bool("headless", false, "run Chromium without a window: load the first URL, then stop (for scripts)")
 	browser := fs.String("browser", "", "Chromium executable to use (default: first of "+fmt.Sprint(chromiumNames)+" on PATH)")
 	urls, err := parseFlags(fs, args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,9 +14,6 @@ func runCA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	export := fs.String("export", "", "write the CA certificate (PEM, never the key) to FILE")
 	rotate := fs.Bool("rotate", false, "replace the CA with a new one (browsers trusting the old one must be updated)")
 	rest, err := parseFlags(fs, args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

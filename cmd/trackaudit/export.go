@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,9 +25,6 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	showSecrets := fs.Bool("show-secrets", false, "keep cookie values and credentials in the HAR (the file is still 0600)")
 	force := fs.Bool("force", false, "replace the output file if it exists")
 	files, err := parseFlags(fs, args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

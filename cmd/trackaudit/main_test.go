@@ -66,6 +66,19 @@ func TestUsageAndInputErrors(t *testing.T) {
 	}
 }
 
+// TestCommandHelp checks that every command's -h prints its usage line
+// and flags and exits 0.
+func TestCommandHelp(t *testing.T) {
+	for name := range commands {
+		t.Run(name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, name, "-h")
+			if code != 0 || !strings.Contains(stderr, "usage: trackaudit "+name) || !strings.Contains(stderr, "flags:") {
+				t.Errorf("%s -h: exit %d, stderr %q; want 0 and the command's usage", name, code, stderr)
+			}
+		})
+	}
+}
+
 func TestParseFlagsAllowsFlagsAfterFiles(t *testing.T) {
 	var rf reportFlags
 	fs := newFlagSet("analyze", "analyze", &bytes.Buffer{})

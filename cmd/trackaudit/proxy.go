@@ -82,9 +82,6 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var pf proxyFlags
 	pf.register(fs, proxy.DefaultListen)
 	rest, err := parseFlags(fs, args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

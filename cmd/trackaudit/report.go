@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"io"
 	"os"
 )
@@ -15,9 +13,6 @@ import (
 // apply to old captures, and findings recorded live are ignored.
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	files, rf, err := parseFileCommand("report", "report [flags] FILE.db ...", "name a saved capture (FILE.db)", args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
