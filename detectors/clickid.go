@@ -1,8 +1,6 @@
 package detectors
 
 import (
-	"net/url"
-
 	"github.com/trackaudit/trackaudit/rules"
 	"github.com/trackaudit/trackaudit/traffic"
 )
@@ -59,7 +57,7 @@ func (d *ClickID) Detect(ex *traffic.Exchange) []traffic.Finding {
 		out = append(out, d.finding(ex, where, name, value, id, landing))
 	}
 	if ex.IsDocument() && !third {
-		for _, p := range traffic.Params(&traffic.Request{URL: &url.URL{RawQuery: ex.Request.URL.RawQuery}}) {
+		for _, p := range ex.QueryParams() {
 			if id, ok := d.ids.Param(p.Name); ok {
 				report(p.Where, p.Name, p.Value, id, true)
 			}
@@ -69,7 +67,7 @@ func (d *ClickID) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !tracked {
 		return nil
 	}
-	for _, p := range traffic.Params(&ex.Request) {
+	for _, p := range ex.Params() {
 		if id, ok := d.ids.Param(p.Name); ok {
 			report(p.Where, p.Name, p.Value, id, false)
 		}

@@ -112,7 +112,7 @@ func (d *CookieLeak) sharing(ex *traffic.Exchange, cookies []traffic.Cookie) (tr
 	}
 	type place struct{ where, value string }
 	var places []place
-	for _, p := range traffic.Params(&ex.Request) {
+	for _, p := range ex.Params() {
 		places = append(places, place{p.Where, p.Value})
 	}
 	for _, c := range cookies {

@@ -13,6 +13,11 @@ import "github.com/trackaudit/trackaudit/traffic"
 // must not modify ex; it may read the findings of detectors that stand
 // before it in the list (ex.Tracker()). No finding is an empty result, never
 // an error.
+//
+// Detectors read the request through ex.Params, ex.QueryParams and
+// ex.Cookies instead of parsing it again: each is computed once per
+// exchange and shared by every detector, so what they return must not be
+// modified.
 type Detector interface {
 	Name() string
 	Detect(ex *traffic.Exchange) []traffic.Finding

@@ -66,7 +66,7 @@ func (d *GA4) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ownsGA4(ex) {
 		return nil
 	}
-	shared := traffic.ParseQuery("query", ex.Request.URL.RawQuery)
+	shared := ex.QueryParams()
 	var hits [][]traffic.Param
 	body := bytes.TrimSpace(ex.Request.Body)
 	if len(body) > 0 {

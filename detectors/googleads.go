@@ -66,7 +66,7 @@ func (d *GoogleAds) Detect(ex *traffic.Exchange) []traffic.Finding {
 	switch {
 	case strings.HasPrefix(p, "/activity") && hostIs(host, "fls.doubleclick.net", "ad.doubleclick.net"):
 		e := newEvent(ex, d.Name(), floodlightVendor)
-		ps := append(semicolonParams(ex.Request.URL.EscapedPath()), traffic.ParseQuery("query", ex.Request.URL.RawQuery)...)
+		ps := append(semicolonParams(ex.Request.URL.EscapedPath()), ex.QueryParams()...)
 		e.addParams(ps, floodlightFields)
 		for _, x := range ps {
 			if len(x.Name) > 1 && x.Name[0] == 'u' && isDigits(x.Name[1:]) {

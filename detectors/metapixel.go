@@ -43,7 +43,7 @@ func (d *MetaPixel) Detect(ex *traffic.Exchange) []traffic.Finding {
 	host, path := ex.Host(), ex.Request.URL.Path
 	switch {
 	case (path == "/tr" || path == "/tr/") && traffic.Site(host) == "facebook.com":
-		ps := append(traffic.Params(&ex.Request), metaMultipart(&ex.Request)...)
+		ps := append(ex.Params(), metaMultipart(&ex.Request)...)
 		return d.event(ex, ps)
 	case host == "connect.facebook.net" && strings.HasPrefix(path, "/signals/config/"):
 		return d.config(ex, strings.TrimPrefix(path, "/signals/config/"))
@@ -244,7 +244,7 @@ func (d *MetaPixel) config(ex *traffic.Exchange, id string) []traffic.Finding {
 	f := traffic.Finding{Kind: traffic.KindPixelEvent, Severity: traffic.SeverityLow, Detector: d.Name(), Event: "config"}
 	metaIdentity(ex, &f)
 	f.Evidence = []traffic.Evidence{{Where: "path", Label: "account id", Value: id}}
-	ps := traffic.Params(&ex.Request)
+	ps := ex.Params()
 	if v, ok := traffic.Get(ps, "domain"); ok && v != "" {
 		f.Evidence = append(f.Evidence, traffic.Evidence{Where: "query:domain", Label: "page host", Value: v})
 	}

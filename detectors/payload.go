@@ -499,7 +499,7 @@ func semicolonParams(escapedPath string) []traffic.Param {
 // requestParams returns the query parameters and, for a form-like body,
 // the body parameters ("form:NAME"); JSON bodies are left to the caller.
 func requestParams(ex *traffic.Exchange) []traffic.Param {
-	ps := traffic.ParseQuery("query", ex.Request.URL.RawQuery)
+	ps := ex.QueryParams()
 	b := bytes.TrimSpace(ex.Request.Body)
 	if len(b) > 0 && b[0] != '{' && b[0] != '[' {
 		ps = append(ps, traffic.ParseQuery("form", string(b))...)

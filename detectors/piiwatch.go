@@ -224,7 +224,7 @@ func excerpt(v, text string) string {
 // multipart fields, each also unwrapped from nested encodings.
 func structuredPlaces(ex *traffic.Exchange) []place {
 	var out []place
-	for _, p := range traffic.Params(&ex.Request) {
+	for _, p := range ex.Params() {
 		out = appendUnwrapped(out, p.Where, p.Value, 0)
 	}
 	names := make([]string, 0, len(ex.Request.Header))

@@ -52,7 +52,7 @@ func (d *Pinterest) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ownsPinterest(ex) {
 		return nil
 	}
-	ps := append(traffic.ParseQuery("query", ex.Request.URL.RawQuery), traffic.ParseQuery("form", string(ex.Request.Body))...)
+	ps := append(ex.QueryParams(), traffic.ParseQuery("form", string(ex.Request.Body))...)
 	e := newEvent(ex, d.Name(), pinterestVendor)
 	e.addParams(ps, pinterestFields)
 	for _, p := range ps {

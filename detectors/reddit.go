@@ -47,7 +47,7 @@ func (d *Reddit) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ownsReddit(ex) {
 		return nil
 	}
-	ps := append(traffic.ParseQuery("query", ex.Request.URL.RawQuery), traffic.ParseQuery("form", string(ex.Request.Body))...)
+	ps := append(ex.QueryParams(), traffic.ParseQuery("form", string(ex.Request.Body))...)
 	e := newEvent(ex, d.Name(), redditVendor)
 	e.addParams(ps, redditFields)
 	for _, p := range ps {

@@ -59,7 +59,7 @@ func (d *Snap) Detect(ex *traffic.Exchange) []traffic.Finding {
 		// The older form-encoded body: one event.
 		e := newEvent(ex, d.Name(), snapVendor)
 		e.addParams(traffic.ParseQuery("form", string(ex.Request.Body)), snapFields)
-		e.addParams(traffic.ParseQuery("query", ex.Request.URL.RawQuery), snapFields)
+		e.addParams(ex.QueryParams(), snapFields)
 		return e.findings()
 	}
 	ctxURL := jstr(jget(v, "ctx", "url"))

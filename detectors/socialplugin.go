@@ -138,7 +138,7 @@ func (d *SocialPlugin) Detect(ex *traffic.Exchange) []traffic.Finding {
 		page = pageInfo(ex.Page)
 	}
 	sentPage := false
-	for _, p := range traffic.Params(&ex.Request) {
+	for _, p := range ex.Params() {
 		if !pageURLParams[p.Name] || !strings.HasPrefix(p.Value, "http") {
 			continue
 		}

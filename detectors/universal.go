@@ -50,7 +50,7 @@ func (d *Universal) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ownsUniversal(ex) {
 		return nil
 	}
-	query := traffic.ParseQuery("query", ex.Request.URL.RawQuery)
+	query := ex.QueryParams()
 	hits := [][]traffic.Param{query}
 	if body := bytes.TrimSpace(ex.Request.Body); len(body) > 0 {
 		hits = nil

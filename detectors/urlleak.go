@@ -84,7 +84,7 @@ func (d *URLLeak) params(ex *traffic.Exchange, page pageRef) (traffic.Finding, b
 		// is matched as a URL.
 		title = ""
 	}
-	for _, p := range traffic.Params(&ex.Request) {
+	for _, p := range ex.Params() {
 		if len(p.Value) < 8 && (title == "" || p.Value != title) {
 			continue
 		}

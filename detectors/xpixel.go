@@ -55,7 +55,7 @@ func (d *XPixel) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if !ownsXPixel(ex) {
 		return nil
 	}
-	ps := traffic.ParseQuery("query", ex.Request.URL.RawQuery)
+	ps := ex.QueryParams()
 	newX := func() *event {
 		e := newEvent(ex, d.Name(), xVendor)
 		e.addParams(ps, xFields)

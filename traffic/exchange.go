@@ -16,6 +16,12 @@ const BodyCap = 1 << 20
 // when the source could not). Detectors only append Findings. A problem with
 // one exchange (an upstream error, a body that would not decode) is recorded
 // in Error; it is data, never a reason to stop.
+//
+// The request is read-only once a source has handed the exchange over:
+// Cookies, Params and QueryParams compute their result on the first call
+// and return the remembered one afterwards (several detectors ask for
+// them). Like the pipeline that calls them, they are not safe for
+// concurrent use on one exchange: one goroutine at a time may work on it.
 type Exchange struct {
 	// ID numbers exchanges in capture order within one source, from 1.
 	ID int64
@@ -59,6 +65,21 @@ type Exchange struct {
 
 	// Findings are appended by detectors, in detector order.
 	Findings []Finding
+
+	// memo holds what the accessors above computed from the request. An
+	// exchange whose accessors ran is not reflect.DeepEqual to a fresh
+	// copy: compare the exported fields.
+	memo exchangeMemo
+}
+
+// exchangeMemo caches values derived from an exchange's request; each
+// is valid once its flag is set.
+type exchangeMemo struct {
+	haveCookies, haveParams bool
+
+	cookies []Cookie
+	params  []Param // Params(&ex.Request), capacity clipped
+	nquery  int     // params[:nquery] are the query's
 }
 
 // Request is the request half of an Exchange.
@@ -102,16 +123,20 @@ func (ex *Exchange) Host() string {
 // Site returns the registrable domain (eTLD+1) of the request's host.
 func (ex *Exchange) Site() string { return Site(ex.Host()) }
 
-// Cookies parses the request's Cookie headers.
+// Cookies parses the request's Cookie headers. The result is shared by
+// every caller: it must not be modified.
 func (ex *Exchange) Cookies() []Cookie {
 	if ex == nil || ex.Request.Header == nil {
 		return nil
 	}
-	var out []Cookie
-	for _, h := range ex.Request.Header.Values("Cookie") {
-		out = append(out, ParseCookieHeader(h)...)
+	if !ex.memo.haveCookies {
+		var out []Cookie
+		for _, h := range ex.Request.Header.Values("Cookie") {
+			out = append(out, ParseCookieHeader(h)...)
+		}
+		ex.memo.cookies, ex.memo.haveCookies = out[:len(out):len(out)], true
 	}
-	return out
+	return ex.memo.cookies
 }
 
 // ThirdParty reports whether the request went to a site other than its

@@ -38,11 +38,47 @@ func Params(r *Request) []Param {
 	if len(r.Body) == 0 {
 		return out
 	}
+	return appendBody(out, bodyType(r), r.Body)
+}
+
+// Params returns Params(&ex.Request), flattened once per exchange. The
+// result is shared by every caller: it must not be modified (appending to
+// it copies, its capacity is clipped).
+func (ex *Exchange) Params() []Param {
+	ex.flatten()
+	return ex.memo.params
+}
+
+// QueryParams returns the request's query parameters, as
+// ParseQuery("query", ex.Request.URL.RawQuery) would: the first ones of
+// ex.Params(), shared the same way.
+func (ex *Exchange) QueryParams() []Param {
+	ex.flatten()
+	return ex.memo.params[:ex.memo.nquery:ex.memo.nquery]
+}
+
+func (ex *Exchange) flatten() {
+	if ex.memo.haveParams {
+		return
+	}
+	r := &ex.Request
+	var ps []Param
+	if r.URL != nil {
+		ps = appendQuery(ps, "query", r.URL.RawQuery)
+	}
+	nquery := len(ps)
+	if len(r.Body) > 0 {
+		ps = appendBody(ps, bodyType(r), r.Body)
+	}
+	ex.memo.params, ex.memo.nquery, ex.memo.haveParams = ps[:len(ps):len(ps)], nquery, true
+}
+
+func bodyType(r *Request) string {
 	ct := ""
 	if r.Header != nil {
 		ct, _, _ = mime.ParseMediaType(r.Header.Get("Content-Type"))
 	}
-	return appendBody(out, ct, r.Body)
+	return ct
 }
 
 func appendBody(out []Param, ct string, body []byte) []Param {

@@ -3,6 +3,7 @@ package traffic
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -110,6 +111,70 @@ func TestParams(t *testing.T) {
 	}
 }
 
+// TestExchangeMemo checks the per-exchange accessors: the same results as
+// the functions they remember, on every call, and a caller appending to a
+// returned slice does not change what the next caller gets.
+func TestExchangeMemo(t *testing.T) {
+	tests := []struct {
+		name, url, ct, body, cookie string
+		wantHost, wantSite          string
+		wantQuery, wantAll          int
+	}{
+		{name: "query only", url: "https://www.facebook.com/tr?id=1&ev=PageView", cookie: "_fbp=fb.1.2; c_user=7",
+			wantHost: "www.facebook.com", wantSite: "facebook.com", wantQuery: 2, wantAll: 2},
+		{name: "query and form body", url: "http://t.example/c?v=2", ct: "application/x-www-form-urlencoded", body: "a=1&b=2",
+			wantHost: "t.example", wantSite: "t.example", wantQuery: 1, wantAll: 3},
+		{name: "JSON body, no query", url: "https://[::1]:8443/e", ct: "application/json", body: `{"a":{"b":1},"c":"x"}`,
+			wantHost: "::1", wantSite: "::1", wantQuery: 0, wantAll: 2},
+		{name: "nothing", url: "https://a.example/", wantHost: "a.example", wantSite: "a.example"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := url.Parse(tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := http.Header{}
+			if tc.ct != "" {
+				h.Set("Content-Type", tc.ct)
+			}
+			if tc.cookie != "" {
+				h.Set("Cookie", tc.cookie)
+			}
+			var body []byte
+			if tc.body != "" {
+				body = []byte(tc.body)
+			}
+			ex := &Exchange{Request: Request{Method: "POST", URL: u, Header: h, Body: body}}
+			want := Params(&ex.Request)
+			wantCookies := ParseCookieHeader(tc.cookie)
+			for call := 1; call <= 2; call++ {
+				if got := ex.Host(); got != tc.wantHost {
+					t.Errorf("call %d: Host() = %q, want %q", call, got, tc.wantHost)
+				}
+				if got := ex.Site(); got != tc.wantSite {
+					t.Errorf("call %d: Site() = %q, want %q", call, got, tc.wantSite)
+				}
+				if got := ex.Cookies(); !slices.Equal(got, wantCookies) {
+					t.Errorf("call %d: Cookies() = %q, want %q", call, got, wantCookies)
+				}
+				all, query := ex.Params(), ex.QueryParams()
+				if !slices.Equal(all, want) || len(all) != tc.wantAll {
+					t.Errorf("call %d: Params() = %q, want %d: %q", call, all, tc.wantAll, want)
+				}
+				if len(query) != tc.wantQuery || !slices.Equal(query, want[:tc.wantQuery]) {
+					t.Errorf("call %d: QueryParams() = %q, want the first %d of %q", call, query, tc.wantQuery, want)
+				}
+				// A detector appending to what it got must not write into
+				// the shared slices.
+				_ = append(query, Param{Where: "x:clobber", Name: "clobber"})
+				_ = append(all, Param{Where: "x:clobber", Name: "clobber"})
+				_ = append(ex.Cookies(), Cookie{Name: "clobber"})
+			}
+		})
+	}
+}
+
 func TestGet(t *testing.T) {
 	ps := []Param{{"query:a", "a", "1"}, {"form:a", "a", "2"}, {"query:b", "b", ""}}
 	for _, tc := range []struct {
@@ -136,6 +201,16 @@ func FuzzParams(f *testing.F) {
 		// Each source (query, then body) is bounded separately.
 		if len(ps) > 2*maxParams {
 			t.Fatalf("%d params, want at most %d", len(ps), 2*maxParams)
+		}
+		// The per-exchange accessors give the same, twice.
+		ex := &Exchange{Request: *r}
+		for range 2 {
+			if got := ex.Params(); !slices.Equal(got, ps) {
+				t.Fatalf("ex.Params() = %q, want Params(r) = %q", got, ps)
+			}
+			if got, want := ex.QueryParams(), ParseQuery("query", query); !slices.Equal(got, want) {
+				t.Fatalf("ex.QueryParams() = %q, want ParseQuery = %q", got, want)
+			}
 		}
 		for _, p := range ps {
 			if !strings.HasPrefix(p.Where, "query:") && !strings.HasPrefix(p.Where, "form") && !strings.HasPrefix(p.Where, "body:$") {
