@@ -12,6 +12,12 @@ import (
 // NormalizeHost lower-cases a host name, strips a trailing dot, IPv6
 // brackets and a port, and converts IDNs to punycode.
 func NormalizeHost(host string) string {
+	if normalHost(host) {
+		// Nothing below would change it; SplitHostPort's error for a
+		// host without a port allocates, and this is called several
+		// times per exchange.
+		return host
+	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
@@ -26,6 +32,21 @@ func NormalizeHost(host string) string {
 		host = a
 	}
 	return host
+}
+
+// normalHost reports whether NormalizeHost would return host unchanged
+// without looking closer: plain lower-case ASCII without a port, brackets
+// or a trailing dot.
+func normalHost(host string) bool {
+	if host != "" && host[len(host)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c >= 0x80 || ('A' <= c && c <= 'Z') || c == ':' || c == '[' || c == ']' {
+			return false
+		}
+	}
+	return !strings.Contains(host, "xn--")
 }
 
 // plainASCIIHost reports whether host is ASCII without upper-case letters

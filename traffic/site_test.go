@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"net"
 	"strings"
 	"testing"
 
@@ -48,6 +49,30 @@ func FuzzNormalizeHostFastPath(f *testing.F) {
 		}
 		if slow := normalizeHostSlow(h); slow != h {
 			t.Errorf("idna changes plain ASCII host %q to %q; the fast path would not", h, slow)
+		}
+	})
+}
+
+// FuzzNormalizeHostUnchanged checks that the early return for hosts
+// normalHost accepts gives what the full normalisation would.
+func FuzzNormalizeHostUnchanged(f *testing.F) {
+	for _, s := range []string{"a.example", "a.example:80", "[::1]", "a.example.", "A.example", "xn--a.example", "", ":", "a]", "ü.example"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		if !normalHost(host) {
+			return
+		}
+		full := host
+		if h, _, err := net.SplitHostPort(full); err == nil {
+			full = h
+		}
+		full = strings.ToLower(strings.TrimSuffix(strings.Trim(full, "[]"), "."))
+		if !plainASCIIHost(full) {
+			full = normalizeHostSlow(full)
+		}
+		if full != host {
+			t.Errorf("NormalizeHost(%q) returns it unchanged, full normalisation gives %q", host, full)
 		}
 	})
 }
