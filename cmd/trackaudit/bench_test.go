@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/trackaudit/trackaudit/reports"
+	"github.com/trackaudit/trackaudit/traffic"
 )
 
 // benchPCAPRequests is the size of the capture BenchmarkAnalyzePCAP
@@ -78,4 +81,43 @@ func BenchmarkAnalyzePCAP(b *testing.B) {
 		requests += in.Exchanges
 	}
 	b.ReportMetric(float64(requests)/b.Elapsed().Seconds(), "requests/s")
+}
+
+// BenchmarkPipelinePCAP measures the pipeline alone (attribution, every
+// default detector, the report builder, the JSON writer): the capture's
+// first pipelineBenchMax exchanges are read once, and each iteration runs
+// fresh copies of them, in requests/s and allocations per request.
+func BenchmarkPipelinePCAP(b *testing.B) {
+	const pipelineBenchMax = 20000
+	name := benchPCAP(b)
+	var read []traffic.Exchange
+	_, err := readInput(name, func(ex *traffic.Exchange) error {
+		if len(read) < pipelineBenchMax {
+			read = append(read, *ex)
+		}
+		return nil
+	})
+	if err != nil || len(read) == 0 {
+		b.Fatalf("readInput(%s) = %d exchanges, %v; want some, no error", name, len(read), err)
+	}
+	rf := reportFlags{format: "json", color: "never"}
+	exs := make([]traffic.Exchange, len(read))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(exs, read)
+		p, err := newPipeline(pipelineOptions{flags: rf})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range exs {
+			if err := p.Add(&exs[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		p.AddInput(reports.Input{Name: name, Exchanges: len(exs)})
+		if err := p.Finish(io.Discard); err != nil {
+			b.Fatalf("finish: %v", err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(exs)), "ns/request")
 }
