@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/gopacket/pcapgo"
@@ -25,7 +26,35 @@ func FuzzPCAPFile(f *testing.F) {
 	binary.BigEndian.PutUint16(be[6:], 4)
 	be = append(be, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3, 'a', 'b', 'c')
 	f.Add(be, uint16(16))
-	f.Fuzz(func(t *testing.T, data []byte, bufSize uint16) {
+	f.Fuzz(comparePCAPFile)
+}
+
+// TestPCAPFileMutations runs FuzzPCAPFile's comparison over seeded
+// random mutations of a capture (byte changes, lengths set to edge
+// values, cuts), as fuzzing with the engine is slow on this package.
+func TestPCAPFileMutations(t *testing.T) {
+	good := pcapScenarios()[0].bytes(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 3000; i++ {
+		b := append([]byte(nil), good...)
+		for k := rng.IntN(4); k >= 0 && len(b) > 32; k-- {
+			switch off := 24 + rng.IntN(len(b)-28); rng.IntN(4) {
+			case 0:
+				b[off] = byte(rng.IntN(256))
+			case 1: // a record length field, roughly
+				binary.LittleEndian.PutUint32(b[off&^3:], []uint32{0, 1, 16, 1 << 16, maxSnaplen, maxSnaplen + 1, 1<<32 - 1}[rng.IntN(7)])
+			case 2:
+				b = b[:off]
+			case 3:
+				b[4+rng.IntN(4)] = byte(rng.IntN(8))
+			}
+		}
+		comparePCAPFile(t, b, uint16(rng.IntN(3000)))
+	}
+}
+
+func comparePCAPFile(t *testing.T, data []byte, bufSize uint16) {
+	{
 		if len(data) < 4 || !IsPCAP(data) || binary.LittleEndian.Uint32(data) == 0x0a0d0d0a {
 			return
 		}
@@ -59,7 +88,7 @@ func FuzzPCAPFile(f *testing.F) {
 				t.Fatalf("record %d: %x %+v, pcapgo %x %+v", i, d1, ci1, d2, ci2)
 			}
 		}
-	})
+	}
 }
 
 // readErrString is how ReadPCAP tells read errors apart (readErr).
