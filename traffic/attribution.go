@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Attributor ties each exchange to the first-party page that caused it.
@@ -39,7 +40,33 @@ type Attributor struct {
 	// refOrigin caches the origin of the last Referer parsed: requests
 	// of one page repeat it.
 	refURL, refOrigin string
+
+	// IsTracker, when not nil, tells whether a host-only contact (TLS SNI,
+	// DNS) goes to a known tracker; Attribute asks it only about those.
+	// It lets a packet capture of HTTPS browsing say which site's visit a
+	// tracker contact belongs to (see Attribute). Nil: host-only contacts
+	// are put on the client's most recent plaintext page, if any.
+	IsTracker func(ex *Exchange) bool
+	// visits holds each client's current visit inferred from host-only
+	// contacts, by client.
+	visits bounded[visit]
 }
+
+// visit is a site visit inferred from host-only contacts: the page (the
+// site's origin) and the time of the client's last contact.
+type visit struct {
+	page *Page
+	last time.Time
+}
+
+// visitGap is the quiet time after which a client's contact to a host
+// that is no tracker starts a new visit: a navigation begins with a
+// lookup of the site after a pause, and its subresources and trackers
+// follow in a burst.
+const visitGap = 2 * time.Second
+
+// contactTitle is the Title of a page inferred from host-only contacts.
+const contactTitle = "(inferred from TLS/DNS contacts; contents not visible)"
 
 // Attributor bounds (see Attributor): each generation of a URL-keyed map
 // holds maxPages entries, of a client-keyed one maxClients.
@@ -114,6 +141,7 @@ func NewAttributor() *Attributor {
 	return &Attributor{
 		pages: newBounded[*Page](maxPages), last: newBounded[*Page](maxClients), refs: newBounded[*Page](maxPages),
 		frames: newBounded[*Page](maxPages), recent: newBounded[[]seen](maxClients), redirects: newBounded[redirect](maxPages),
+		visits: newBounded[visit](maxClients),
 	}
 }
 
@@ -141,8 +169,20 @@ func NewAttributor() *Attributor {
 //
 // A 3xx document or frame with a Location carries its role to the new URL.
 // Attribution of non-documents returns a copy of the page with By set.
+//
+// Host-only contacts (TLS SNI, DNS) carry no headers. With IsTracker set,
+// a contact to a host that is no tracker, after visitGap without contacts
+// from the client (or its first), starts a visit of that host's site: its
+// page is the origin, By "contact". Later contacts of the client, trackers
+// included, belong to that visit while they keep coming within visitGap
+// of each other (By "contact"); a tracker contact outside a visit gets the
+// client's most recent plaintext page (By "recent"), if any.
 func (a *Attributor) Attribute(ex *Exchange) {
-	if ex == nil || ex.Page != nil || ex.Request.URL == nil || ex.HostOnly {
+	if ex == nil || ex.Page != nil || ex.Request.URL == nil {
+		return
+	}
+	if ex.HostOnly {
+		ex.Page = a.contact(ex)
 		return
 	}
 	u := ex.Request.URL.String()
@@ -251,6 +291,31 @@ func (a *Attributor) find(ex *Exchange) *Page {
 		return a.pageFromReferer(ex.Client, ref)
 	}
 	return nil
+}
+
+// contact attributes a host-only contact; see Attribute.
+func (a *Attributor) contact(ex *Exchange) *Page {
+	v, ok := a.visits.get(ex.Client)
+	// Sources may emit contacts a little out of time order (a DNS answer
+	// at once, a ClientHello when its stream is flushed): compare both ways.
+	d := ex.Start.Sub(v.last)
+	inVisit := ok && d < visitGap && d > -visitGap
+	if !inVisit && a.IsTracker != nil && !a.IsTracker(ex) {
+		host := ex.Host()
+		if host == "" {
+			return nil
+		}
+		v = visit{page: &Page{URL: "https://" + host + "/", Site: ex.Site(), Title: contactTitle, By: "contact"}}
+		inVisit = true
+	}
+	if !inVisit {
+		return withBy(a.last.at(ex.Client), "recent")
+	}
+	if ex.Start.After(v.last) {
+		v.last = ex.Start
+	}
+	a.visits.put(ex.Client, v)
+	return v.page
 }
 
 // pageFromReferer makes the page a Referer names when nothing better is

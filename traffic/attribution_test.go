@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 )
 
 // req describes one exchange of an attribution sequence.
@@ -302,5 +303,83 @@ func TestAttributeBounded(t *testing.T) {
 	}
 	if a.pages.len() < maxPages {
 		t.Errorf("pages holds %d entries; want the last %d or more remembered", a.pages.len(), maxPages)
+	}
+}
+
+// TestAttributeContacts checks host-only contacts (TLS SNI, DNS): a
+// contact to a host that is no tracker after a quiet gap starts a visit of
+// its site, and the contacts that follow within visitGap belong to it.
+func TestAttributeContacts(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	trackers := map[string]bool{"connect.facebook.net": true, "www.google-analytics.com": true}
+	type contact struct {
+		client, host string
+		at           time.Duration
+	}
+	tests := []struct {
+		name      string
+		isTracker bool // set IsTracker
+		plainPage string
+		seq       []contact
+		want      []string // "page URL by", "" for none
+	}{
+		{
+			name: "a visit and its trackers, then a new visit after a gap", isTracker: true,
+			seq: []contact{
+				{"10.0.0.1", "www.dailyplanet.example", 0},
+				{"10.0.0.1", "connect.facebook.net", 300 * time.Millisecond},
+				{"10.0.0.1", "cdn.example", 1500 * time.Millisecond},
+				{"10.0.0.1", "www.google-analytics.com", 3 * time.Second},
+				{"10.0.0.1", "shop.example", 10 * time.Second},
+				{"10.0.0.1", "connect.facebook.net", 10*time.Second + 200*time.Millisecond},
+				{"10.0.0.2", "connect.facebook.net", 10*time.Second + 300*time.Millisecond},
+			},
+			want: []string{
+				"https://www.dailyplanet.example/ contact", "https://www.dailyplanet.example/ contact",
+				"https://www.dailyplanet.example/ contact", "https://www.dailyplanet.example/ contact",
+				"https://shop.example/ contact", "https://shop.example/ contact", "",
+			},
+		},
+		{
+			name: "a little out of time order stays in the visit", isTracker: true,
+			seq: []contact{
+				{"10.0.0.1", "news.example", time.Second},
+				{"10.0.0.1", "connect.facebook.net", 900 * time.Millisecond},
+			},
+			want: []string{"https://news.example/ contact", "https://news.example/ contact"},
+		},
+		{
+			name: "a tracker outside a visit gets the plaintext page", isTracker: true, plainPage: "http://old.example/a",
+			seq:  []contact{{"10.0.0.1", "connect.facebook.net", 0}},
+			want: []string{"http://old.example/a recent"},
+		},
+		{
+			name: "without IsTracker only the plaintext page", plainPage: "http://old.example/a",
+			seq:  []contact{{"10.0.0.1", "news.example", 0}, {"10.0.0.1", "connect.facebook.net", time.Second}},
+			want: []string{"http://old.example/a recent", "http://old.example/a recent"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAttributor()
+			if tc.isTracker {
+				a.IsTracker = func(ex *Exchange) bool { return trackers[ex.Host()] }
+			}
+			if tc.plainPage != "" {
+				a.Attribute(req{client: "10.0.0.1", url: tc.plainPage, hdr: navigate, status: 200}.exchange(t, 0))
+			}
+			for i, c := range tc.seq {
+				ex := &Exchange{ID: int64(i + 1), Client: c.client, Start: t0.Add(c.at), HostOnly: true, Via: "dns",
+					Request: Request{URL: &url.URL{Scheme: "https", Host: c.host, Path: "/"}}}
+				a.Attribute(ex)
+				got := ""
+				if ex.Page != nil {
+					got = ex.Page.URL + " " + ex.Page.By
+				}
+				if got != tc.want[i] {
+					t.Errorf("contact %d (%s %s): page = %q, want %q", i+1, c.client, c.host, got, tc.want[i])
+				}
+			}
+		})
 	}
 }

@@ -41,8 +41,10 @@ func newPipeline(o pipelineOptions) (*pipeline, error) {
 // attribution and detector state, so pages and cookies of one capture are
 // never mixed into another.
 func (p *pipeline) startInput() {
+	rs := rules.Default()
 	p.attr = traffic.NewAttributor()
-	p.det = detectors.Default(detectors.Options{Rules: rules.Default(), Watch: p.o.flags.pii.parsed})
+	p.attr.IsTracker = func(ex *traffic.Exchange) bool { _, ok := rs.Match(ex.Request.URL); return ok }
+	p.det = detectors.Default(detectors.Options{Rules: rs, Watch: p.o.flags.pii.parsed})
 }
 
 // Add runs one exchange through the pipeline.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// writeDNSCapture writes a pcap of DNS queries from 10.0.0.2, one per
+// name, at the given offsets from a fixed start.
+func writeDNSCapture(t *testing.T, queries []string, at []time.Duration) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	for i, name := range queries {
+		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, EthernetType: layers.EthernetTypeIPv4}
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IPv4(10, 0, 0, 2), DstIP: net.IPv4(10, 0, 0, 53)}
+		udp := &layers.UDP{SrcPort: layers.UDPPort(40000 + i), DstPort: 53}
+		udp.SetNetworkLayerForChecksum(ip)
+		dns := &layers.DNS{ID: uint16(i + 1), RD: true, Questions: []layers.DNSQuestion{{Name: []byte(name), Type: layers.DNSTypeA, Class: layers.DNSClassIN}}}
+		sb := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, udp, dns); err != nil {
+			t.Fatal(err)
+		}
+		b := sb.Bytes()
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(at[i]), CaptureLength: len(b), Length: len(b)}
+		if err := w.WritePacket(ci, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "dns.pcap")
+	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestAnalyzeAttributesContacts checks that tracker contacts seen only in
+// DNS are reported under the site whose visit they followed.
+func TestAnalyzeAttributesContacts(t *testing.T) {
+	pcap := writeDNSCapture(t,
+		[]string{"www.dailyplanet.example", "connect.facebook.net", "www.google-analytics.com", "shop.example", "analytics.tiktok.com"},
+		[]time.Duration{0, 200 * time.Millisecond, 900 * time.Millisecond, 30 * time.Second, 30*time.Second + 300*time.Millisecond})
+	stdout, stderr, code := runCLI(t, "analyze", "--format", "json", pcap)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Sites []struct {
+			Site     string
+			Contacts []struct{ Host, Via, Company string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, s := range r.Sites {
+		for _, c := range s.Contacts {
+			got[s.Site] = append(got[s.Site], c.Host+" "+c.Via+" "+c.Company)
+		}
+	}
+	want := map[string][]string{
+		"dailyplanet.example": {"connect.facebook.net dns Meta", "www.google-analytics.com dns Google"},
+		"shop.example":        {"analytics.tiktok.com dns TikTok"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("contacts by site = %v, want %v", got, want)
+	}
+	for site, w := range want {
+		if len(got[site]) != len(w) {
+			t.Errorf("%s contacts = %v, want %v", site, got[site], w)
+			continue
+		}
+		for i := range w {
+			if got[site][i] != w[i] {
+				t.Errorf("%s contact %d = %q, want %q", site, i, got[site][i], w[i])
+			}
+		}
+	}
+}
