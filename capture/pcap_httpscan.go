@@ -259,17 +259,15 @@ func parseOriginForm(target string, u *url.URL) bool {
 	}
 	q := -1
 	for i := 0; i < len(target); i++ {
-		c := target[i]
-		if c < 0x20 || c == 0x7f {
+		if c := target[i]; c == '?' {
+			q = i
+			break
+		} else if !pathChars[c] { // control bytes included
 			return false
 		}
-		if q < 0 {
-			if c == '?' {
-				q = i
-			} else if !pathChars[c] {
-				return false
-			}
-		}
+	}
+	if q >= 0 && !noCTL(target[q+1:]) {
+		return false
 	}
 	*u = url.URL{Path: target}
 	if q >= 0 {
@@ -382,21 +380,34 @@ func validVersion(p string) bool {
 // validValue refuses control bytes other than HTAB (RFC 9110 §5.5;
 // obs-text, bytes ≥ 0x80, is allowed).
 func validValue(v string) bool {
-	// Eight bytes at a time: a word with no byte below 0x20 and none
-	// equal to 0x7f is fine; any other word (HTAB included) is checked
-	// byte by byte below.
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(v); i += 8 {
-		w := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
-			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
-		del := w ^ 0x7f*lo
-		if ((w-0x20*lo)&^w|(del-lo)&^del)&hi != 0 {
-			break
+	if noCTL(v) {
+		return true
+	}
+	for i := 0; i < len(v); i++ { // HTAB is allowed
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
 		}
 	}
-	for ; i < len(v); i++ {
-		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+	return true
+}
+
+// noCTL reports whether s holds no control byte (below 0x20, or 0x7f),
+// eight bytes at a time: a word has a byte below 0x20 exactly when
+// (w - 0x20…) &^ w has a high bit set, and a 0x7f byte when w ^ 0x7f…
+// has a zero byte.
+func noCTL(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		del := w ^ 0x7f*lo
+		if ((w-0x20*lo)&^w|(del-lo)&^del)&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
 			return false
 		}
 	}

@@ -252,3 +252,16 @@ func TestParseOriginForm(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseOriginForm parses a tracker beacon's target: a short
+// path and a long query, the common shape in captures.
+func BenchmarkParseOriginForm(b *testing.B) {
+	target := "/tr/?id=1234567890&ev=PageView&dl=https%3A%2F%2Fshop.example%2Fproducts%2Fblue-widget%3Fref%3Dnewsletter&rl=https%3A%2F%2Fwww.google.com%2F&if=false&ts=1700000000000&cd[content_ids]=%5B%22sku-123%22%5D&cd[value]=19.99&cd[currency]=EUR&sw=1920&sh=1080&v=2.9.140&r=stable&ec=0&o=4126&fbp=fb.1.1700000000000.1234567890&it=1700000000000&coo=false&rqm=GET"
+	var u url.URL
+	b.SetBytes(int64(len(target)))
+	for b.Loop() {
+		if !parseOriginForm(target, &u) {
+			b.Fatal("refused")
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package capture
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestValidValueWords checks the word-at-a-time validValue against the
 // byte rule at every position of a long value, for every byte.
@@ -21,6 +24,9 @@ func TestValidValueWords(t *testing.T) {
 			for _, v := range []string{string(b), string(b[pos:]), string(b[:pos+1])} {
 				if got, want := validValue(v), slow(v); got != want {
 					t.Fatalf("validValue(%q) = %v, want %v", v, got, want)
+				}
+				if got, want := noCTL(v), !strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }); got != want {
+					t.Fatalf("noCTL(%q) = %v, want %v", v, got, want)
 				}
 			}
 		}
