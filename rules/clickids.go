@@ -3,7 +3,6 @@ package rules
 import (
 	_ "embed"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -38,9 +37,8 @@ type ClickID struct {
 // name. It is read-only and safe for concurrent use; a nil table knows
 // none.
 type ClickIDTable struct {
-	params   map[string]*ClickID
-	cookies  map[string]*ClickID
-	prefixes []*ClickID // cookie prefixes, longest first
+	params  map[string]*ClickID
+	cookies names[*ClickID]
 }
 
 //go:embed clickids.txt
@@ -66,7 +64,7 @@ func DefaultClickIDs() *ClickIDTable { return defaultClickIDs() }
 // kind | source" per line, '#' comments and blank lines ignored. Problems
 // are *ParseError values naming the file and line.
 func ParseClickIDs(name string, data []byte) (*ClickIDTable, error) {
-	t := &ClickIDTable{params: map[string]*ClickID{}, cookies: map[string]*ClickID{}}
+	t := &ClickIDTable{params: map[string]*ClickID{}}
 	seen := map[string]int{}
 	err := eachRecord(name, data, 5, func(line int, f []string) error {
 		c := &ClickID{Name: f[0], Where: f[1], Company: f[2], Kind: f[3], Source: f[4], Line: line}
@@ -79,8 +77,7 @@ func ParseClickIDs(name string, data []byte) (*ClickIDTable, error) {
 		if c.Kind != ClickIDClick && c.Kind != ClickIDMatch {
 			return fmt.Errorf("%s: kind %q is not click or match", c.Name, c.Kind)
 		}
-		star := strings.Contains(c.Name, "*")
-		if star && (c.Where != ClickIDCookie || !strings.HasSuffix(c.Name, "*") || strings.Count(c.Name, "*") > 1 || c.Name == "*") {
+		if strings.Contains(c.Name, "*") && (c.Where != ClickIDCookie || !strings.HasSuffix(c.Name, "*") || strings.Count(c.Name, "*") > 1 || c.Name == "*") {
 			return fmt.Errorf("%s: only cookie names may end in a single *", c.Name)
 		}
 		key := c.Where + " " + c.Name
@@ -88,21 +85,18 @@ func ParseClickIDs(name string, data []byte) (*ClickIDTable, error) {
 			return fmt.Errorf("%s %s listed twice (first on line %d)", c.Where, c.Name, prev)
 		}
 		seen[key] = line
-		switch {
-		case c.Where == ClickIDParam:
+		if c.Where == ClickIDParam {
 			t.params[c.Name] = c
-		case star:
+		} else {
+			t.cookies.add(c.Name, c)
 			c.Name = strings.TrimSuffix(c.Name, "*")
-			t.prefixes = append(t.prefixes, c)
-		default:
-			t.cookies[c.Name] = c
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(t.prefixes, func(i, j int) bool { return len(t.prefixes[i].Name) > len(t.prefixes[j].Name) })
+	t.cookies.sort()
 	return t, nil
 }
 
@@ -121,15 +115,7 @@ func (t *ClickIDTable) Cookie(name string) (*ClickID, bool) {
 	if t == nil {
 		return nil, false
 	}
-	if c, ok := t.cookies[name]; ok {
-		return c, true
-	}
-	for _, c := range t.prefixes {
-		if strings.HasPrefix(name, c.Name) && len(name) > len(c.Name) {
-			return c, true
-		}
-	}
-	return nil, false
+	return t.cookies.lookup(name)
 }
 
 // Len returns the number of entries.
@@ -137,5 +123,5 @@ func (t *ClickIDTable) Len() int {
 	if t == nil {
 		return 0
 	}
-	return len(t.params) + len(t.cookies) + len(t.prefixes)
+	return len(t.params) + t.cookies.len()
 }

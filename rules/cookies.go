@@ -3,7 +3,6 @@ package rules
 import (
 	_ "embed"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -35,8 +34,7 @@ type Cookie struct {
 // CookieTable looks cookie names up. It is read-only and safe for
 // concurrent use; a nil table knows no cookies.
 type CookieTable struct {
-	exact    map[string]*Cookie
-	prefixes []*Cookie // longest prefix first
+	names names[*Cookie]
 }
 
 //go:embed cookies.txt
@@ -64,7 +62,7 @@ func DefaultCookies() *CookieTable { return defaultCookies() }
 // identifies value or a missing field is a *ParseError naming the file
 // and line.
 func ParseCookies(name string, data []byte) (*CookieTable, error) {
-	t := &CookieTable{exact: map[string]*Cookie{}}
+	t := &CookieTable{}
 	seen := map[string]int{}
 	err := eachRecord(name, data, 4, func(line int, f []string) error {
 		c := &Cookie{Name: f[0], Company: f[1], Identifies: f[2], Source: f[3], Line: line}
@@ -81,18 +79,14 @@ func ParseCookies(name string, data []byte) (*CookieTable, error) {
 			return fmt.Errorf("cookie %s listed twice (first on line %d)", c.Name, prev)
 		}
 		seen[c.Name] = line
-		if p, ok := strings.CutSuffix(c.Name, "*"); ok {
-			c.Name = p
-			t.prefixes = append(t.prefixes, c)
-		} else {
-			t.exact[c.Name] = c
-		}
+		t.names.add(c.Name, c)
+		c.Name = strings.TrimSuffix(c.Name, "*")
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(t.prefixes, func(i, j int) bool { return len(t.prefixes[i].Name) > len(t.prefixes[j].Name) })
+	t.names.sort()
 	return t, nil
 }
 
@@ -103,15 +97,7 @@ func (t *CookieTable) Lookup(name string) (*Cookie, bool) {
 	if t == nil {
 		return nil, false
 	}
-	if c, ok := t.exact[name]; ok {
-		return c, true
-	}
-	for _, c := range t.prefixes {
-		if strings.HasPrefix(name, c.Name) && len(name) > len(c.Name) {
-			return c, true
-		}
-	}
-	return nil, false
+	return t.names.lookup(name)
 }
 
 // Identifies returns what the named cookie identifies, IdentifiesUnknown
@@ -128,7 +114,7 @@ func (t *CookieTable) Len() int {
 	if t == nil {
 		return 0
 	}
-	return len(t.exact) + len(t.prefixes)
+	return t.names.len()
 }
 
 // eachRecord calls fn with the n trimmed "|"-separated fields of every
