@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/rules"
@@ -110,29 +111,33 @@ func (d *CookieLeak) sharing(ex *traffic.Exchange, cookies []traffic.Cookie) (tr
 	if sc == nil || len(sc.values) == 0 {
 		return traffic.Finding{}, false
 	}
-	type place struct{ where, value string }
-	var places []place
-	for _, p := range ex.Params() {
-		places = append(places, place{p.Where, p.Value})
-	}
-	for _, c := range cookies {
-		places = append(places, place{"cookie:" + c.Name, c.Value})
-	}
 	f := traffic.Finding{Kind: traffic.KindCookieSharing, Severity: traffic.SeverityMedium, Detector: d.Name()}
-	found := map[string]bool{} // where + cookie
+	var found, sharedSeen map[string]bool // where + cookie; cookie. Made at the first hit.
 	var shared []string
-	sharedSeen := map[string]bool{}
-	for _, p := range places {
-		if len(p.value) < minSharedLen {
-			continue
+	// look checks one place of the request (a parameter, then each
+	// cookie) for every value learnt; a cookie's place is named
+	// "cookie:NAME" only when something is found in it.
+	look := func(value, where string, cookie bool) {
+		if len(value) < minSharedLen {
+			return
 		}
+		w := where
 		for _, v := range sc.values {
-			k := p.where + "\x00" + v.cookie
-			if found[k] || !strings.Contains(p.value, v.value) {
+			if !strings.Contains(value, v.value) {
 				continue
 			}
+			if cookie && w == where {
+				w = "cookie:" + where
+			}
+			k := w + "\x00" + v.cookie
+			if found[k] {
+				continue
+			}
+			if found == nil {
+				found, sharedSeen = map[string]bool{}, map[string]bool{}
+			}
 			found[k] = true
-			f.Evidence = append(f.Evidence, traffic.Evidence{Where: p.where, Label: v.label, Value: v.value, Secret: true})
+			f.Evidence = append(f.Evidence, traffic.Evidence{Where: w, Label: v.label, Value: v.value, Secret: true})
 			if d.cookies.Identifies(v.cookie) == rules.IdentifiesPerson {
 				f.Severity = traffic.SeverityHigh
 			}
@@ -141,6 +146,12 @@ func (d *CookieLeak) sharing(ex *traffic.Exchange, cookies []traffic.Cookie) (tr
 				shared = append(shared, v.cookie)
 			}
 		}
+	}
+	for _, p := range ex.Params() {
+		look(p.Value, p.Where, false)
+	}
+	for _, c := range cookies {
+		look(c.Value, c.Name, true)
 	}
 	if len(f.Evidence) == 0 {
 		return traffic.Finding{}, false
@@ -197,17 +208,23 @@ func (d *CookieLeak) remember(site, name, value string) {
 		d.sites[site] = sc
 		d.order = append(d.order, site)
 	}
-	add := func(v, label string) {
+	add := func(v, suffix string) {
+		if len(sc.values) >= maxSharedValuesOfSite {
+			return
+		}
 		k := name + "\x00" + v
-		if sc.seen[k] || len(sc.values) >= maxSharedValuesOfSite {
+		if sc.seen[k] {
 			return
 		}
 		sc.seen[k] = true
-		sc.values = append(sc.values, sharedValue{value: v, cookie: name, label: label})
+		sc.values = append(sc.values, sharedValue{value: v, cookie: name, label: "first-party cookie " + name + suffix})
 	}
-	add(value, "first-party cookie "+name)
+	add(value, "")
+	if !strings.HasPrefix(value, "GA1.") { // what gaCookie needs, checked cheaply
+		return
+	}
 	if m := gaCookie.FindStringSubmatch(value); m != nil && shareable(m[1]) {
-		add(m[1], "first-party cookie "+name+" (client id part)")
+		add(m[1], " (client id part)")
 	}
 }
 
@@ -229,15 +246,21 @@ func shareable(v string) bool {
 	if len(v) < minSharedLen || len(v) > 4096 || trivialValues[strings.ToLower(v)] {
 		return false
 	}
-	distinct := map[rune]bool{}
+	// Count distinct characters up to 5 without a map: the first five
+	// distinct runes are kept in an array.
+	var distinct [5]rune
+	n := 0
 	digits := true
 	for _, r := range v {
-		distinct[r] = true
+		if n < len(distinct) && !slices.Contains(distinct[:n], r) {
+			distinct[n] = r
+			n++
+		}
 		if r < '0' || r > '9' {
 			digits = false
 		}
 	}
-	if len(distinct) < 5 {
+	if n < len(distinct) {
 		return false
 	}
 	return !(digits && len(v) <= 10)

@@ -26,9 +26,15 @@ import (
 // Sensitive parts of a leaked URL become extra evidence: search terms,
 // e-mail addresses, health words and tokens; they raise the severity to
 // high.
-type URLLeak struct{}
+type URLLeak struct {
+	// page and ref remember the last page parsed: consecutive requests
+	// mostly share one (pages are not changed once attributed).
+	page *traffic.Page
+	ref  pageRef
+}
 
-// NewURLLeak returns the detector. It keeps no state.
+// NewURLLeak returns the detector. It keeps no state but the last page
+// parsed.
 func NewURLLeak() *URLLeak { return &URLLeak{} }
 
 // Name implements Detector.
@@ -39,7 +45,10 @@ func (d *URLLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if ex.HostOnly || ex.Request.URL == nil || ex.Page == nil || !ex.ThirdParty() {
 		return nil
 	}
-	page := pageInfo(ex.Page)
+	if ex.Page != d.page {
+		d.page, d.ref = ex.Page, pageInfo(ex.Page)
+	}
+	page := d.ref
 	var out []traffic.Finding
 	if ref := ex.Request.Header.Get("Referer"); ref != "" && page.isSiteURL(ref) {
 		f := traffic.Finding{Kind: traffic.KindReferrerLeak, Severity: traffic.SeverityMedium, Detector: d.Name()}
@@ -64,11 +73,13 @@ func (d *URLLeak) params(ex *traffic.Exchange, page pageRef) (traffic.Finding, b
 	f := traffic.Finding{Kind: traffic.KindPageURLLeak, Severity: traffic.SeverityMedium, Detector: d.Name()}
 	var sens []traffic.Evidence
 	var names []string
-	seenWhere := map[string]bool{}
-	seenName := map[string]bool{}
+	var seenWhere, seenName map[string]bool // made at the first hit: most requests have none
 	add := func(where, name, label, value string) bool {
 		if seenWhere[where] {
 			return false
+		}
+		if seenWhere == nil {
+			seenWhere, seenName = map[string]bool{}, map[string]bool{}
 		}
 		seenWhere[where] = true
 		f.Evidence = append(f.Evidence, traffic.Evidence{Where: where, Label: label, Value: value})
@@ -78,6 +89,7 @@ func (d *URLLeak) params(ex *traffic.Exchange, page pageRef) (traffic.Finding, b
 		}
 		return true
 	}
+	var forms [3]decodedForm
 	title := strings.TrimSpace(ex.Page.Title)
 	if strings.HasPrefix(title, "http://") || strings.HasPrefix(title, "https://") {
 		// HAR exporters often put the page URL in the title field; the URL
@@ -92,7 +104,7 @@ func (d *URLLeak) params(ex *traffic.Exchange, page pageRef) (traffic.Finding, b
 			add(p.Where, p.Name, "page title", p.Value)
 			continue
 		}
-		for _, c := range decodedForms(p.Value) {
+		for _, c := range appendDecodedForms(forms[:0], p.Value) {
 			v, ok := page.match(c.value)
 			if !ok {
 				continue
@@ -174,8 +186,11 @@ type decodedForm struct {
 
 // decodedForms returns v, and v decoded once more when it is URL-encoded
 // again or base64 of a URL.
-func decodedForms(v string) []decodedForm {
-	out := []decodedForm{{v, ""}}
+func decodedForms(v string) []decodedForm { return appendDecodedForms(nil, v) }
+
+// appendDecodedForms appends decodedForms(v) to out.
+func appendDecodedForms(out []decodedForm, v string) []decodedForm {
+	out = append(out, decodedForm{v, ""})
 	if strings.Contains(v, "%") {
 		if u, err := url.QueryUnescape(v); err == nil && u != v {
 			out = append(out, decodedForm{u, " (URL-encoded)"})
@@ -259,6 +274,28 @@ var healthWords = []string{
 	"rehab", "std", "suicide", "symptoms", "therapist", "therapy", "tumor", "tumour",
 }
 
+// healthStems are healthWords split once into the word to report and how
+// it matches.
+var healthStems = func() []healthWord {
+	out := make([]healthWord, len(healthWords))
+	for i, w := range healthWords {
+		stem, isStem := strings.CutSuffix(w, "*")
+		out[i] = healthWord{word: w, stem: stem, isStem: isStem}
+	}
+	return out
+}()
+
+type healthWord struct {
+	word   string // as listed, "psychiatr*"
+	stem   string // without the "*"
+	isStem bool
+}
+
+// matches reports whether token c is the word, or starts with the stem.
+func (w healthWord) matches(c string) bool {
+	return c == w.word || (w.isStem && strings.HasPrefix(c, w.stem))
+}
+
 var emailInURL = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
 
 // sensitiveParts lists the sensitive parts of a leaked URL found at where.
@@ -276,7 +313,7 @@ func sensitiveParts(where, raw string) []traffic.Evidence {
 		}
 		plain = dec
 	}
-	for _, p := range traffic.Params(&traffic.Request{URL: &url.URL{RawQuery: u.RawQuery}}) {
+	for _, p := range traffic.ParseQuery("query", u.RawQuery) {
 		name := strings.ToLower(p.Name)
 		switch {
 		case p.Value == "":
@@ -286,32 +323,53 @@ func sensitiveParts(where, raw string) []traffic.Evidence {
 			out = append(out, traffic.Evidence{Where: where + " › " + p.Name, Label: "sensitive: token", Value: p.Value, Secret: true})
 		}
 	}
-	for _, m := range emailInURL.FindAllString(plain, 4) {
-		out = append(out, traffic.Evidence{Where: where, Label: "sensitive: email address", Value: m, Secret: true})
-	}
-	seen := map[string]bool{}
-	for _, tok := range strings.FieldsFunc(strings.ToLower(plain), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r == '-')
-	}) {
-		cands := []string{tok}
-		if strings.Contains(tok, "-") {
-			// "breast-cancer" or "find-a-psychiatrist" in a path slug.
-			cands = append(cands, strings.Split(tok, "-")...)
+	if strings.Contains(plain, "@") { // the pattern needs one
+		for _, m := range emailInURL.FindAllString(plain, 4) {
+			out = append(out, traffic.Evidence{Where: where, Label: "sensitive: email address", Value: m, Secret: true})
 		}
-		for _, w := range healthWords {
-			hit := false
-			stem, isStem := strings.CutSuffix(w, "*")
-			for _, c := range cands {
-				hit = hit || c == w || (isStem && strings.HasPrefix(c, stem))
+	}
+	var seen map[string]bool
+	rest := strings.ToLower(plain)
+	for rest != "" {
+		// Tokens are runs of a-z and '-', as strings.FieldsFunc would
+		// cut them, without building the list.
+		i := strings.IndexFunc(rest, isTokenRune)
+		if i < 0 {
+			break
+		}
+		rest = rest[i:]
+		j := strings.IndexFunc(rest, isNotTokenRune)
+		if j < 0 {
+			j = len(rest)
+		}
+		tok := rest[:j]
+		rest = rest[j:]
+		for _, w := range healthStems {
+			// The token, or one of its "-"-separated parts ("breast-cancer"
+			// or "find-a-psychiatrist" in a path slug).
+			hit := w.matches(tok)
+			for parts := tok; !hit && strings.Contains(tok, "-"); {
+				part, more, found := strings.Cut(parts, "-")
+				hit = w.matches(part)
+				if !found {
+					break
+				}
+				parts = more
 			}
-			if hit && !seen[w] {
-				seen[w] = true
-				out = append(out, traffic.Evidence{Where: where, Label: "sensitive: health", Value: strings.TrimSuffix(w, "*")})
+			if hit && !seen[w.word] {
+				if seen == nil {
+					seen = map[string]bool{}
+				}
+				seen[w.word] = true
+				out = append(out, traffic.Evidence{Where: where, Label: "sensitive: health", Value: w.stem})
 			}
 		}
 	}
 	return out
 }
+
+func isTokenRune(r rune) bool    { return r >= 'a' && r <= 'z' || r == '-' }
+func isNotTokenRune(r rune) bool { return !isTokenRune(r) }
 
 // dedupeSensitive drops repeated sensitive items (the same search term in
 // dl and in the Referer) keeping the first, and sorts nothing: order

@@ -213,3 +213,80 @@ func BenchmarkURLLeak(b *testing.B) {
 		d.Detect(ex)
 	}
 }
+
+// sensitivePartsBefore is sensitiveParts as it was before it stopped
+// allocating per token: the oracle of FuzzSensitiveParts.
+func sensitivePartsBefore(where, raw string) []traffic.Evidence {
+	var out []traffic.Evidence
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	plain := raw
+	for i := 0; i < 2 && strings.Contains(plain, "%"); i++ {
+		dec, err := url.QueryUnescape(plain)
+		if err != nil {
+			break
+		}
+		plain = dec
+	}
+	for _, p := range traffic.Params(&traffic.Request{URL: &url.URL{RawQuery: u.RawQuery}}) {
+		name := strings.ToLower(p.Name)
+		switch {
+		case p.Value == "":
+		case searchParams[name]:
+			out = append(out, traffic.Evidence{Where: where + " › " + p.Name, Label: "sensitive: search terms", Value: p.Value})
+		case tokenParams[name]:
+			out = append(out, traffic.Evidence{Where: where + " › " + p.Name, Label: "sensitive: token", Value: p.Value, Secret: true})
+		}
+	}
+	for _, m := range emailInURL.FindAllString(plain, 4) {
+		out = append(out, traffic.Evidence{Where: where, Label: "sensitive: email address", Value: m, Secret: true})
+	}
+	seen := map[string]bool{}
+	for _, tok := range strings.FieldsFunc(strings.ToLower(plain), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r == '-')
+	}) {
+		cands := []string{tok}
+		if strings.Contains(tok, "-") {
+			cands = append(cands, strings.Split(tok, "-")...)
+		}
+		for _, w := range healthWords {
+			hit := false
+			stem, isStem := strings.CutSuffix(w, "*")
+			for _, c := range cands {
+				hit = hit || c == w || (isStem && strings.HasPrefix(c, stem))
+			}
+			if hit && !seen[w] {
+				seen[w] = true
+				out = append(out, traffic.Evidence{Where: where, Label: "sensitive: health", Value: strings.TrimSuffix(w, "*")})
+			}
+		}
+	}
+	return out
+}
+
+// FuzzSensitiveParts checks sensitiveParts against its earlier,
+// allocation-heavy form: the same evidence in the same order.
+func FuzzSensitiveParts(f *testing.F) {
+	for _, s := range []string{
+		"https://news.example/health/breast-cancer-screening?q=lump+in+breast",
+		"https://a.example/find-a-psychiatrist/x--y-/Oncology?token=abc&email=jane%40example.com",
+		"https://a.example/%E2%84%AAancer/mental-health-hiv-ivf?Q=Cancer&SID=1",
+		"https://a.example/x?k=%zz&text=jane.doe@example.org%2540",
+		"http://[::1]/\xff-cancer\x80therapy",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, want := sensitiveParts("x", raw), sensitivePartsBefore("x", raw)
+		if len(got) != len(want) {
+			t.Fatalf("sensitiveParts(%q) = %+v\nwant %+v", raw, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("sensitiveParts(%q)[%d] = %+v, want %+v", raw, i, got[i], want[i])
+			}
+		}
+	})
+}
