@@ -280,7 +280,7 @@ var healthStems = func() []healthWord {
 	out := make([]healthWord, len(healthWords))
 	for i, w := range healthWords {
 		stem, isStem := strings.CutSuffix(w, "*")
-		out[i] = healthWord{word: w, stem: stem, isStem: isStem}
+		out[i] = healthWord{word: w, stem: stem, isStem: isStem, first: firstLetter(w)}
 	}
 	return out
 }()
@@ -289,6 +289,15 @@ type healthWord struct {
 	word   string // as listed, "psychiatr*"
 	stem   string // without the "*"
 	isStem bool
+	first  uint32 // firstLetter(word)
+}
+
+// firstLetter is a one-bit set of s's first byte when it is a-z, else 0.
+func firstLetter(s string) uint32 {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return 0
+	}
+	return 1 << (s[0] - 'a')
 }
 
 // matches reports whether token c is the word, or starts with the stem.
@@ -344,7 +353,18 @@ func sensitiveParts(where, raw string) []traffic.Evidence {
 		}
 		tok := rest[:j]
 		rest = rest[j:]
+		// A word can only match a candidate (the token or one of its
+		// parts) with its first letter: most words are skipped at once.
+		letters := firstLetter(tok)
+		if strings.Contains(tok, "-") {
+			for part := range strings.SplitSeq(tok, "-") {
+				letters |= firstLetter(part)
+			}
+		}
 		for _, w := range healthStems {
+			if w.first&letters == 0 {
+				continue
+			}
 			// The token, or one of its "-"-separated parts ("breast-cancer"
 			// or "find-a-psychiatrist" in a path slug).
 			hit := w.matches(tok)
