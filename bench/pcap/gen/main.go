@@ -3,7 +3,14 @@
 // Cookie and a Referer, a share of them tracker beacons (Meta pixel, GA4,
 // TikTok, a Like button), every one answered by a small response.
 //
+// The default is a stress case: every request names a new random page and
+// carries fresh cookie values, so nothing repeats. With -browse the capture
+// looks like browsing instead: 200 browsers whose cookies stay the same,
+// each connection one page load (a document request, then its
+// subresources and beacons) of one of 50 pages per site.
+//
 //	go run ./bench/pcap/gen -n 100000 -o http100k.pcap
+//	go run ./bench/pcap/gen -browse -n 100000 -o browse100k.pcap
 package main
 
 import (
@@ -24,12 +31,16 @@ func main() {
 	n := flag.Int("n", 100000, "number of HTTP requests")
 	out := flag.String("o", "http.pcap", "output file")
 	perConn := flag.Int("per-conn", 20, "requests per keep-alive connection")
+	flag.BoolVar(&browse, "browse", false, "browsing-like traffic: stable cookies, one page load per connection")
 	flag.Parse()
 	if err := run(*n, *perConn, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
+
+// browse selects browsing-like traffic (-browse).
+var browse bool
 
 type writer struct {
 	w   *pcapgo.Writer
@@ -76,6 +87,9 @@ func run(n, perConn int, out string) error {
 	resp := []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
 	for done, conn := 0, 0; done < n; conn++ {
 		client := net.IPv4(10, 0, byte(conn/250%250), byte(1+conn%250)).To4()
+		if browse {
+			client = net.IPv4(10, 0, 0, byte(1+conn%200)).To4()
+		}
 		sport := uint16(20000 + conn%40000)
 		cseq, sseq := uint32(rng.Uint32()), uint32(rng.Uint32())
 		if err := w.packet(client, server, sport, 80, cseq, 0, true, false, nil); err != nil {
@@ -91,7 +105,7 @@ func run(n, perConn int, out string) error {
 		}
 		site := fmt.Sprintf("shop%d.example", conn%500)
 		for k := 0; k < perConn && done < n; k++ {
-			req := request(rng, done, site, conn)
+			req := request(rng, done, k, site, conn)
 			if err := w.packet(client, server, sport, 80, cseq, sseq, false, false, req); err != nil {
 				return err
 			}
@@ -131,9 +145,22 @@ func run(n, perConn int, out string) error {
 }
 
 // request returns the i-th request: one in five is a tracker beacon.
-func request(rng *rand.Rand, i int, site string, conn int) []byte {
+// With browse, k is the request's place in its connection: the first is
+// the page's document.
+func request(rng *rand.Rand, i, k int, site string, conn int) []byte {
 	page := fmt.Sprintf("https://%s/product/%d", site, rng.IntN(5000))
 	cookie := fmt.Sprintf("sid=%016x; _fbp=fb.1.1700000000000.%d; _ga=GA1.1.%d.1700000000", rng.Uint64(), rng.IntN(1<<30), rng.IntN(1<<30))
+	if browse {
+		b := conn % 200 // the browser, as the client address
+		page = fmt.Sprintf("http://%s/product/%d", site, conn/500%50)
+		cookie = fmt.Sprintf("sid=%016x; _fbp=fb.1.1700000000000.%d; _ga=GA1.1.%d.1700000000", uint64(b)<<32|uint64(conn%500), 1000000+b, 2000000+b)
+		if k == 0 {
+			path := page[len("http://")+len(site):]
+			return []byte("GET " + path + " HTTP/1.1\r\nHost: " + site +
+				"\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0\r\nAccept: text/html\r\nSec-Fetch-Dest: document\r\nSec-Fetch-Mode: navigate\r\nCookie: " +
+				cookie + "\r\n\r\n")
+		}
+	}
 	var host, target string
 	switch i % 10 {
 	case 0:
@@ -154,6 +181,13 @@ func request(rng *rand.Rand, i int, site string, conn int) []byte {
 			host = site
 		}
 		target = fmt.Sprintf("/assets/%d.js?v=%d", rng.IntN(1000), i)
+	}
+	if browse && host != site {
+		// A third party gets its own cookies, not the site's.
+		cookie = fmt.Sprintf("uid=%d", 5000000+conn%200)
+		if host == "www.facebook.com" {
+			cookie = fmt.Sprintf("datr=%d; fr=%d", 3000000+conn%200, 4000000+conn%200)
+		}
 	}
 	return []byte("GET " + target + " HTTP/1.1\r\nHost: " + host +
 		"\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0\r\nAccept: */*\r\nCookie: " + cookie +
