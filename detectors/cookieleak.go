@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/rules"
@@ -84,8 +85,19 @@ func (d *CookieLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 func (d *CookieLeak) leak(ex *traffic.Exchange, cookies []traffic.Cookie) traffic.Finding {
 	f := traffic.Finding{Kind: traffic.KindCookieLeak, Severity: traffic.SeverityLow, Detector: d.Name()}
 	setTracker(&f, ex)
-	names := make([]string, 0, len(cookies))
-	for _, c := range cookies {
+	// The summary is built as it goes: "sent N cookies: a (label), b
+	// (label)", at most 8 named, as joinShort would.
+	const named = 8
+	var sum strings.Builder
+	noun := "cookies"
+	if len(cookies) == 1 {
+		noun = "cookie"
+	}
+	sum.WriteString("sent ")
+	sum.WriteString(strconv.Itoa(len(cookies)))
+	sum.WriteString(" " + noun + ": ")
+	f.Evidence = make([]traffic.Evidence, 0, len(cookies))
+	for i, c := range cookies {
 		label := d.cookies.Identifies(c.Name)
 		switch {
 		case label == rules.IdentifiesPerson:
@@ -94,13 +106,20 @@ func (d *CookieLeak) leak(ex *traffic.Exchange, cookies []traffic.Cookie) traffi
 			f.Severity = traffic.SeverityMedium
 		}
 		f.Evidence = append(f.Evidence, traffic.Evidence{Where: "cookie:" + c.Name, Label: label, Value: c.Value, Secret: true})
-		names = append(names, c.Name+" ("+label+")")
+		if i < named {
+			if i > 0 {
+				sum.WriteString(", ")
+			}
+			sum.WriteString(c.Name)
+			sum.WriteString(" (")
+			sum.WriteString(label)
+			sum.WriteString(")")
+		}
 	}
-	noun := "cookies"
-	if len(cookies) == 1 {
-		noun = "cookie"
+	if len(cookies) > named {
+		sum.WriteString(fmt.Sprintf(" and %d more", len(cookies)-named))
 	}
-	f.Summary = fmt.Sprintf("sent %d %s: %s", len(cookies), noun, joinShort(names, 8))
+	f.Summary = sum.String()
 	return f
 }
 

@@ -48,6 +48,16 @@ func TestCookieLeak(t *testing.T) {
 			wantCompany:  "other.example",
 			wantLabels:   map[string]string{"cookie:__cf_bm": "unknown", "cookie:_gat": "consent"},
 		},
+		{
+			name: "more than eight cookies: the summary names eight",
+			ex: newTestExchange(t, "GET", "https://cdn.other.example/lib.js",
+				withPage(shopPage), withCookies("a=1; b=2; c=3; d=4; e=5; f=6; g=7; h=8; i=9; j=10")),
+			wantSeverity: traffic.SeverityLow,
+			wantSummary:  "sent 10 cookies: a (unknown), b (unknown), c (unknown), d (unknown), e (unknown), f (unknown), g (unknown), h (unknown) and 2 more",
+			wantCompany:  "other.example",
+			wantLabels: map[string]string{"cookie:a": "unknown", "cookie:b": "unknown", "cookie:c": "unknown", "cookie:d": "unknown", "cookie:e": "unknown",
+				"cookie:f": "unknown", "cookie:g": "unknown", "cookie:h": "unknown", "cookie:i": "unknown", "cookie:j": "unknown"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
