@@ -185,9 +185,18 @@ func (a *Attributor) Attribute(ex *Exchange) {
 		ex.Page = a.contact(ex)
 		return
 	}
-	u := ex.Request.URL.String()
+	// u is the request URL as text, made only when needed: it keys
+	// redirects (none are pending in most captures) and documents and
+	// frames, not the other requests.
+	u := ""
+	if a.redirects.len() > 0 {
+		u = ex.Request.URL.String()
+	}
 	client := ex.Client
 	role, embed := a.role(ex, u)
+	if role != roleOther && u == "" {
+		u = ex.Request.URL.String()
+	}
 	switch role {
 	case roleDocument:
 		p := &Page{URL: u, Site: ex.Site(), Title: ex.PageTitle, By: "document"}
@@ -225,14 +234,17 @@ const (
 )
 
 // role tells whether ex is a document, a frame or neither; for the target
-// of a frame redirect it also returns the frame's page.
+// of a frame redirect it also returns the frame's page. u is the request
+// URL, "" when no redirect is pending.
 func (a *Attributor) role(ex *Exchange, u string) (role, *Page) {
-	if r, ok := a.redirects.get(ex.Client + "\x00" + u); ok {
-		a.redirects.del(ex.Client + "\x00" + u)
-		if r.frame {
-			return roleFrame, withBy(r.page, "initiator")
+	if u != "" {
+		if r, ok := a.redirects.get(ex.Client + "\x00" + u); ok {
+			a.redirects.del(ex.Client + "\x00" + u)
+			if r.frame {
+				return roleFrame, withBy(r.page, "initiator")
+			}
+			return roleDocument, nil
 		}
-		return roleDocument, nil
 	}
 	h := ex.Request.Header
 	dest, mode := strings.ToLower(h.Get("Sec-Fetch-Dest")), strings.ToLower(h.Get("Sec-Fetch-Mode"))
@@ -352,10 +364,11 @@ func (a *Attributor) pageFromTitle(ex *Exchange) *Page {
 }
 
 func (a *Attributor) byReferer(client, ref string) *Page {
-	if p := a.pages.at(client + "\x00" + ref); p != nil {
+	k := client + "\x00" + ref
+	if p := a.pages.at(k); p != nil {
 		return withBy(p, "referer")
 	}
-	if p := a.frames.at(client + "\x00" + ref); p != nil {
+	if p := a.frames.at(k); p != nil {
 		return withBy(p, "initiator")
 	}
 	hist := a.recent.at(client)
