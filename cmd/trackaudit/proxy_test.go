@@ -121,26 +121,7 @@ func TestProxyCommandLiveAndReport(t *testing.T) {
 		}
 	}
 
-	pem, err := os.ReadFile(filepath.Join(cfgHome, "trackaudit", proxy.CACertFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		Proxy:           http.ProxyURL(&url.URL{Scheme: "http", Host: addr}),
-		TLSClientConfig: &tls.Config{RootCAs: roots},
-	}}
-	req, _ := http.NewRequest("GET", "https://www.facebook.com/tr?id=1234567890&ev=PageView&dl=https%3A%2F%2Fnews.example%2Farticle", nil)
-	req.Header.Set("Referer", "https://news.example/article")
-	req.Header.Set("Cookie", "c_user=100012345; fr=0abc")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(b) != "GIF89a" {
+	if b := pixelThroughProxy(t, cfgHome, addr, "PageView", "https://news.example/article"); b != "GIF89a" {
 		t.Errorf("pixel body %q", b)
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -173,4 +154,31 @@ func TestProxyCommandLiveAndReport(t *testing.T) {
 	if _, _, code := runCLI(t, "analyze", caps[0]); code != 0 {
 		t.Errorf("analyze of the live capture: exit %d", code)
 	}
+}
+
+// pixelThroughProxy sends a Meta pixel event with logged-in cookies through
+// the proxy listening on addr, trusting the CA under cfgHome; it returns
+// the response body.
+func pixelThroughProxy(t *testing.T, cfgHome, addr, event, page string) string {
+	t.Helper()
+	pem, err := os.ReadFile(filepath.Join(cfgHome, "trackaudit", proxy.CACertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		Proxy:           http.ProxyURL(&url.URL{Scheme: "http", Host: addr}),
+		TLSClientConfig: &tls.Config{RootCAs: roots},
+	}}
+	req, _ := http.NewRequest("GET", "https://www.facebook.com/tr?id=1234567890&ev="+event+"&dl="+url.QueryEscape(page), nil)
+	req.Header.Set("Referer", page)
+	req.Header.Set("Cookie", "c_user=100012345; fr=0abc")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

@@ -2,12 +2,8 @@ package main
 
 import (
 	"bufio"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/trackaudit/trackaudit/proxy"
 )
 
 // TestMain lets a test start this test binary as the real trackaudit
@@ -78,25 +72,7 @@ func TestProxyStopsCleanlyOnSignal(t *testing.T) {
 				t.Fatalf("proxy did not start; stderr:\n%s", stderr.String())
 			}
 
-			pem, err := os.ReadFile(filepath.Join(cfgHome, "trackaudit", proxy.CACertFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			roots := x509.NewCertPool()
-			roots.AppendCertsFromPEM(pem)
-			c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-				Proxy:           http.ProxyURL(&url.URL{Scheme: "http", Host: addr}),
-				TLSClientConfig: &tls.Config{RootCAs: roots},
-			}}
-			req, _ := http.NewRequest("GET", "https://www.facebook.com/tr?id=1234567890&ev=Purchase&dl=https%3A%2F%2Fshop.example%2Fcart", nil)
-			req.Header.Set("Referer", "https://shop.example/")
-			req.Header.Set("Cookie", "c_user=100012345; fr=0abc")
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			pixelThroughProxy(t, cfgHome, addr, "Purchase", "https://shop.example/")
 			// The live line shows the exchange went through the pipeline.
 			for i := 0; i < 100 && !strings.Contains(stdout.String(), "Purchase"); i++ {
 				time.Sleep(50 * time.Millisecond)
