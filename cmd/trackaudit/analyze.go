@@ -25,7 +25,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // analyzeFiles runs every file through one pipeline and prints one report.
 // A file that fails part-way keeps what was read before the failure: the
-// report is printed, then the first error is returned.
+// report is printed, then the first error is returned. An interrupt
+// (ctx done) stops reading and prints the report of what was analysed
+// until then, as the proxy does.
 func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, stderr io.Writer) error {
 	p, err := newPipeline(pipelineOptions{flags: rf})
 	if err != nil {
@@ -33,13 +35,10 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, s
 	}
 	var firstErr error
 	for _, name := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		p.startInput()
 		in, err := analyzeInput(ctx, name, p)
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%s: interrupted; the report covers what was analysed before", name)
 		}
 		for _, w := range in.Warnings {
 			fmt.Fprintf(stderr, "trackaudit: warning: %s\n", w)
@@ -50,6 +49,9 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, s
 			if firstErr == nil {
 				firstErr = errReported{err}
 			}
+		}
+		if ctx.Err() != nil {
+			break
 		}
 	}
 	if err := p.Finish(stdout); err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -198,5 +200,24 @@ func TestAnalyzeSiteFilterAndSanitizedWarning(t *testing.T) {
 	_, stderr, code := runCLI(t, "analyze", writeFile(t, "sanitized.har", har))
 	if code != 0 || !strings.Contains(stderr, "sanitized.har has no Cookie headers") || !strings.Contains(stderr, "Cookie") {
 		t.Errorf("exit %d, stderr %q: want a sanitized-HAR warning", code, stderr)
+	}
+}
+
+// TestAnalyzeInterrupted checks that an interrupt still prints the report
+// of what was analysed, says so on stderr, and fails with exit code 1.
+func TestAnalyzeInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"analyze", "--format", "json", newsExample, "../../examples/shop-checkout.har"}, &stdout, &stderr)
+	code := exitCode(err, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "news-site.har: interrupted; the report covers what was analysed before") {
+		t.Errorf("exit %d, stderr %q; want 1 and the interrupt named", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "shop-checkout.har") {
+		t.Errorf("kept reading after the interrupt: %q", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"schema"`) {
+		t.Errorf("no report printed after the interrupt:\n%s", stdout.String())
 	}
 }
