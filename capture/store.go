@@ -106,6 +106,7 @@ type Store struct {
 	insExN *sql.Stmt // storeChunkRows exchanges
 	insPg  *sql.Stmt
 	insFd  *sql.Stmt
+	insFdN *sql.Stmt // storeChunkRows findings
 
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
@@ -208,11 +209,11 @@ func openStore(path string, meta StoreMeta) (*Store, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&s.insEx, storeInsertExchanges(1)},
-		{&s.insExN, storeInsertExchanges(storeChunkRows)},
+		{&s.insEx, storeInsert("exchanges", storeExchangeColumns, storeExchangeArgs, 1)},
+		{&s.insExN, storeInsert("exchanges", storeExchangeColumns, storeExchangeArgs, storeChunkRows)},
 		{&s.insPg, `INSERT INTO pages (url, site, title) VALUES (?, ?, ?)`},
-		{&s.insFd, `INSERT INTO findings (exchange_id, ord, kind, severity, detector, company, product,
-			category, rule_id, event, summary, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.insFd, storeInsert("findings", storeFindingColumns, storeFindingArgs, 1)},
+		{&s.insFdN, storeInsert("findings", storeFindingColumns, storeFindingArgs, storeChunkRows)},
 	} {
 		if *p.stmt, err = db.Prepare(p.sql); err != nil {
 			return fail(err)
@@ -258,7 +259,7 @@ func (s *Store) Close() error {
 		s.mu.Unlock()
 		<-s.done
 		errs := []error{s.failure()}
-		for _, st := range []*sql.Stmt{s.insEx, s.insExN, s.insPg, s.insFd} {
+		for _, st := range []*sql.Stmt{s.insEx, s.insExN, s.insPg, s.insFd, s.insFdN} {
 			errs = append(errs, st.Close())
 		}
 		if err := s.db.Close(); err != nil {
@@ -370,7 +371,8 @@ func (s *Store) commit(rows []*storeRow) error {
 	if err != nil {
 		return err
 	}
-	insEx, insExN, insPg, insFd := tx.Stmt(s.insEx), tx.Stmt(s.insExN), tx.Stmt(s.insPg), tx.Stmt(s.insFd)
+	insEx, insExN, insPg := tx.Stmt(s.insEx), tx.Stmt(s.insExN), tx.Stmt(s.insPg)
+	insFd, insFdN := tx.Stmt(s.insFd), tx.Stmt(s.insFdN)
 	newPages := map[storePageKey]int64{}
 	data := make([]*storeRow, 0, len(rows))
 	pageIDs := make([]any, 0, len(rows))
@@ -400,30 +402,26 @@ func (s *Store) commit(rows []*storeRow) error {
 			data = append(data, r)
 			pageIDs = append(pageIDs, pageID)
 		}
-		for i := 0; i < len(data); {
-			n, stmt := storeChunkRows, insExN
-			if len(data)-i < storeChunkRows {
-				n, stmt = 1, insEx
-			}
-			args := s.args[:0]
-			for j := i; j < i+n; j++ {
-				args = data[j].appendArgs(args, s.nextID+int64(j), pageIDs[j])
-			}
-			_, err := stmt.Exec(args...)
-			clear(args) // drop references to bodies until the next use
-			s.args = args[:0]
-			if err != nil {
-				return fmt.Errorf("insert exchange: %w", err)
-			}
-			i += n
+		err := s.insertRows(insEx, insExN, len(data), func(args []any, j int) []any {
+			return data[j].appendArgs(args, s.nextID+int64(j), pageIDs[j])
+		})
+		if err != nil {
+			return fmt.Errorf("insert exchange: %w", err)
 		}
+		type at struct{ row, ord int }
+		var fs []at
 		for j, r := range data {
-			for i, f := range r.findings {
-				if _, err := insFd.Exec(s.nextID+int64(j), i, f.Kind, f.Severity, f.Detector, f.Company, f.Product,
-					f.Category, f.RuleID, f.Event, f.Summary, f.evidence); err != nil {
-					return fmt.Errorf("insert finding: %w", err)
-				}
+			for i := range r.findings {
+				fs = append(fs, at{j, i})
 			}
+		}
+		err = s.insertRows(insFd, insFdN, len(fs), func(args []any, k int) []any {
+			f := &data[fs[k].row].findings[fs[k].ord]
+			return append(args, s.nextID+int64(fs[k].row), fs[k].ord, f.Kind, f.Severity, f.Detector, f.Company, f.Product,
+				f.Category, f.RuleID, f.Event, f.Summary, f.evidence)
+		})
+		if err != nil {
+			return fmt.Errorf("insert finding: %w", err)
 		}
 		return nil
 	}()
@@ -442,6 +440,29 @@ func (s *Store) commit(rows []*storeRow) error {
 	return nil
 }
 
+// insertRows inserts n rows, storeChunkRows at a time with many and one at
+// a time with one; appendRow appends the values of row i.
+func (s *Store) insertRows(one, many *sql.Stmt, n int, appendRow func(args []any, i int) []any) error {
+	for i := 0; i < n; {
+		k, stmt := storeChunkRows, many
+		if n-i < storeChunkRows {
+			k, stmt = 1, one
+		}
+		args := s.args[:0]
+		for j := i; j < i+k; j++ {
+			args = appendRow(args, j)
+		}
+		_, err := stmt.Exec(args...)
+		clear(args) // drop references to bodies until the next use
+		s.args = args[:0]
+		if err != nil {
+			return err
+		}
+		i += k
+	}
+	return nil
+}
+
 // storeExchangeColumns are the exchanges columns Add writes, in the order
 // of storeRow.appendArgs.
 const storeExchangeColumns = `id, source_seq, started, source, client, page_id, page_by, page_ref,
@@ -452,11 +473,19 @@ const storeExchangeColumns = `id, source_seq, started, source, client, page_id, 
 // storeExchangeArgs is the number of storeExchangeColumns.
 const storeExchangeArgs = 25
 
-// storeInsertExchanges returns an INSERT of n exchanges rows.
-func storeInsertExchanges(n int) string {
+// storeFindingColumns are the findings columns commit writes, and their
+// number.
+const (
+	storeFindingColumns = `exchange_id, ord, kind, severity, detector, company, product,
+	category, rule_id, event, summary, evidence`
+	storeFindingArgs = 12
+)
+
+// storeInsert returns an INSERT into table of n rows of args columns.
+func storeInsert(table, columns string, args, n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO exchanges (" + storeExchangeColumns + ") VALUES ")
-	row := "(?" + strings.Repeat(", ?", storeExchangeArgs-1) + ")"
+	b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
+	row := "(?" + strings.Repeat(", ?", args-1) + ")"
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(", ")
