@@ -1,4 +1,4 @@
--- trackaudit capture store, schema version 1.
+-- trackaudit capture store, schema version 2.
 --
 -- A capture is one SQLite file written by `trackaudit proxy --save` (or any
 -- caller of capture.CreateStore). PRAGMA application_id marks the file as a
@@ -8,7 +8,7 @@
 -- ever added, never renamed or repurposed, within one schema version.
 
 PRAGMA application_id = 1953655649; -- 0x74726b61, "trka"
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- meta: one row per fact about the capture as a whole. Keys: format
 -- ("trackaudit-capture"), schema_version, tool, version, started
@@ -56,28 +56,31 @@ CREATE TABLE exchanges (
 	host_only               INTEGER NOT NULL,    -- 1 for a contact seen without content (TLS SNI, DNS)
 	via                     TEXT NOT NULL,       -- for host_only rows: tls-sni or dns
 	error                   TEXT NOT NULL,       -- failure of this exchange; '' when none
-	insecure                INTEGER NOT NULL     -- 1 when the upstream certificate was not verified
+	insecure                INTEGER NOT NULL,    -- 1 when the upstream certificate was not verified
+	findings                TEXT NOT NULL        -- JSON array of what the detectors found; see the findings view
 );
 CREATE INDEX exchanges_site ON exchanges (site);
 CREATE INDEX exchanges_host ON exchanges (host);
 CREATE INDEX exchanges_page ON exchanges (page_id);
 
--- findings: what the detectors found while the capture was recorded.
--- `trackaudit report` ignores this table and re-runs the current detectors;
--- it is kept for SQL queries over what was seen live.
-CREATE TABLE findings (
-	exchange_id INTEGER NOT NULL REFERENCES exchanges (id),
-	ord         INTEGER NOT NULL, -- position among the exchange's findings, from 0
-	kind        TEXT NOT NULL,    -- tracker, social-plugin, pixel-event, cookie-leak, …
-	severity    TEXT NOT NULL,    -- info, low, medium, high
-	detector    TEXT NOT NULL,
-	company     TEXT NOT NULL,
-	product     TEXT NOT NULL,
-	category    TEXT NOT NULL,
-	rule_id     TEXT NOT NULL,
-	event       TEXT NOT NULL,
-	summary     TEXT NOT NULL,
-	evidence    TEXT NOT NULL,    -- JSON array of {where, label, value, secret}; values unredacted
-	PRIMARY KEY (exchange_id, ord)
-) WITHOUT ROWID;
-CREATE INDEX findings_kind ON findings (kind);
+-- findings: what the detectors found while the capture was recorded, one
+-- row per finding, read from exchanges.findings. `trackaudit report` ignores
+-- it and re-runs the current detectors; it is kept for SQL queries over what
+-- was seen live. (Schema 1 stored it as a table; schema 2 keeps the findings
+-- of an exchange in its row, which the live proxy writes several times
+-- faster, and this view gives the same columns.)
+CREATE VIEW findings AS
+SELECT
+	e.id                                AS exchange_id,
+	f.key                               AS ord,      -- position among the exchange's findings, from 0
+	json_extract(f.value, '$.kind')     AS kind,     -- tracker, social-plugin, pixel-event, cookie-leak, …
+	json_extract(f.value, '$.severity') AS severity, -- info, low, medium, high
+	json_extract(f.value, '$.detector') AS detector,
+	json_extract(f.value, '$.company')  AS company,
+	json_extract(f.value, '$.product')  AS product,
+	json_extract(f.value, '$.category') AS category,
+	json_extract(f.value, '$.rule_id')  AS rule_id,
+	json_extract(f.value, '$.event')    AS event,
+	json_extract(f.value, '$.summary')  AS summary,
+	json_extract(f.value, '$.evidence') AS evidence  -- JSON array of {where, label, value, secret}; values unredacted
+FROM exchanges e, json_each(e.findings) f;

@@ -34,7 +34,7 @@ var schemaSQL string
 // StoreSchemaVersion is the capture schema this package writes (PRAGMA
 // user_version and meta schema_version). ReadStore reads captures of this
 // version and older ones.
-const StoreSchemaVersion = 1
+const StoreSchemaVersion = 2
 
 const (
 	// storeApplicationID is PRAGMA application_id of every capture:
@@ -105,8 +105,6 @@ type Store struct {
 	insEx  *sql.Stmt // one exchange
 	insExN *sql.Stmt // storeChunkRows exchanges
 	insPg  *sql.Stmt
-	insFd  *sql.Stmt
-	insFdN *sql.Stmt // storeChunkRows findings
 
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
@@ -209,11 +207,9 @@ func openStore(path string, meta StoreMeta) (*Store, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&s.insEx, storeInsert("exchanges", storeExchangeColumns, storeExchangeArgs, 1)},
-		{&s.insExN, storeInsert("exchanges", storeExchangeColumns, storeExchangeArgs, storeChunkRows)},
+		{&s.insEx, storeInsertExchanges(1)},
+		{&s.insExN, storeInsertExchanges(storeChunkRows)},
 		{&s.insPg, `INSERT INTO pages (url, site, title) VALUES (?, ?, ?)`},
-		{&s.insFd, storeInsert("findings", storeFindingColumns, storeFindingArgs, 1)},
-		{&s.insFdN, storeInsert("findings", storeFindingColumns, storeFindingArgs, storeChunkRows)},
 	} {
 		if *p.stmt, err = db.Prepare(p.sql); err != nil {
 			return fail(err)
@@ -259,7 +255,7 @@ func (s *Store) Close() error {
 		s.mu.Unlock()
 		<-s.done
 		errs := []error{s.failure()}
-		for _, st := range []*sql.Stmt{s.insEx, s.insExN, s.insPg, s.insFd, s.insFdN} {
+		for _, st := range []*sql.Stmt{s.insEx, s.insExN, s.insPg} {
 			errs = append(errs, st.Close())
 		}
 		if err := s.db.Close(); err != nil {
@@ -364,15 +360,14 @@ func (s *Store) write() {
 }
 
 // commit writes rows in one transaction: new pages first, then the
-// exchanges in chunks of storeChunkRows (the rest one by one), then their
-// findings.
+// exchanges, findings included, in chunks of storeChunkRows (the rest one
+// by one).
 func (s *Store) commit(rows []*storeRow) error {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return err
 	}
 	insEx, insExN, insPg := tx.Stmt(s.insEx), tx.Stmt(s.insExN), tx.Stmt(s.insPg)
-	insFd, insFdN := tx.Stmt(s.insFd), tx.Stmt(s.insFdN)
 	newPages := map[storePageKey]int64{}
 	data := make([]*storeRow, 0, len(rows))
 	pageIDs := make([]any, 0, len(rows))
@@ -402,26 +397,22 @@ func (s *Store) commit(rows []*storeRow) error {
 			data = append(data, r)
 			pageIDs = append(pageIDs, pageID)
 		}
-		err := s.insertRows(insEx, insExN, len(data), func(args []any, j int) []any {
-			return data[j].appendArgs(args, s.nextID+int64(j), pageIDs[j])
-		})
-		if err != nil {
-			return fmt.Errorf("insert exchange: %w", err)
-		}
-		type at struct{ row, ord int }
-		var fs []at
-		for j, r := range data {
-			for i := range r.findings {
-				fs = append(fs, at{j, i})
+		for i := 0; i < len(data); {
+			n, stmt := storeChunkRows, insExN
+			if len(data)-i < storeChunkRows {
+				n, stmt = 1, insEx
 			}
-		}
-		err = s.insertRows(insFd, insFdN, len(fs), func(args []any, k int) []any {
-			f := &data[fs[k].row].findings[fs[k].ord]
-			return append(args, s.nextID+int64(fs[k].row), fs[k].ord, f.Kind, f.Severity, f.Detector, f.Company, f.Product,
-				f.Category, f.RuleID, f.Event, f.Summary, f.evidence)
-		})
-		if err != nil {
-			return fmt.Errorf("insert finding: %w", err)
+			args := s.args[:0]
+			for j := i; j < i+n; j++ {
+				args = data[j].appendArgs(args, s.nextID+int64(j), pageIDs[j])
+			}
+			_, err := stmt.Exec(args...)
+			clear(args) // drop references to bodies until the next use
+			s.args = args[:0]
+			if err != nil {
+				return fmt.Errorf("insert exchange: %w", err)
+			}
+			i += n
 		}
 		return nil
 	}()
@@ -440,52 +431,21 @@ func (s *Store) commit(rows []*storeRow) error {
 	return nil
 }
 
-// insertRows inserts n rows, storeChunkRows at a time with many and one at
-// a time with one; appendRow appends the values of row i.
-func (s *Store) insertRows(one, many *sql.Stmt, n int, appendRow func(args []any, i int) []any) error {
-	for i := 0; i < n; {
-		k, stmt := storeChunkRows, many
-		if n-i < storeChunkRows {
-			k, stmt = 1, one
-		}
-		args := s.args[:0]
-		for j := i; j < i+k; j++ {
-			args = appendRow(args, j)
-		}
-		_, err := stmt.Exec(args...)
-		clear(args) // drop references to bodies until the next use
-		s.args = args[:0]
-		if err != nil {
-			return err
-		}
-		i += k
-	}
-	return nil
-}
-
 // storeExchangeColumns are the exchanges columns Add writes, in the order
 // of storeRow.appendArgs.
 const storeExchangeColumns = `id, source_seq, started, source, client, page_id, page_by, page_ref,
 	method, url, host, site, request_proto, request_headers, request_body, request_body_truncated,
 	status, response_proto, response_headers, response_body, response_body_truncated,
-	host_only, via, error, insecure`
+	host_only, via, error, insecure, findings`
 
 // storeExchangeArgs is the number of storeExchangeColumns.
-const storeExchangeArgs = 25
+const storeExchangeArgs = 26
 
-// storeFindingColumns are the findings columns commit writes, and their
-// number.
-const (
-	storeFindingColumns = `exchange_id, ord, kind, severity, detector, company, product,
-	category, rule_id, event, summary, evidence`
-	storeFindingArgs = 12
-)
-
-// storeInsert returns an INSERT into table of n rows of args columns.
-func storeInsert(table, columns string, args, n int) string {
+// storeInsertExchanges returns an INSERT of n exchanges rows.
+func storeInsertExchanges(n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
-	row := "(?" + strings.Repeat(", ?", args-1) + ")"
+	b.WriteString("INSERT INTO exchanges (" + storeExchangeColumns + ") VALUES ")
+	row := "(?" + strings.Repeat(", ?", storeExchangeArgs-1) + ")"
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(", ")
@@ -500,7 +460,7 @@ func (r *storeRow) appendArgs(args []any, id int64, pageID any) []any {
 	return append(args, id, r.seq, r.started, r.source, r.client, pageID, r.pageBy, r.pageRef,
 		r.method, r.url, r.host, r.site, r.reqProto, r.reqHeaders, r.reqBody, r.reqTrunc,
 		r.status, r.respProto, r.respHeaders, r.respBody, r.respTrunc,
-		r.hostOnly, r.via, r.err, r.insecure)
+		r.hostOnly, r.via, r.err, r.insecure, r.findings)
 }
 
 // size approximates the memory r holds, for storeBatchBytes.
@@ -534,18 +494,28 @@ type storeRow struct {
 	hostOnly                                 bool
 	via, err                                 string
 	insecure                                 bool
-	findings                                 []storeFinding
+	findings                                 string // JSON array of storeFinding
 	flushed                                  chan struct{}
 }
 
 type storePageKey struct{ url, site, title string }
 
+// storeFinding is the JSON form of one traffic.Finding in
+// exchanges.findings (the findings view's columns).
 type storeFinding struct {
-	traffic.Finding
-	evidence string // JSON
+	Kind     traffic.Kind     `json:"kind"`
+	Severity traffic.Severity `json:"severity"`
+	Detector string           `json:"detector"`
+	Company  string           `json:"company"`
+	Product  string           `json:"product"`
+	Category string           `json:"category"`
+	RuleID   string           `json:"rule_id"`
+	Event    string           `json:"event"`
+	Summary  string           `json:"summary"`
+	Evidence []storeEvidence  `json:"evidence"`
 }
 
-// storeEvidence is the JSON form of one traffic.Evidence in findings.evidence.
+// storeEvidence is the JSON form of one traffic.Evidence.
 type storeEvidence struct {
 	Where  string `json:"where"`
 	Label  string `json:"label"`
@@ -588,16 +558,20 @@ func newStoreRow(ex *traffic.Exchange) *storeRow {
 		r.respBody = storeBody(resp.Body)
 		r.respTrunc = resp.BodyTruncated
 	}
-	for _, f := range ex.Findings {
-		ev := make([]storeEvidence, len(f.Evidence))
-		for i, e := range f.Evidence {
-			ev[i] = storeEvidence{e.Where, e.Label, e.Value, e.Secret}
-		}
-		b, _ := json.Marshal(ev) // plain strings and bools: cannot fail
-		sf := storeFinding{Finding: f, evidence: string(b)}
-		sf.Evidence = nil
-		r.findings = append(r.findings, sf)
+	r.findings = "[]"
+	if len(ex.Findings) == 0 {
+		return r
 	}
+	fs := make([]storeFinding, len(ex.Findings))
+	for i, f := range ex.Findings {
+		ev := make([]storeEvidence, len(f.Evidence))
+		for j, e := range f.Evidence {
+			ev[j] = storeEvidence{e.Where, e.Label, e.Value, e.Secret}
+		}
+		fs[i] = storeFinding{f.Kind, f.Severity, f.Detector, f.Company, f.Product, f.Category, f.RuleID, f.Event, f.Summary, ev}
+	}
+	b, _ := json.Marshal(fs) // plain strings and bools: cannot fail
+	r.findings = string(b)
 	return r
 }
 

@@ -209,7 +209,8 @@ func TestStoreSQL(t *testing.T) {
 		{`SELECT json_extract(evidence, '$[0].value') || ' ' || json_extract(evidence, '$[0].secret') FROM findings WHERE kind = 'cookie-leak'`, "fb.1.1700000000000.123 1"},
 		{`SELECT group_concat(ord || kind, ',') FROM findings WHERE exchange_id = 2`, "0tracker,1pixel-event"},
 		{`SELECT value FROM meta WHERE key = 'format'`, "trackaudit-capture"},
-		{`PRAGMA user_version`, "1"},
+		{`PRAGMA user_version`, "2"},
+		{`SELECT group_concat(exchange_id || ':' || company || '/' || severity || '/' || detector, ',') FROM findings`, "1:Meta/high/cookies,2:Meta/medium/tracker,2:/medium/metapixel"},
 		{`PRAGMA journal_mode`, "wal"},
 	}
 	for _, tt := range tests {
