@@ -558,21 +558,77 @@ func newStoreRow(ex *traffic.Exchange) *storeRow {
 		r.respBody = storeBody(resp.Body)
 		r.respTrunc = resp.BodyTruncated
 	}
-	r.findings = "[]"
-	if len(ex.Findings) == 0 {
-		return r
-	}
-	fs := make([]storeFinding, len(ex.Findings))
-	for i, f := range ex.Findings {
-		ev := make([]storeEvidence, len(f.Evidence))
-		for j, e := range f.Evidence {
-			ev[j] = storeEvidence{e.Where, e.Label, e.Value, e.Secret}
-		}
-		fs[i] = storeFinding{f.Kind, f.Severity, f.Detector, f.Company, f.Product, f.Category, f.RuleID, f.Event, f.Summary, ev}
-	}
-	b, _ := json.Marshal(fs) // plain strings and bools: cannot fail
-	r.findings = string(b)
+	r.findings = storeFindings(ex.Findings)
 	return r
+}
+
+// storeFindings encodes fs as the JSON array of storeFinding that
+// exchanges.findings holds. The bytes are exactly json.Marshal's of
+// []storeFinding (fields in declaration order, the same escaping), written
+// without reflection: it ran once per exchange with findings on the
+// proxy's hot path.
+func storeFindings(fs []traffic.Finding) string {
+	if len(fs) == 0 {
+		return "[]"
+	}
+	size := 2
+	for i := range fs {
+		f := &fs[i]
+		size += len(f.Kind) + len(f.Severity) + len(f.Detector) + len(f.Company) + len(f.Product) +
+			len(f.Category) + len(f.RuleID) + len(f.Event) + len(f.Summary) + 128
+		for j := range f.Evidence {
+			e := &f.Evidence[j]
+			size += len(e.Where) + len(e.Label) + len(e.Value) + 48
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteByte('[')
+	for i := range fs {
+		f := &fs[i]
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"kind":`)
+		writeJSONString(&b, string(f.Kind))
+		b.WriteString(`,"severity":`)
+		writeJSONString(&b, string(f.Severity))
+		b.WriteString(`,"detector":`)
+		writeJSONString(&b, f.Detector)
+		b.WriteString(`,"company":`)
+		writeJSONString(&b, f.Company)
+		b.WriteString(`,"product":`)
+		writeJSONString(&b, f.Product)
+		b.WriteString(`,"category":`)
+		writeJSONString(&b, f.Category)
+		b.WriteString(`,"rule_id":`)
+		writeJSONString(&b, f.RuleID)
+		b.WriteString(`,"event":`)
+		writeJSONString(&b, f.Event)
+		b.WriteString(`,"summary":`)
+		writeJSONString(&b, f.Summary)
+		b.WriteString(`,"evidence":[`)
+		for j := range f.Evidence {
+			e := &f.Evidence[j]
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"where":`)
+			writeJSONString(&b, e.Where)
+			b.WriteString(`,"label":`)
+			writeJSONString(&b, e.Label)
+			b.WriteString(`,"value":`)
+			writeJSONString(&b, e.Value)
+			if e.Secret {
+				b.WriteString(`,"secret":true}`)
+			} else {
+				b.WriteString(`,"secret":false}`)
+			}
+		}
+		b.WriteString("]}")
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 func storeTime(t time.Time) string {
