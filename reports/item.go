@@ -1,7 +1,7 @@
 package reports
 
 import (
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/traffic"
@@ -23,67 +23,100 @@ type item struct {
 	Severity traffic.Severity
 }
 
+// itemWhat is an item's What in pieces, concatenated in order, so that
+// the live line can write it without building the string first.
+type itemWhat [5]string
+
+func (w itemWhat) String() string { return w[0] + w[1] + w[2] + w[3] + w[4] }
+
 // itemsOf lists what a finding says left the browser, in evidence order.
 // Trackers, contacts and upstream errors carry no items.
 func itemsOf(f *traffic.Finding) []item {
 	var out []item
-	add := func(what string, ev traffic.Evidence, sev traffic.Severity) {
-		out = append(out, item{What: what, Where: ev.Where, Value: ev.Value, Secret: ev.Secret, Severity: sev})
+	eachItem(f, func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity) {
+		it := item{What: what.String(), Severity: sev}
+		if ev != nil {
+			it.Where, it.Value, it.Secret = ev.Where, ev.Value, ev.Secret
+		}
+		out = append(out, it)
+	})
+	return out
+}
+
+// eachItem calls fn for each item of f, in itemsOf's order, with the
+// item's What in pieces and its evidence (nil for whole-finding items).
+func eachItem(f *traffic.Finding, fn func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity)) {
+	var w itemWhat
+	add := func(ev *traffic.Evidence, sev traffic.Severity, a, b, c, d, e string) {
+		w = itemWhat{a, b, c, d, e}
+		fn(w, ev, sev)
 	}
 	switch f.Kind {
 	case traffic.KindCookieLeak:
-		for _, ev := range f.Evidence {
-			add("cookie "+cookieName(ev.Where)+" ("+ev.Label+")", ev, cookieSeverity(ev.Label))
+		for i := range f.Evidence {
+			ev := &f.Evidence[i]
+			add(ev, cookieSeverity(ev.Label), "cookie ", cookieName(ev.Where), " (", ev.Label, ")")
 		}
 	case traffic.KindCookieSharing:
-		for _, ev := range f.Evidence {
-			add(ev.Label+" copied into "+place(ev.Where), ev, f.Severity)
+		for i := range f.Evidence {
+			ev := &f.Evidence[i]
+			pk, pn := placeParts(ev.Where)
+			add(ev, f.Severity, ev.Label, " copied into ", pk, pn, "")
 		}
 	case traffic.KindReferrerLeak, traffic.KindPageURLLeak:
-		for _, ev := range f.Evidence {
+		for i := range f.Evidence {
+			ev := &f.Evidence[i]
 			switch {
 			case strings.HasPrefix(ev.Label, "sensitive:"):
-				add(ev.Label+" ("+place(ev.Where)+")", ev, traffic.SeverityHigh)
+				pk, pn := placeParts(ev.Where)
+				add(ev, traffic.SeverityHigh, ev.Label, " (", pk, pn, ")")
 			case ev.Where == "header:Referer":
-				add("full "+ev.Label+" via Referer", ev, f.Severity)
+				add(ev, f.Severity, "full ", ev.Label, " via Referer", "", "")
 			default:
-				add(ev.Label+" in "+place(ev.Where), ev, f.Severity)
+				pk, pn := placeParts(ev.Where)
+				add(ev, f.Severity, ev.Label, " in ", pk, pn, "")
 			}
 		}
 	case traffic.KindPixelEvent:
-		what := "event " + f.Event
 		if d := eventDetails(f); d != "" {
-			what += ": " + d
+			add(nil, f.Severity, "event ", f.Event, ": ", d, "")
+		} else {
+			add(nil, f.Severity, "event ", f.Event, "", "", "")
 		}
-		out = append(out, item{What: what, Severity: f.Severity})
-		for _, ev := range f.Evidence {
+		for i := range f.Evidence {
+			ev := &f.Evidence[i]
 			if ev.Label == "user id" || ev.Label == "browser id" {
-				add(ev.Label+" in "+place(ev.Where), ev, f.Severity)
+				pk, pn := placeParts(ev.Where)
+				add(ev, f.Severity, ev.Label, " in ", pk, pn, "")
 			}
 		}
 	case traffic.KindHashedPII, traffic.KindPII:
-		for _, ev := range f.Evidence {
-			add(ev.Label+" in "+place(ev.Where), ev, f.Severity)
+		for i := range f.Evidence {
+			ev := &f.Evidence[i]
+			pk, pn := placeParts(ev.Where)
+			add(ev, f.Severity, ev.Label, " in ", pk, pn, "")
 		}
 	case traffic.KindClickID:
-		for _, ev := range f.Evidence {
-			add(ev.Label, ev, f.Severity)
+		for i := range f.Evidence {
+			ev := &f.Evidence[i]
+			add(ev, f.Severity, ev.Label, "", "", "", "")
 		}
 	case traffic.KindSocialPlugin:
-		for _, ev := range f.Evidence {
+		for i := range f.Evidence {
+			ev := &f.Evidence[i]
 			switch ev.Label {
 			case "person":
-				add("logged-in state: cookie "+cookieName(ev.Where)+" (person)", ev, traffic.SeverityHigh)
+				add(ev, traffic.SeverityHigh, "logged-in state: cookie ", cookieName(ev.Where), " (person)", "", "")
 			case "browser":
-				add("browser id: cookie "+cookieName(ev.Where)+" (browser)", ev, traffic.SeverityMedium)
+				add(ev, traffic.SeverityMedium, "browser id: cookie ", cookieName(ev.Where), " (browser)", "", "")
 			default:
-				add(ev.Label+" in "+place(ev.Where), ev, f.Severity)
+				pk, pn := placeParts(ev.Where)
+				add(ev, f.Severity, ev.Label, " in ", pk, pn, "")
 			}
 		}
 	case traffic.KindSessionReplay:
-		out = append(out, item{What: "session recording", Severity: f.Severity})
+		add(nil, f.Severity, "session recording", "", "", "", "")
 	}
-	return out
 }
 
 // itemSeen remembers the (place, value) pairs of one exchange's items, so
@@ -125,22 +158,26 @@ var itemPriority = map[traffic.Kind]int{
 // byItemPriority returns pointers to fs ordered by itemPriority, keeping
 // the capture order among equals.
 func byItemPriority(fs []traffic.Finding) []*traffic.Finding {
-	out := make([]*traffic.Finding, len(fs))
+	return appendByItemPriority(make([]*traffic.Finding, 0, len(fs)), fs)
+}
+
+// appendByItemPriority appends byItemPriority(fs) to dst, so a caller can
+// pass a buffer on its stack.
+func appendByItemPriority(dst []*traffic.Finding, fs []traffic.Finding) []*traffic.Finding {
+	n := len(dst)
 	for i := range fs {
-		out[i] = &fs[i]
+		dst = append(dst, &fs[i])
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		pi, oki := itemPriority[out[i].Kind]
-		pj, okj := itemPriority[out[j].Kind]
-		if !oki {
-			pi = len(itemPriority)
-		}
-		if !okj {
-			pj = len(itemPriority)
-		}
-		return pi < pj
-	})
-	return out
+	slices.SortStableFunc(dst[n:], func(a, b *traffic.Finding) int { return itemRank(a.Kind) - itemRank(b.Kind) })
+	return dst
+}
+
+// itemRank is k's itemPriority; kinds without one come last.
+func itemRank(k traffic.Kind) int {
+	if p, ok := itemPriority[k]; ok {
+		return p
+	}
+	return len(itemPriority)
 }
 
 // cookieSeverity ranks a cookie by its label: an account cookie ties the
@@ -167,23 +204,29 @@ func cookieName(where string) string {
 // dl", "form:dl" "form field dl", "body:$.a" "body $.a", "header:Referer"
 // "Referer header", "cookie:_fbc" "cookie _fbc".
 func place(where string) string {
+	a, b := placeParts(where)
+	return a + b
+}
+
+// placeParts is place in two pieces, concatenated in order.
+func placeParts(where string) (string, string) {
 	kind, name, ok := strings.Cut(where, ":")
 	if !ok {
-		return where
+		return where, ""
 	}
 	switch {
 	case kind == "query":
-		return "parameter " + name
+		return "parameter ", name
 	case kind == "form" || strings.HasPrefix(kind, "form["):
-		return "form field " + name
+		return "form field ", name
 	case kind == "body":
-		return "body " + name
+		return "body ", name
 	case kind == "header":
-		return name + " header"
+		return name, " header"
 	case kind == "cookie":
-		return "cookie " + name
+		return "cookie ", name
 	}
-	return where
+	return where, ""
 }
 
 // eventDetails summarises a pixel event's key properties: value and

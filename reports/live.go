@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/traffic"
@@ -31,89 +32,186 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 	if ex == nil || len(ex.Findings) == 0 {
 		return ""
 	}
-	p := paletteFor(o.Color)
-	sev := traffic.SeverityInfo
-	var events, parts []string
-	seen := map[string]bool{}
-	addPart := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			parts = append(parts, s)
+	// Everything is collected in buffers on the stack and the line is
+	// copied out once: this runs for every leaking request the proxy sees.
+	var (
+		fsBuf    [16]*traffic.Finding
+		evBuf    [8]string // events, raw (deduplicated before Sanitize)
+		partBuf  [512]byte // the parts, back to back
+		endBuf   [24]int   // end offset of each part in parts
+		seenBuf  [24][2]string
+		lineBuf  [768]byte
+		sev      = traffic.SeverityInfo
+		events   = evBuf[:0]
+		parts    = partBuf[:0]
+		ends     = endBuf[:0]
+		seenItem = seenBuf[:0]
+	)
+	// A part is the bytes parts[start:]; it stays unless an earlier part
+	// says the same. An event name E and a part "event:E" exclude each
+	// other, as when both were keys of one set.
+	keepPart := func(start int) {
+		s := parts[start:]
+		if len(s) == 0 {
+			return
 		}
+		if len(s) > len("event:") && string(s[:len("event:")]) == "event:" {
+			for _, e := range events {
+				if string(s[len("event:"):]) == e {
+					parts = parts[:start]
+					return
+				}
+			}
+		}
+		prev := 0
+		for _, end := range ends {
+			if string(parts[prev:end]) == string(s) {
+				parts = parts[:start]
+				return
+			}
+			prev = end
+		}
+		ends = append(ends, len(parts))
 	}
-	items := itemSeen{}
-	for _, f := range byItemPriority(ex.Findings) {
+	hasEventPart := func(e string) bool { // a part "event:"+e
+		prev := 0
+		for _, end := range ends {
+			s := parts[prev:end]
+			if len(s) == len("event:")+len(e) && string(s[:len("event:")]) == "event:" && string(s[len("event:"):]) == e {
+				return true
+			}
+			prev = end
+		}
+		return false
+	}
+	for _, f := range appendByItemPriority(fsBuf[:0], ex.Findings) {
 		if severityRank(f.Severity) > severityRank(sev) {
 			sev = f.Severity
 		}
 		switch f.Kind {
 		case traffic.KindPixelEvent:
-			if f.Event != "" && !seen["event:"+f.Event] {
-				seen["event:"+f.Event] = true
-				events = append(events, Sanitize(f.Event))
+			if f.Event != "" && !slices.Contains(events, f.Event) && !hasEventPart(f.Event) {
+				events = append(events, f.Event)
 			}
 		case traffic.KindContact:
 			via := ex.Via
 			if via == "" {
 				via = "host only"
 			}
-			addPart("contact only (" + Sanitize(via) + ")")
+			start := len(parts)
+			parts = append(parts, "contact only ("...)
+			parts = appendSanitized(parts, via)
+			parts = append(parts, ')')
+			keepPart(start)
 			continue
 		case traffic.KindUpstreamError:
 			msg := ex.Error
 			if msg == "" {
 				msg = f.Summary
 			}
-			addPart("error: " + Sanitize(msg))
+			start := len(parts)
+			parts = append(parts, "error: "...)
+			parts = appendSanitized(parts, msg)
+			keepPart(start)
 			continue
 		}
-		for _, it := range itemsOf(f) {
-			if !items.first(it) {
-				continue
+		eachItem(f, func(what itemWhat, ev *traffic.Evidence, _ traffic.Severity) {
+			if ev != nil && ev.Where != "" { // itemSeen.first
+				k := [2]string{ev.Where, ev.Value}
+				if slices.Contains(seenItem, k) {
+					return
+				}
+				seenItem = append(seenItem, k)
 			}
-			if f.Kind == traffic.KindPixelEvent && it.Where == "" {
-				continue // the event itself is named after the target
+			if f.Kind == traffic.KindPixelEvent && (ev == nil || ev.Where == "") {
+				return // the event itself is named after the target
 			}
-			s := Sanitize(it.What)
-			if o.ShowSecrets && it.Secret && it.Value != "" {
-				s += "=" + clip(Sanitize(it.Value), liveValueMax)
+			start := len(parts)
+			parts = appendSanitizedWhat(parts, &what)
+			if o.ShowSecrets && ev != nil && ev.Secret && ev.Value != "" {
+				parts = append(parts, '=')
+				parts = append(parts, clip(Sanitize(ev.Value), liveValueMax)...)
 			}
-			addPart(s)
-		}
+			keepPart(start)
+		})
 	}
 
-	var b strings.Builder
+	p := paletteFor(o.Color)
+	b := lineBuf[:0]
 	if !ex.Start.IsZero() {
-		b.WriteString(ex.Start.Format("15:04:05"))
-		b.WriteByte(' ')
+		b = ex.Start.AppendFormat(b, "15:04:05")
+		b = append(b, ' ')
 	}
-	b.WriteString(p.severity(sev, padRight(severityTag(sev), 4)))
-	b.WriteByte(' ')
+	b = append(b, p.liveTags[severityRank(sev)]...)
+	b = append(b, ' ')
 	page := "(no page)"
 	if ex.Page != nil && ex.Page.Site != "" {
 		page = ex.Page.Site
 	}
-	b.WriteString(Sanitize(page))
-	b.WriteString(" → ")
-	b.WriteString(Sanitize(liveTarget(ex)))
-	if len(events) > 0 {
-		b.WriteString(": ")
-		b.WriteString(strings.Join(events, ", "))
+	b = appendSanitized(b, page)
+	b = append(b, " → "...)
+	company, product, host := liveTargetParts(ex)
+	switch {
+	case product != "" && cleanASCII(company) && cleanASCII(product):
+		b = append(b, company...)
+		b = append(b, " / "...)
+		b = append(b, product...)
+	case product != "":
+		b = appendSanitized(b, company+" / "+product)
+	case company != "":
+		b = appendSanitized(b, company)
+	default:
+		b = appendSanitized(b, host)
 	}
-	for _, s := range parts {
-		b.WriteString(" · ")
-		b.WriteString(s)
+	for i, e := range events {
+		if i == 0 {
+			b = append(b, ": "...)
+		} else {
+			b = append(b, ", "...)
+		}
+		b = appendSanitized(b, e)
+	}
+	prev := 0
+	for _, end := range ends {
+		b = append(b, " · "...)
+		b = append(b, parts[prev:end]...)
+		prev = end
 	}
 	if ex.Insecure {
-		b.WriteString(" · " + p.warn.Sprint("upstream certificate not verified"))
+		b = append(b, " · "...)
+		b = append(b, p.liveInsecure...)
 	}
-	return b.String()
+	return string(b)
 }
 
-// liveTarget names whom the request went to: "Company / Product" from
-// the tracker finding (or the first finding naming a company), else the
-// request's host.
-func liveTarget(ex *traffic.Exchange) string {
+// appendSanitized appends Sanitize(s) to b.
+func appendSanitized(b []byte, s string) []byte {
+	if cleanASCII(s) {
+		return append(b, s...)
+	}
+	return append(b, Sanitize(s)...)
+}
+
+// appendSanitizedWhat appends Sanitize(what.String()) to b, without
+// building the string when every piece is clean (the pieces cannot be
+// sanitized one by one: an escape sequence may span two).
+func appendSanitizedWhat(b []byte, what *itemWhat) []byte {
+	for _, s := range what {
+		if !cleanASCII(s) {
+			return append(b, Sanitize(what.String())...)
+		}
+	}
+	for _, s := range what {
+		b = append(b, s...)
+	}
+	return b
+}
+
+// liveTargetParts names whom the request went to: "Company / Product"
+// from the tracker finding (or the first finding naming a company), else
+// the request's host. It returns the pieces: company and product (product
+// empty when it is not shown), else the host or "(unknown host)".
+func liveTargetParts(ex *traffic.Exchange) (company, product, host string) {
 	f := ex.Tracker()
 	if f == nil {
 		for i := range ex.Findings {
@@ -125,14 +223,14 @@ func liveTarget(ex *traffic.Exchange) string {
 	}
 	if f != nil && f.Company != "" {
 		if f.Product != "" && f.Product != f.Company {
-			return f.Company + " / " + f.Product
+			return f.Company, f.Product, ""
 		}
-		return f.Company
+		return f.Company, "", ""
 	}
 	if h := ex.Host(); h != "" {
-		return h
+		return "", "", h
 	}
-	return "(unknown host)"
+	return "", "", "(unknown host)"
 }
 
 // clip shortens s to at most n runes, marking the cut with "…".

@@ -11,6 +11,12 @@ import (
 // prints: the caller decides with TableOptions.Color / LiveOptions.Color.
 type palette struct {
 	high, medium, low, info, heading, site, dim, warn *color.Color
+
+	// liveTags[severityRank(s)] is the live line's painted, padded tag
+	// of s; liveInsecure its painted certificate warning. Made once: the
+	// colours never change after newPalette.
+	liveTags     [5]string
+	liveInsecure string
 }
 
 var (
@@ -35,7 +41,7 @@ func newPalette(on bool) *palette {
 		}
 		return c
 	}
-	return &palette{
+	p := &palette{
 		high:    mk(color.FgRed, color.Bold),
 		medium:  mk(color.FgYellow),
 		low:     mk(color.FgCyan),
@@ -45,6 +51,11 @@ func newPalette(on bool) *palette {
 		dim:     mk(color.Faint),
 		warn:    mk(color.FgYellow, color.Bold),
 	}
+	for _, sev := range []traffic.Severity{"", traffic.SeverityInfo, traffic.SeverityLow, traffic.SeverityMedium, traffic.SeverityHigh} {
+		p.liveTags[severityRank(sev)] = p.severity(sev, padRight(severityTag(sev), 4))
+	}
+	p.liveInsecure = p.warn.Sprint("upstream certificate not verified")
+	return p
 }
 
 // severity paints s in sev's colour.
