@@ -27,10 +27,23 @@ import (
 // e-mail addresses, health words and tokens; they raise the severity to
 // high.
 type URLLeak struct {
-	// page and ref remember the last page parsed: consecutive requests
-	// mostly share one (pages are not changed once attributed).
-	page *traffic.Page
-	ref  pageRef
+	// pageURL and pageSite are the last page parsed, ref its parse:
+	// consecutive requests mostly name the same page, though often
+	// through different *traffic.Page values (one per client).
+	pageURL, pageSite string
+	ref               pageRef
+	// referer is what the last Referer header said about the page in
+	// ref; its Evidence is shared and must be copied.
+	referer refererLeak
+}
+
+// refererLeak is what a Referer header leaks of a page: whether it is a
+// page URL of the site, and its sensitive parts.
+type refererLeak struct {
+	value, site string // the Referer and the page site it was checked against
+	leaks       bool
+	sens        []traffic.Evidence // dedupeSensitive(sensitiveParts("header:Referer", value))
+	suffix      string             // sensitiveSuffix(sens)
 }
 
 // NewURLLeak returns the detector. It keeps no state but the last page
@@ -45,18 +58,19 @@ func (d *URLLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 	if ex.HostOnly || ex.Request.URL == nil || ex.Page == nil || !ex.ThirdParty() {
 		return nil
 	}
-	if ex.Page != d.page {
-		d.page, d.ref = ex.Page, pageInfo(ex.Page)
+	if ex.Page.URL != d.pageURL || ex.Page.Site != d.pageSite {
+		d.pageURL, d.pageSite, d.ref = ex.Page.URL, ex.Page.Site, pageInfo(ex.Page)
 	}
 	page := d.ref
 	var out []traffic.Finding
-	if ref := ex.Request.Header.Get("Referer"); ref != "" && page.isSiteURL(ref) {
+	if ref := ex.Request.Header.Get("Referer"); ref != "" && d.refererLeaks(ref) {
+		sens := d.referer.sens
 		f := traffic.Finding{Kind: traffic.KindReferrerLeak, Severity: traffic.SeverityMedium, Detector: d.Name()}
 		setTracker(&f, ex)
-		f.Evidence = []traffic.Evidence{{Where: "header:Referer", Label: "page URL", Value: ref}}
-		sens := dedupeSensitive(sensitiveParts("header:Referer", ref))
+		f.Evidence = make([]traffic.Evidence, 1, 1+len(sens))
+		f.Evidence[0] = traffic.Evidence{Where: "header:Referer", Label: "page URL", Value: ref}
 		f.Evidence = append(f.Evidence, sens...)
-		f.Summary = "sent the full page URL to " + companyName(f) + " in the Referer header" + sensitiveSuffix(sens)
+		f.Summary = "sent the full page URL to " + companyName(f) + " in the Referer header" + d.referer.suffix
 		if len(sens) > 0 {
 			f.Severity = traffic.SeverityHigh
 		}
@@ -66,6 +80,20 @@ func (d *URLLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// refererLeaks reports whether the Referer ref is a page URL of the site
+// in d.ref, and leaves its sensitive parts in d.referer. The last answer
+// is kept: requests of one page all send the same Referer.
+func (d *URLLeak) refererLeaks(ref string) bool {
+	if d.referer.value != ref || d.referer.site != d.ref.site {
+		d.referer = refererLeak{value: ref, site: d.ref.site, leaks: d.ref.isSiteURL(ref)}
+		if d.referer.leaks {
+			d.referer.sens = dedupeSensitive(sensitiveParts("header:Referer", ref))
+			d.referer.suffix = sensitiveSuffix(d.referer.sens)
+		}
+	}
+	return d.referer.leaks
 }
 
 // params builds the KindPageURLLeak finding of a request's parameters.
