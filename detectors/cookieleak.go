@@ -93,9 +93,16 @@ func (d *CookieLeak) leak(ex *traffic.Exchange, cookies []traffic.Cookie) traffi
 	if len(cookies) == 1 {
 		noun = "cookie"
 	}
+	size := len("sent 99 cookies: ") + len(" and 99 more")
+	for _, c := range cookies[:min(len(cookies), named)] {
+		size += len(c.Name) + len(" (unknown), ") // labels are short words
+	}
+	sum.Grow(size)
 	sum.WriteString("sent ")
 	sum.WriteString(strconv.Itoa(len(cookies)))
-	sum.WriteString(" " + noun + ": ")
+	sum.WriteByte(' ')
+	sum.WriteString(noun)
+	sum.WriteString(": ")
 	f.Evidence = make([]traffic.Evidence, 0, len(cookies))
 	for i, c := range cookies {
 		label := d.cookies.Identifies(c.Name)

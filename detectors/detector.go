@@ -35,9 +35,23 @@ func NewSet(ds ...Detector) *Set { return &Set{list: ds} }
 // ex.Findings. Later detectors see earlier detectors' findings.
 func (s *Set) Run(ex *traffic.Exchange) {
 	for _, d := range s.list {
-		ex.Findings = append(ex.Findings, d.Detect(ex)...)
+		fs := d.Detect(ex)
+		if len(fs) == 0 {
+			continue
+		}
+		if ex.Findings == nil {
+			// An exchange with one finding mostly gets several (tracker,
+			// cookies, Referer, click id …): room for them at once
+			// rather than growing 1, 2, 4, 8.
+			ex.Findings = make([]traffic.Finding, 0, max(len(fs), findingsCap))
+		}
+		ex.Findings = append(ex.Findings, fs...)
 	}
 }
+
+// findingsCap is the room Run makes for an exchange's findings when the
+// first arrive.
+const findingsCap = 4
 
 // Names lists the detectors in run order.
 func (s *Set) Names() []string {
