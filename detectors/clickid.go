@@ -20,13 +20,17 @@ const maxClickIDSeen = 4096
 // with the same _fbp yields one finding.
 type ClickID struct {
 	ids   *rules.ClickIDTable
-	seen  map[string]bool
-	order []string
+	seen  map[clickKey]bool
+	order []clickKey
 }
+
+// clickKey is one key on one page: a struct rather than a joined string,
+// so that looking it up allocates nothing.
+type clickKey struct{ page, where, name string }
 
 // NewClickID returns the detector for the keys in t (nil: none).
 func NewClickID(t *rules.ClickIDTable) *ClickID {
-	return &ClickID{ids: t, seen: map[string]bool{}}
+	return &ClickID{ids: t, seen: map[clickKey]bool{}}
 }
 
 // Name implements Detector.
@@ -49,7 +53,7 @@ func (d *ClickID) Detect(ex *traffic.Exchange) []traffic.Finding {
 		if len(value) < 4 {
 			return
 		}
-		key := pageKey + "\x00" + id.Where + "\x00" + id.Name
+		key := clickKey{pageKey, id.Where, id.Name}
 		if d.seen[key] {
 			return
 		}
@@ -82,7 +86,7 @@ func (d *ClickID) Detect(ex *traffic.Exchange) []traffic.Finding {
 	return out
 }
 
-func (d *ClickID) remember(key string) {
+func (d *ClickID) remember(key clickKey) {
 	if len(d.order) >= maxClickIDSeen {
 		delete(d.seen, d.order[0])
 		d.order = d.order[1:]
