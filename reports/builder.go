@@ -96,6 +96,17 @@ func (b *Builder) s(v string) string {
 	return c
 }
 
+// sBytes is s for text already sanitized, held in a buffer: a string
+// is made only the first time.
+func (b *Builder) sBytes(v []byte) string {
+	if c, ok := b.strs[string(v)]; ok {
+		return c
+	}
+	c := string(v)
+	b.strs[c] = c
+	return c
+}
+
 func (b *Builder) siteFor(name string) *siteAgg {
 	a := b.sites[name]
 	if a == nil {
@@ -217,17 +228,30 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 			a.replays[SessionReplay{Company: company, Product: product, Summary: b.s(f.Summary), Page: page}]++
 		}
 	}
-	seen := itemSeen{}
-	for _, f := range byItemPriority(ex.Findings) {
+	// The leak ledger, deduplicated by itemSeen, with
+	// the buffers on the stack (this runs for every proxied exchange).
+	var (
+		fsBuf   [16]*traffic.Finding
+		seenBuf [24][2]string
+		whatBuf [256]byte
+	)
+	seen := itemSeen{list: seenBuf[:0]}
+	for _, f := range appendByItemPriority(fsBuf[:0], ex.Findings) {
 		company, product := b.who(f, reqSite)
-		for _, it := range itemsOf(f) {
-			if !seen.first(it) {
-				continue
+		eachItem(f, func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity) {
+			var where, value string
+			var secret bool
+			if ev != nil {
+				where, value, secret = ev.Where, ev.Value, ev.Secret
 			}
-			l := Leak{Page: page, Company: company, Product: product, Kind: f.Kind, Severity: it.Severity,
-				What: b.s(it.What), Where: b.s(it.Where), secret: it.Secret}
-			a.leaks[b.leakRow(a, l, it.Value)]++
-		}
+			var first bool
+			if seen, first = seen.first(ev); !first {
+				return
+			}
+			l := Leak{Page: page, Company: company, Product: product, Kind: f.Kind, Severity: sev,
+				What: b.sBytes(appendSanitizedWhat(whatBuf[:0], &what)), Where: b.s(where), secret: secret}
+			a.leaks[b.leakRow(a, l, value)]++
+		})
 	}
 }
 

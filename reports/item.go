@@ -7,44 +7,18 @@ import (
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-// item is one thing that left the browser, in words: the unit of the
-// leak ledger and of the live line.
-type item struct {
-	// What says what left and how, e.g. "cookie c_user (person)" or
-	// "page URL in parameter dl". It never holds a secret value.
-	What string
-	// Where is the evidence place ("query:dl"); empty for whole-finding
-	// items.
-	Where string
-	// Value is the observed value; empty when the What says it all.
-	Value  string
-	Secret bool
-	// Severity of this item; a cookie's severity follows its label.
-	Severity traffic.Severity
-}
-
 // itemWhat is an item's What in pieces, concatenated in order, so that
-// the live line can write it without building the string first.
+// the live line and the ledger can write it without building the string
+// first.
 type itemWhat [5]string
 
 func (w itemWhat) String() string { return w[0] + w[1] + w[2] + w[3] + w[4] }
 
-// itemsOf lists what a finding says left the browser, in evidence order.
-// Trackers, contacts and upstream errors carry no items.
-func itemsOf(f *traffic.Finding) []item {
-	var out []item
-	eachItem(f, func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity) {
-		it := item{What: what.String(), Severity: sev}
-		if ev != nil {
-			it.Where, it.Value, it.Secret = ev.Where, ev.Value, ev.Secret
-		}
-		out = append(out, it)
-	})
-	return out
-}
-
-// eachItem calls fn for each item of f, in itemsOf's order, with the
-// item's What in pieces and its evidence (nil for whole-finding items).
+// eachItem calls fn for each thing f says left the browser, in evidence
+// order, with its What (what left and how, e.g. "cookie c_user (person)"
+// or "page URL in parameter dl"; never a secret value) in pieces, its
+// evidence (nil for whole-finding items) and its severity (a cookie's
+// follows its label). Trackers, contacts and upstream errors have none.
 func eachItem(f *traffic.Finding, fn func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity)) {
 	var w itemWhat
 	add := func(ev *traffic.Evidence, sev traffic.Severity, a, b, c, d, e string) {
@@ -123,21 +97,40 @@ func eachItem(f *traffic.Finding, fn func(what itemWhat, ev *traffic.Evidence, s
 // that when several detectors describe the same evidence (the cookie-leak
 // and social-plugin detectors both name c_user; cookie sharing, the pixel
 // decoder and the click-id detector all see fbp=) it is listed once, in
-// the words of the detector that runs first.
-type itemSeen map[[2]string]bool
+// the words of the detector that runs first. Its zero value is ready; a
+// caller may start it on a buffer of its own (list).
+type itemSeen struct {
+	list [][2]string
+	m    map[[2]string]bool // instead of list once it is long
+}
 
-// first reports whether it is the first item with its place and value.
-// Items without a place (events, recordings) are always first.
-func (s itemSeen) first(it item) bool {
-	if it.Where == "" {
-		return true
+// first reports whether ev is the first evidence with its place and
+// value, and returns s remembering it. Items without a place (events,
+// recordings) are always first. (A value receiver and result, not a
+// pointer: that keeps a caller's buffer on its stack.)
+func (s itemSeen) first(ev *traffic.Evidence) (itemSeen, bool) {
+	if ev == nil || ev.Where == "" {
+		return s, true
 	}
-	k := [2]string{it.Where, it.Value}
-	if s[k] {
-		return false
+	k := [2]string{ev.Where, ev.Value}
+	if s.m != nil {
+		if s.m[k] {
+			return s, false
+		}
+		s.m[k] = true
+		return s, true
 	}
-	s[k] = true
-	return true
+	if slices.Contains(s.list, k) {
+		return s, false
+	}
+	s.list = append(s.list, k)
+	if len(s.list) > 32 { // a few items mostly; never quadratic
+		s.m = make(map[[2]string]bool, 2*len(s.list))
+		for _, k := range s.list {
+			s.m[k] = true
+		}
+	}
+	return s, true
 }
 
 // itemPriority orders findings for itemSeen: when two describe the same
@@ -155,14 +148,9 @@ var itemPriority = map[traffic.Kind]int{
 	traffic.KindPixelEvent:    7,
 }
 
-// byItemPriority returns pointers to fs ordered by itemPriority, keeping
-// the capture order among equals.
-func byItemPriority(fs []traffic.Finding) []*traffic.Finding {
-	return appendByItemPriority(make([]*traffic.Finding, 0, len(fs)), fs)
-}
-
-// appendByItemPriority appends byItemPriority(fs) to dst, so a caller can
-// pass a buffer on its stack.
+// appendByItemPriority appends pointers to fs to dst, ordered by
+// itemPriority, keeping the capture order among equals; a caller can pass
+// a buffer on its stack.
 func appendByItemPriority(dst []*traffic.Finding, fs []traffic.Finding) []*traffic.Finding {
 	n := len(dst)
 	for i := range fs {

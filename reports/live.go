@@ -35,17 +35,17 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 	// Everything is collected in buffers on the stack and the line is
 	// copied out once: this runs for every leaking request the proxy sees.
 	var (
-		fsBuf    [16]*traffic.Finding
-		evBuf    [8]string // events, raw (deduplicated before Sanitize)
-		partBuf  [512]byte // the parts, back to back
-		endBuf   [24]int   // end offset of each part in parts
-		seenBuf  [24][2]string
-		lineBuf  [768]byte
-		sev      = traffic.SeverityInfo
-		events   = evBuf[:0]
-		parts    = partBuf[:0]
-		ends     = endBuf[:0]
-		seenItem = seenBuf[:0]
+		fsBuf   [16]*traffic.Finding
+		evBuf   [8]string // events, raw (deduplicated before Sanitize)
+		partBuf [512]byte // the parts, back to back
+		endBuf  [24]int   // end offset of each part in parts
+		seenBuf [24][2]string
+		seen    itemSeen
+		lineBuf [768]byte
+		sev     = traffic.SeverityInfo
+		events  = evBuf[:0]
+		parts   = partBuf[:0]
+		ends    = endBuf[:0]
 	)
 	// A part is the bytes parts[start:]; it stays unless an earlier part
 	// says the same. An event name E and a part "event:E" exclude each
@@ -84,6 +84,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 		}
 		return false
 	}
+	seen.list = seenBuf[:0]
 	for _, f := range appendByItemPriority(fsBuf[:0], ex.Findings) {
 		if severityRank(f.Severity) > severityRank(sev) {
 			sev = f.Severity
@@ -116,12 +117,9 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 			continue
 		}
 		eachItem(f, func(what itemWhat, ev *traffic.Evidence, _ traffic.Severity) {
-			if ev != nil && ev.Where != "" { // itemSeen.first
-				k := [2]string{ev.Where, ev.Value}
-				if slices.Contains(seenItem, k) {
-					return
-				}
-				seenItem = append(seenItem, k)
+			var first bool
+			if seen, first = seen.first(ev); !first {
+				return
 			}
 			if f.Kind == traffic.KindPixelEvent && (ev == nil || ev.Where == "") {
 				return // the event itself is named after the target

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -24,8 +25,8 @@ func liveLineRef(ex *traffic.Exchange, o LiveOptions) string {
 			parts = append(parts, s)
 		}
 	}
-	items := itemSeen{}
-	for _, f := range byItemPriority(ex.Findings) {
+	items := itemSeenRef{}
+	for _, f := range byItemPriorityRef(ex.Findings) {
 		if severityRank(f.Severity) > severityRank(sev) {
 			sev = f.Severity
 		}
@@ -214,6 +215,7 @@ func liveEdgeFindings() [][]traffic.Finding {
 		{{Kind: traffic.KindPixelEvent, Event: "A\x1b[31m"}, {Kind: traffic.KindPixelEvent, Event: "A\x1b[31m"}, {Kind: traffic.KindPixelEvent, Event: "B"}},
 		{{Kind: traffic.KindCookieLeak, Evidence: []traffic.Evidence{ck("a\x1b", "browser", "1"), ck("b", "\x1b", "2"), ck("ü\u202e", "person", "ÿ\xff")}}},
 		{{Kind: traffic.KindCookieLeak, Severity: traffic.SeverityLow, Evidence: many}},
+		{{Kind: traffic.KindSocialPlugin, Evidence: many}, {Kind: traffic.KindCookieLeak, Evidence: many[5:]}, {Kind: traffic.KindClickID, Evidence: many[30:]}},
 		{{Kind: traffic.KindContact}, {Kind: traffic.KindContact}, {Kind: traffic.KindUpstreamError, Summary: "x\ny"}},
 		{{Kind: traffic.KindTracker, Company: "Ac\x1b", Product: "[31mme"}},
 		{{Kind: traffic.KindTracker, Company: "Same", Product: "Same"}, {Kind: "unknown", Severity: "bogus"}},
@@ -248,4 +250,63 @@ func FuzzLiveLine(f *testing.F) {
 			}
 		}
 	})
+}
+
+// item is one thing that left the browser, in words: the unit of the
+// leak ledger and of the live line.
+type item struct {
+	// What says what left and how, e.g. "cookie c_user (person)" or
+	// "page URL in parameter dl". It never holds a secret value.
+	What string
+	// Where is the evidence place ("query:dl"); empty for whole-finding
+	// items.
+	Where string
+	// Value is the observed value; empty when the What says it all.
+	Value  string
+	Secret bool
+	// Severity of this item; a cookie's severity follows its label.
+	Severity traffic.Severity
+}
+
+// itemSeenRef is itemSeen as it was, a map; it remembers the (place, value) pairs of one exchange's items, so
+// that when several detectors describe the same evidence (the cookie-leak
+// and social-plugin detectors both name c_user; cookie sharing, the pixel
+// decoder and the click-id detector all see fbp=) it is listed once, in
+// the words of the detector that runs first.
+type itemSeenRef map[[2]string]bool
+
+// first reports whether it is the first item with its place and value.
+// Items without a place (events, recordings) are always first.
+func (s itemSeenRef) first(it item) bool {
+	if it.Where == "" {
+		return true
+	}
+	k := [2]string{it.Where, it.Value}
+	if s[k] {
+		return false
+	}
+	s[k] = true
+	return true
+}
+
+// byItemPriorityRef is the sort appendByItemPriority replaced; it
+// returns pointers to fs ordered by itemPriority, keeping
+// the capture order among equals.
+func byItemPriorityRef(fs []traffic.Finding) []*traffic.Finding {
+	out := make([]*traffic.Finding, len(fs))
+	for i := range fs {
+		out[i] = &fs[i]
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, oki := itemPriority[out[i].Kind]
+		pj, okj := itemPriority[out[j].Kind]
+		if !oki {
+			pi = len(itemPriority)
+		}
+		if !okj {
+			pj = len(itemPriority)
+		}
+		return pi < pj
+	})
+	return out
 }
