@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -683,20 +684,73 @@ func storeHeader(h http.Header) any {
 	return b.String()
 }
 
-// writeJSONString writes s as json.Marshal writes it: as is when it is
-// printable ASCII that needs no escape, through encoding/json otherwise.
+// writeJSONString writes s as json.Marshal writes it: quoted, with '"',
+// '\\', control characters, '<', '>', '&', U+2028 and U+2029 escaped and
+// each invalid UTF-8 byte replaced by U+FFFD (FuzzStoreHeader and
+// FuzzStoreFindings compare the two).
 func writeJSONString(b *strings.Builder, s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string: cannot fail
-			b.Write(q)
-			return
-		}
-	}
 	b.WriteByte('"')
-	b.WriteString(s)
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonPlain[c] {
+				i++
+				continue
+			}
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\b':
+				b.WriteString(`\b`)
+			case '\f':
+				b.WriteString(`\f`)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default: // other control characters, '<', '>', '&'
+				b.WriteString(`\u00`)
+				b.WriteByte(hexDigits[c>>4])
+				b.WriteByte(hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(s[start:i])
+			b.WriteString(`\ufffd`)
+		case r == '\u2028' || r == '\u2029':
+			b.WriteString(s[start:i])
+			b.WriteString(`\u202`)
+			b.WriteByte(hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b.WriteString(s[start:])
 	b.WriteByte('"')
 }
+
+const hexDigits = "0123456789abcdef"
+
+// jsonPlain marks the ASCII bytes json.Marshal writes as they are.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // storeBody keeps nil (no body) apart from an empty body: the driver
 // stores a nil slice as NULL and an empty one as a zero-length BLOB.

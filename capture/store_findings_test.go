@@ -2,7 +2,10 @@ package capture
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/trackaudit/trackaudit/traffic"
 )
@@ -47,6 +50,7 @@ func TestStoreFindingsMatchesJSON(t *testing.T) {
 		}},
 		{"escapes and controls", []traffic.Finding{{Summary: "tab\there\\ \x00 \x1f \x7f \"q\"",
 			Evidence: []traffic.Evidence{{Where: "header:Referer", Value: "<script>&amp;</script>"}}}}},
+		{"short escapes", []traffic.Finding{{Summary: "\b\f\n\r\t\x01\x7f", Product: "a\u2028b\u2029c\u2027", RuleID: "\xe2\x80", Category: "\xe2\x80\xa8\xe2"}}},
 		{"unicode and invalid utf-8", []traffic.Finding{{Company: "Ünïcode", Event: "\u2028\u2029",
 			Evidence: []traffic.Evidence{{Label: "naïve", Value: "\xff\xfe\xc3"}}}}},
 	}
@@ -81,4 +85,31 @@ func FuzzStoreFindings(f *testing.F) {
 			t.Errorf("storeFindings(%+v) = %s, want %s", fs, got, want)
 		}
 	})
+}
+
+// BenchmarkNewStoreRow measures building the row of the proxy benchmark's
+// request (headers and findings as JSON) without SQLite.
+func BenchmarkNewStoreRow(b *testing.B) {
+	ex := &traffic.Exchange{
+		ID: 1, Source: "proxy", Client: "127.0.0.1", Start: time.Unix(1700000000, 0).UTC(),
+		Request: traffic.Request{Method: "GET", URL: &url.URL{Scheme: "https", Host: "127.0.0.1", Path: "/p/1/2/pixel.gif", RawQuery: "utm_source=news&cb=2"},
+			Proto: "HTTP/1.1", Header: http.Header{"Cookie": {"_fbp=fb.1.1700000000000.1234567890; sid=0123456789abcdef0123456789abcdef"},
+				"Referer": {"https://news.example/article?id=7"}, "User-Agent": {"Go-http-client/1.1"}, "Accept-Encoding": {"gzip"}}},
+		Response: &traffic.Response{Status: 200, Proto: "HTTP/1.1", Header: http.Header{"Content-Type": {"image/gif"}, "Content-Length": {"128"},
+			"Date": {"Sun, 29 Nov 2026 23:00:00 GMT"}}, Body: make([]byte, 128)},
+		Page: &traffic.Page{URL: "https://news.example/article?id=7", Site: "news.example", By: "referer"},
+		Findings: []traffic.Finding{
+			{Kind: traffic.KindCookieLeak, Severity: traffic.SeverityMedium, Detector: "cookieleak", Company: "127.0.0.1",
+				Summary: "sent 2 cookies: _fbp (browser), sid (unknown)", Evidence: []traffic.Evidence{
+					{Where: "cookie:_fbp", Label: "browser", Value: "fb.1.1700000000000.1234567890", Secret: true},
+					{Where: "cookie:sid", Label: "unknown", Value: "0123456789abcdef0123456789abcdef", Secret: true}}},
+			{Kind: traffic.KindReferrerLeak, Severity: traffic.SeverityMedium, Detector: "urlleak", Company: "127.0.0.1",
+				Summary: "sent the full page URL to 127.0.0.1 in the Referer header", Evidence: []traffic.Evidence{
+					{Where: "header:Referer", Label: "page URL", Value: "https://news.example/article?id=7"}}},
+		},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		newStoreRow(ex)
+	}
 }
