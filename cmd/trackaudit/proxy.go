@@ -164,6 +164,12 @@ type session struct {
 	done   chan struct{}
 	count  int
 	addErr error
+
+	// liveOut receives the live lines, which the pipeline goroutine
+	// gathers in live and writes at once after each batch it collects
+	// (one write rather than one per leaking request).
+	liveOut io.Writer
+	live    []byte
 }
 
 // startSession loads (or creates) the CA, creates the capture, starts the
@@ -198,14 +204,18 @@ func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
 		return nil, err
 	}
 	s := &session{ca: ca, capturePath: path, store: st, stderr: stderr, exs: make(chan *traffic.Exchange, 1024), done: make(chan struct{})}
-	liveOut := stdout
+	s.liveOut = stdout
 	if pf.report.format == "json" {
-		liveOut = stderr // keep stdout a clean JSON document
+		s.liveOut = stderr // keep stdout a clean JSON document
 	}
 	lo := reports.LiveOptions{Color: pf.report.useColor(), ShowSecrets: pf.report.showSecrets}
 	s.pl, err = newPipeline(pipelineOptions{flags: pf.report, store: st, live: func(ex *traffic.Exchange) {
 		if line := reports.LiveLine(ex, lo); line != "" {
-			fmt.Fprintln(liveOut, line)
+			s.live = append(s.live, line...)
+			s.live = append(s.live, '\n')
+			if len(s.live) >= liveFlushSize {
+				s.flushLive()
+			}
 		}
 	}})
 	if err != nil {
@@ -250,12 +260,14 @@ const sessionTick = 2 * time.Millisecond
 // comes it blocks, so an idle proxy costs nothing.
 func (s *session) loop() {
 	defer close(s.done)
+	defer s.flushLive()
 	for {
 		ex, ok := <-s.exs
 		if !ok {
 			return
 		}
 		s.handle(ex)
+		s.flushLive()
 		for n := 1; n > 0; {
 			time.Sleep(sessionTick)
 			n = 0
@@ -271,6 +283,7 @@ func (s *session) loop() {
 					more = false
 				}
 			}
+			s.flushLive()
 		}
 	}
 }
@@ -279,8 +292,23 @@ func (s *session) handle(ex *traffic.Exchange) {
 	s.count++
 	if err := s.pl.Add(ex); err != nil && s.addErr == nil {
 		s.addErr = err
+		s.flushLive() // the lines before the error come first
 		fmt.Fprintf(s.stderr, "trackaudit: %v\n", err)
 	}
+}
+
+// liveFlushSize is how much live output the pipeline goroutine gathers
+// before it writes in the middle of a batch.
+const liveFlushSize = 32 << 10
+
+// flushLive writes the live lines gathered so far. Called on the
+// pipeline goroutine only.
+func (s *session) flushLive() {
+	if len(s.live) == 0 {
+		return
+	}
+	s.liveOut.Write(s.live) // a terminal or a pipe; nothing to do about a failed write
+	s.live = s.live[:0]
 }
 
 // finish drains the pipeline, closes the capture and prints the report.
