@@ -738,3 +738,49 @@ func BenchmarkReadStore(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(exs))/b.Elapsed().Seconds(), "exchanges/s")
 }
+
+// TestReadStoreSchemaV1 checks that a capture written with schema 1 (its
+// findings in a table; testdata/store/schema-v1.sql is that schema as it
+// was committed) is still read, with its findings counted.
+func TestReadStoreSchemaV1(t *testing.T) {
+	ddl, err := os.ReadFile(filepath.Join("testdata", "store", "schema-v1.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(ddl),
+		`INSERT INTO meta VALUES ('format', 'trackaudit-capture'), ('schema_version', '1')`,
+		`INSERT INTO pages (id, url, site, title) VALUES (1, 'https://news.example/a', 'news.example', '')`,
+		`INSERT INTO exchanges (id, source_seq, started, source, client, page_id, page_by, page_ref, method, url, host, site,
+			request_proto, request_headers, request_body, request_body_truncated, status, response_proto, response_headers,
+			response_body, response_body_truncated, host_only, via, error, insecure)
+		 VALUES (1, 7, NULL, 'proxy', '127.0.0.1', 1, 'referer', '', 'GET', 'https://www.facebook.com/tr?id=1&ev=PageView',
+			'www.facebook.com', 'facebook.com', 'HTTP/1.1', '{"Cookie":["c_user=100"]}', NULL, 0, 200, 'HTTP/1.1', '{}', NULL, 0,
+			0, '', '', 0)`,
+		`INSERT INTO findings VALUES (1, 0, 'tracker', 'medium', 'tracker', 'Meta', 'Pixel', 'pixel', 'meta-pixel-event', '', 's', '[]'),
+			(1, 1, 'pixel-event', 'medium', 'metapixel', 'Meta', 'Pixel', 'pixel', '', 'PageView', 's', '[]')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.60s…: %v", q, err)
+		}
+	}
+	db.Close()
+
+	var got []*traffic.Exchange
+	st, err := ReadStore(path, func(ex *traffic.Exchange) error { got = append(got, ex); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.SchemaVersion != 1 || st.Exchanges != 1 || st.Findings != 2 || len(got) != 1 {
+		t.Fatalf("stats %+v, %d exchanges; want schema 1, 1 exchange, 2 findings", st, len(got))
+	}
+	ex := got[0]
+	if ex.Request.URL.String() != "https://www.facebook.com/tr?id=1&ev=PageView" || ex.Request.Header.Get("Cookie") != "c_user=100" ||
+		ex.Page == nil || ex.Page.URL != "https://news.example/a" || ex.Response == nil || ex.Response.Status != 200 {
+		t.Errorf("exchange read from a schema-1 capture: %+v, page %+v", ex.Request, ex.Page)
+	}
+}
