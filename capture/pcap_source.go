@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/pcapgo"
@@ -15,93 +14,10 @@ import (
 // packetSource reads packet records from a pcap or pcapng file. The data
 // returned by next is valid until the following call.
 type packetSource struct {
-	pcap  *pcapFile
+	pcap  *pcapgo.Reader
 	ng    *pcapgo.NgReader
 	guard *ngGuard
 	lt    linkType // of a classic pcap file
-}
-
-// pcapFile reads the records of a classic pcap file straight from the
-// bufio.Reader's buffer (pcapgo.Reader copies each packet into its own
-// buffer first). It behaves as pcapgo.Reader's ZeroCopyReadPacketData
-// with a snaplen of maxSnaplen, errors and all: same messages, io.EOF at
-// a clean end, and, like it, io.EOF when the file ends just after a
-// record header.
-type pcapFile struct {
-	br    *bufio.Reader
-	order binary.ByteOrder
-	nano  uint32 // timestamp fraction unit in ns: 1000 (µs) or 1 (ns)
-	buf   []byte // a packet larger than br's buffer
-}
-
-// newPCAPFile reads the 24-byte file header, whose magic was checked.
-func newPCAPFile(br *bufio.Reader) (*pcapFile, error) {
-	hdr := make([]byte, 24)
-	if _, err := io.ReadFull(br, hdr); err != nil {
-		return nil, err
-	}
-	f := &pcapFile{br: br, order: binary.LittleEndian, nano: 1000}
-	switch binary.LittleEndian.Uint32(hdr) {
-	case 0xd4c3b2a1:
-		f.order = binary.BigEndian
-	case 0xa1b23c4d:
-		f.nano = 1
-	case 0x4d3cb2a1:
-		f.order, f.nano = binary.BigEndian, 1
-	}
-	// pcapgo's checks and wording, which the hostile tests pin.
-	if v := f.order.Uint16(hdr[4:]); v != 2 {
-		return nil, fmt.Errorf("Unknown major version %d", v)
-	}
-	if v := f.order.Uint16(hdr[6:]); v != 4 {
-		return nil, fmt.Errorf("Unknown minor version %d", v)
-	}
-	return f, nil
-}
-
-// next returns the next record's data and capture info.
-func (f *pcapFile) next() ([]byte, gopacket.CaptureInfo, error) {
-	var ci gopacket.CaptureInfo
-	hdr, err := f.br.Peek(16)
-	if len(hdr) < 16 {
-		if len(hdr) > 0 && err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, ci, err
-	}
-	o := f.order
-	ci.Timestamp = time.Unix(int64(o.Uint32(hdr)), int64(o.Uint32(hdr[4:])*f.nano)).UTC()
-	ci.CaptureLength = int(o.Uint32(hdr[8:]))
-	ci.Length = int(o.Uint32(hdr[12:]))
-	if ci.CaptureLength > maxSnaplen {
-		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, maxSnaplen)
-	}
-	if ci.CaptureLength > ci.Length {
-		return nil, ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
-	}
-	n := ci.CaptureLength
-	if 16+n <= f.br.Size() {
-		rec, err := f.br.Peek(16 + n)
-		if len(rec) < 16+n {
-			f.br.Discard(len(rec))
-			if len(rec) == 16 && err == io.EOF {
-				return nil, ci, io.EOF // as io.ReadFull reading nothing
-			}
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, ci, err
-		}
-		f.br.Discard(16 + n)
-		return rec[16:], ci, nil
-	}
-	f.br.Discard(16)
-	if cap(f.buf) < n {
-		f.buf = make([]byte, n)
-	}
-	data := f.buf[:n]
-	_, err = io.ReadFull(f.br, data)
-	return data, ci, err
 }
 
 // openPacketSource reads the file header and picks the format by magic.
@@ -137,12 +53,13 @@ func openPacketSource(br *bufio.Reader) (*packetSource, error) {
 	}
 	// The upper bits of the field carry FCS information.
 	lt := linkType(order.Uint32(hdr[20:]) & 0xffff)
-	// Some writers record packets longer than the header's snaplen; tools
-	// read them anyway. pcapFile accepts up to maxSnaplen, refuses more.
-	r, err := newPCAPFile(br)
+	r, err := pcapgo.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("bad pcap file header: %v", lowerFirst(err))
 	}
+	// Some writers record packets longer than the header's snaplen; tools
+	// read them anyway. Accept up to maxSnaplen, refuse more.
+	r.SetSnaplen(maxSnaplen)
 	return &packetSource{pcap: r, lt: lt}, nil
 }
 
@@ -151,7 +68,7 @@ func openPacketSource(br *bufio.Reader) (*packetSource, error) {
 // record.
 func (s *packetSource) next() ([]byte, gopacket.CaptureInfo, linkType, error) {
 	if s.pcap != nil {
-		data, ci, err := s.pcap.next()
+		data, ci, err := s.pcap.ZeroCopyReadPacketData()
 		if err != nil {
 			return nil, ci, 0, readErr(err)
 		}
