@@ -188,15 +188,10 @@ func cookieName(where string) string {
 	return where
 }
 
-// place turns an evidence place into words: "query:dl" is "parameter
-// dl", "form:dl" "form field dl", "body:$.a" "body $.a", "header:Referer"
-// "Referer header", "cookie:_fbc" "cookie _fbc".
-func place(where string) string {
-	a, b := placeParts(where)
-	return a + b
-}
-
-// placeParts is place in two pieces, concatenated in order.
+// placeParts turns an evidence place into words, in two pieces to be
+// concatenated: "query:dl" is "parameter dl", "form:dl" "form field dl",
+// "body:$.a" "body $.a", "header:Referer" "Referer header", "cookie:_fbc"
+// "cookie _fbc".
 func placeParts(where string) (string, string) {
 	kind, name, ok := strings.Cut(where, ":")
 	if !ok {

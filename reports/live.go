@@ -101,7 +101,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 			}
 			start := len(parts)
 			parts = append(parts, "contact only ("...)
-			parts = appendSanitized(parts, via)
+			parts = append(parts, Sanitize(via)...)
 			parts = append(parts, ')')
 			keepPart(start)
 			continue
@@ -112,7 +112,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 			}
 			start := len(parts)
 			parts = append(parts, "error: "...)
-			parts = appendSanitized(parts, msg)
+			parts = append(parts, Sanitize(msg)...)
 			keepPart(start)
 			continue
 		}
@@ -146,7 +146,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 	if ex.Page != nil && ex.Page.Site != "" {
 		page = ex.Page.Site
 	}
-	b = appendSanitized(b, page)
+	b = append(b, Sanitize(page)...)
 	b = append(b, " → "...)
 	company, product, host := liveTargetParts(ex)
 	switch {
@@ -155,11 +155,11 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 		b = append(b, " / "...)
 		b = append(b, product...)
 	case product != "":
-		b = appendSanitized(b, company+" / "+product)
+		b = append(b, Sanitize(company+" / "+product)...)
 	case company != "":
-		b = appendSanitized(b, company)
+		b = append(b, Sanitize(company)...)
 	default:
-		b = appendSanitized(b, host)
+		b = append(b, Sanitize(host)...)
 	}
 	for i, e := range events {
 		if i == 0 {
@@ -167,7 +167,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 		} else {
 			b = append(b, ", "...)
 		}
-		b = appendSanitized(b, e)
+		b = append(b, Sanitize(e)...)
 	}
 	prev := 0
 	for _, end := range ends {
@@ -180,14 +180,6 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 		b = append(b, p.liveInsecure...)
 	}
 	return string(b)
-}
-
-// appendSanitized appends Sanitize(s) to b.
-func appendSanitized(b []byte, s string) []byte {
-	if cleanASCII(s) {
-		return append(b, s...)
-	}
-	return append(b, Sanitize(s)...)
 }
 
 // appendSanitizedWhat appends Sanitize(what.String()) to b, without

@@ -310,3 +310,9 @@ func byItemPriorityRef(fs []traffic.Finding) []*traffic.Finding {
 	})
 	return out
 }
+
+// place is placeParts as one string, as the reference wrote it.
+func place(where string) string {
+	a, b := placeParts(where)
+	return a + b
+}
