@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/rules"
@@ -85,26 +84,9 @@ func (d *CookieLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 func (d *CookieLeak) leak(ex *traffic.Exchange, cookies []traffic.Cookie) traffic.Finding {
 	f := traffic.Finding{Kind: traffic.KindCookieLeak, Severity: traffic.SeverityLow, Detector: d.Name()}
 	setTracker(&f, ex)
-	// The summary is built as it goes: "sent N cookies: a (label), b
-	// (label)", at most 8 named, as joinShort would.
-	const named = 8
-	var sum strings.Builder
-	noun := "cookies"
-	if len(cookies) == 1 {
-		noun = "cookie"
-	}
-	size := len("sent 99 cookies: ") + len(" and 99 more")
-	for _, c := range cookies[:min(len(cookies), named)] {
-		size += len(c.Name) + len(" (unknown), ") // labels are short words
-	}
-	sum.Grow(size)
-	sum.WriteString("sent ")
-	sum.WriteString(strconv.Itoa(len(cookies)))
-	sum.WriteByte(' ')
-	sum.WriteString(noun)
-	sum.WriteString(": ")
+	names := make([]string, 0, len(cookies))
 	f.Evidence = make([]traffic.Evidence, 0, len(cookies))
-	for i, c := range cookies {
+	for _, c := range cookies {
 		label := d.cookies.Identifies(c.Name)
 		switch {
 		case label == rules.IdentifiesPerson:
@@ -113,20 +95,13 @@ func (d *CookieLeak) leak(ex *traffic.Exchange, cookies []traffic.Cookie) traffi
 			f.Severity = traffic.SeverityMedium
 		}
 		f.Evidence = append(f.Evidence, traffic.Evidence{Where: "cookie:" + c.Name, Label: label, Value: c.Value, Secret: true})
-		if i < named {
-			if i > 0 {
-				sum.WriteString(", ")
-			}
-			sum.WriteString(c.Name)
-			sum.WriteString(" (")
-			sum.WriteString(label)
-			sum.WriteString(")")
-		}
+		names = append(names, c.Name+" ("+label+")")
 	}
-	if len(cookies) > named {
-		sum.WriteString(fmt.Sprintf(" and %d more", len(cookies)-named))
+	noun := "cookies"
+	if len(cookies) == 1 {
+		noun = "cookie"
 	}
-	f.Summary = sum.String()
+	f.Summary = fmt.Sprintf("sent %d %s: %s", len(cookies), noun, joinShort(names, 8))
 	return f
 }
 

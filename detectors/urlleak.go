@@ -212,11 +212,8 @@ type decodedForm struct {
 	how   string // appended to Where: "", " (URL-encoded)", " (base64)"
 }
 
-// decodedForms returns v, and v decoded once more when it is URL-encoded
-// again or base64 of a URL.
-func decodedForms(v string) []decodedForm { return appendDecodedForms(nil, v) }
-
-// appendDecodedForms appends decodedForms(v) to out.
+// appendDecodedForms appends v, and v decoded once more when it is
+// URL-encoded again or base64 of a URL, to out.
 func appendDecodedForms(out []decodedForm, v string) []decodedForm {
 	out = append(out, decodedForm{v, ""})
 	if strings.Contains(v, "%") {
