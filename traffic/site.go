@@ -38,15 +38,7 @@ func NormalizeHost(host string) string {
 // without looking closer: plain lower-case ASCII without a port, brackets
 // or a trailing dot.
 func normalHost(host string) bool {
-	if host != "" && host[len(host)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(host); i++ {
-		if c := host[i]; c >= 0x80 || ('A' <= c && c <= 'Z') || c == ':' || c == '[' || c == ']' {
-			return false
-		}
-	}
-	return !strings.Contains(host, "xn--")
+	return !strings.HasSuffix(host, ".") && !strings.ContainsAny(host, ":[]") && plainASCIIHost(host)
 }
 
 // plainASCIIHost reports whether host is ASCII without upper-case letters
