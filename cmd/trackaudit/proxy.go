@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -165,11 +166,10 @@ type session struct {
 	count  int
 	addErr error
 
-	// liveOut receives the live lines, which the pipeline goroutine
-	// gathers in live and writes at once after each batch it collects
-	// (one write rather than one per leaking request).
-	liveOut io.Writer
-	live    []byte
+	// live buffers the live lines; the pipeline goroutine flushes it
+	// after each batch it collects (one write rather than one per
+	// leaking request). A failed write to a terminal or pipe is ignored.
+	live *bufio.Writer
 }
 
 // startSession loads (or creates) the CA, creates the capture, starts the
@@ -204,18 +204,16 @@ func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
 		return nil, err
 	}
 	s := &session{ca: ca, capturePath: path, store: st, stderr: stderr, exs: make(chan *traffic.Exchange, 1024), done: make(chan struct{})}
-	s.liveOut = stdout
+	liveOut := stdout
 	if pf.report.format == "json" {
-		s.liveOut = stderr // keep stdout a clean JSON document
+		liveOut = stderr // keep stdout a clean JSON document
 	}
+	s.live = bufio.NewWriterSize(liveOut, 32<<10)
 	lo := reports.LiveOptions{Color: pf.report.useColor(), ShowSecrets: pf.report.showSecrets}
 	s.pl, err = newPipeline(pipelineOptions{flags: pf.report, store: st, live: func(ex *traffic.Exchange) {
 		if line := reports.LiveLine(ex, lo); line != "" {
-			s.live = append(s.live, line...)
-			s.live = append(s.live, '\n')
-			if len(s.live) >= liveFlushSize {
-				s.flushLive()
-			}
+			s.live.WriteString(line)
+			s.live.WriteByte('\n')
 		}
 	}})
 	if err != nil {
@@ -260,14 +258,14 @@ const sessionTick = 2 * time.Millisecond
 // comes it blocks, so an idle proxy costs nothing.
 func (s *session) loop() {
 	defer close(s.done)
-	defer s.flushLive()
+	defer s.live.Flush()
 	for {
 		ex, ok := <-s.exs
 		if !ok {
 			return
 		}
 		s.handle(ex)
-		s.flushLive()
+		s.live.Flush()
 		for n := 1; n > 0; {
 			time.Sleep(sessionTick)
 			n = 0
@@ -283,7 +281,7 @@ func (s *session) loop() {
 					more = false
 				}
 			}
-			s.flushLive()
+			s.live.Flush()
 		}
 	}
 }
@@ -292,23 +290,9 @@ func (s *session) handle(ex *traffic.Exchange) {
 	s.count++
 	if err := s.pl.Add(ex); err != nil && s.addErr == nil {
 		s.addErr = err
-		s.flushLive() // the lines before the error come first
+		s.live.Flush() // the lines before the error come first
 		fmt.Fprintf(s.stderr, "trackaudit: %v\n", err)
 	}
-}
-
-// liveFlushSize is how much live output the pipeline goroutine gathers
-// before it writes in the middle of a batch.
-const liveFlushSize = 32 << 10
-
-// flushLive writes the live lines gathered so far. Called on the
-// pipeline goroutine only.
-func (s *session) flushLive() {
-	if len(s.live) == 0 {
-		return
-	}
-	s.liveOut.Write(s.live) // a terminal or a pipe; nothing to do about a failed write
-	s.live = s.live[:0]
 }
 
 // finish drains the pipeline, closes the capture and prints the report.
