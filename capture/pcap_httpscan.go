@@ -234,18 +234,7 @@ func (h *httpHead) requestLine(line string, u *url.URL) error {
 // pathChars marks the bytes an origin-form path may hold for
 // parseOriginForm: those url.URL.setPath keeps as they are (neither
 // unescaped nor a reason to set RawPath).
-var pathChars = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "-._~/$&+,:;=@" {
-		t[c] = true
-	}
-	return t
-}()
+var pathChars = alnumAnd("-._~/$&+,:;=@")
 
 // parseOriginForm parses the common request target "/path?query" into u
 // without allocating, exactly as url.ParseRequestURI would, and reports
@@ -439,18 +428,21 @@ func isDigits(s string) bool {
 
 // tokenChars marks the bytes allowed in a header name or method (RFC
 // 9110 §5.6.2 tchar).
-var tokenChars = func() (t [256]bool) {
+var tokenChars = alnumAnd("!#$%&'*+-.^_`|~")
+
+// alnumAnd returns the byte set of ASCII letters, digits and extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = true, true
 	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
+	for i := 0; i < len(extra); i++ {
+		t[extra[i]] = true
 	}
 	return t
-}()
+}
 
 func isToken(s string) bool {
 	for i := 0; i < len(s); i++ {

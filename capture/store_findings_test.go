@@ -10,6 +10,30 @@ import (
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
+// storeFinding is the JSON form of one traffic.Finding in
+// exchanges.findings (the findings view's columns), the oracle of
+// storeFindings.
+type storeFinding struct {
+	Kind     traffic.Kind     `json:"kind"`
+	Severity traffic.Severity `json:"severity"`
+	Detector string           `json:"detector"`
+	Company  string           `json:"company"`
+	Product  string           `json:"product"`
+	Category string           `json:"category"`
+	RuleID   string           `json:"rule_id"`
+	Event    string           `json:"event"`
+	Summary  string           `json:"summary"`
+	Evidence []storeEvidence  `json:"evidence"`
+}
+
+// storeEvidence is the JSON form of one traffic.Evidence.
+type storeEvidence struct {
+	Where  string `json:"where"`
+	Label  string `json:"label"`
+	Value  string `json:"value"`
+	Secret bool   `json:"secret"`
+}
+
 // marshalStoreFindings is what newStoreRow wrote before storeFindings:
 // json.Marshal of []storeFinding, the format captures hold.
 func marshalStoreFindings(t testing.TB, fs []traffic.Finding) string {
