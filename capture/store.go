@@ -766,7 +766,14 @@ func ReadStore(path string, fn func(*traffic.Exchange) error) (StoreStats, error
 	if err := readStoreMeta(db, &st.Meta); err != nil {
 		return st, storeReadErr(path, "read meta", err)
 	}
-	if err := db.QueryRow(`SELECT count(*) FROM findings`).Scan(&st.Findings); err != nil {
+	// Schema 2's findings view expands every row's array; summing the
+	// arrays' lengths counts the same without building the rows (0.14
+	// instead of 0.97 s for 200k exchanges of four findings).
+	countFindings := `SELECT coalesce(sum(json_array_length(findings)), 0) FROM exchanges`
+	if version == 1 {
+		countFindings = `SELECT count(*) FROM findings`
+	}
+	if err := db.QueryRow(countFindings).Scan(&st.Findings); err != nil {
 		return st, storeReadErr(path, "count findings", err)
 	}
 
