@@ -12,6 +12,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/trackaudit/trackaudit/internal/fixtures"
 )
 
 // writeDNSCapture writes a pcap of DNS queries from 10.0.0.2, one per
@@ -89,5 +91,31 @@ func TestAnalyzeAttributesContacts(t *testing.T) {
 				t.Errorf("%s contact %d = %q, want %q", site, i, got[site][i], w[i])
 			}
 		}
+	}
+}
+
+// TestAnalyzeRealDNSCaptureVisit checks the visit inference on a real
+// capture of DNS lookups made while loading espn.com
+// (../shared/fixtures/pcap/chrissanders-dns.pcap): every lookup belongs to
+// the espn.com visit the first one starts, none is left unattributed.
+func TestAnalyzeRealDNSCaptureVisit(t *testing.T) {
+	pcap := filepath.Join(fixtures.Dir(t, "pcap"), "chrissanders-dns.pcap")
+	stdout, stderr, code := runCLI(t, "analyze", "--format", "json", pcap)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Sites []struct {
+			Site     string
+			Requests int
+			Pages    []struct{ URL, Title string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sites) != 1 || r.Sites[0].Site != "espn.com" || r.Sites[0].Requests != 15 ||
+		len(r.Sites[0].Pages) != 1 || r.Sites[0].Pages[0].URL != "https://www.espn.com/" {
+		t.Errorf("sites = %+v, want only espn.com with its 15 lookups on https://www.espn.com/", r.Sites)
 	}
 }
