@@ -9,6 +9,10 @@
 #                                              built from that revision, as
 #                                              variant "before"
 #
+# Each result line also gives the proxy process's CPU time per request
+# (user + system, from /proc), which varies far less than throughput on a
+# shared box. NO_MITMDUMP=1 leaves mitmdump out (quicker A/B runs).
+#
 # Needs: Go, mitmdump (Debian package mitmproxy; skipped if missing), and
 # permission to bind 127.0.0.1:443 for the origin (or ORIGIN_PORT=8443,
 # which makes every proxy tunnel rather than intercept: do not use that for
@@ -37,7 +41,7 @@ fi
 XDG_CONFIG_HOME="$W/cfg" XDG_DATA_HOME="$W/data" "$W/trackaudit" proxy --listen 127.0.0.1:18081 \
   --capture "$W/bench.db" --upstream-ca "$W/origin-ca.pem" --color never >"$W/ta.out" 2>"$W/ta.err" & TA=$!; PIDS+=($TA)
 MITM=""
-if command -v mitmdump >/dev/null; then
+if [ -z "${NO_MITMDUMP:-}" ] && command -v mitmdump >/dev/null; then
   mitmdump -q --listen-host 127.0.0.1 -p 18083 --set confdir="$W/mitm" \
     --set ssl_verify_upstream_trusted_ca="$W/origin-ca.pem" >/dev/null 2>&1 & MITM=$!; PIDS+=($MITM)
 fi
@@ -58,10 +62,10 @@ run() { "$W/proxybench" load -url "$URL" -d "${SECS}s" "$@" | tee -a "$W/results
 for c in 8 64; do
   for r in $(seq "$ROUNDS"); do
     run -name direct -c "$c" -ca "$W/origin-ca.pem"
-    run -name goproxy -c "$c" -proxy http://127.0.0.1:18082 -ca "$W/bare-ca.pem"
-    run -name trackaudit -c "$c" -proxy http://127.0.0.1:18081 -ca "$W/cfg/trackaudit/ca-cert.pem"
-    [ -n "$OLD" ] && run -name before -c "$c" -proxy http://127.0.0.1:18084 -ca "$W/cfg/trackaudit/ca-cert.pem"
-    [ -n "$MITM" ] && run -name mitmdump -c "$c" -proxy http://127.0.0.1:18083 -ca "$W/mitm/mitmproxy-ca-cert.pem"
+    run -name goproxy -c "$c" -proxy http://127.0.0.1:18082 -ca "$W/bare-ca.pem" -pid "$BARE"
+    run -name trackaudit -c "$c" -proxy http://127.0.0.1:18081 -ca "$W/cfg/trackaudit/ca-cert.pem" -pid "$TA"
+    [ -n "$OLD" ] && run -name before -c "$c" -proxy http://127.0.0.1:18084 -ca "$W/cfg/trackaudit/ca-cert.pem" -pid "$OLD"
+    [ -n "$MITM" ] && run -name mitmdump -c "$c" -proxy http://127.0.0.1:18083 -ca "$W/mitm/mitmproxy-ca-cert.pem" -pid "$MITM"
   done
 done
 echo
