@@ -64,14 +64,15 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, s
 type errReported struct{ error }
 
 // analyzeInput runs one capture through p: the capture is decoded on this
-// goroutine while p analyses what was read so far on another (see feed).
+// goroutine while the detectors and the report builder work through what
+// was read so far on two others (see feed).
 func analyzeInput(ctx context.Context, name string, p *pipeline) (reports.Input, error) {
 	var in reports.Input
 	err := feed(ctx, func(fn func(*traffic.Exchange) error) error {
 		var err error
 		in, err = readInput(name, fn)
 		return err
-	}, p.Add)
+	}, p.detect, p.record)
 	return in, err
 }
 

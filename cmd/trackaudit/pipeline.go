@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/trackaudit/trackaudit/capture"
 	"github.com/trackaudit/trackaudit/detectors"
@@ -47,10 +48,23 @@ func (p *pipeline) startInput() {
 	p.det = detectors.Default(detectors.Options{Rules: rs, Watch: p.o.flags.pii.parsed})
 }
 
-// Add runs one exchange through the pipeline.
+// Add runs one exchange through the pipeline: detect, then record.
 func (p *pipeline) Add(ex *traffic.Exchange) error {
+	p.detect(ex)
+	return p.record(ex)
+}
+
+// detect ties ex to its page and runs the detectors. It and record may run
+// on two goroutines (see feed), each called in capture order: they share
+// no state, and an exchange reaches record only after detect is done.
+func (p *pipeline) detect(ex *traffic.Exchange) error {
 	p.attr.Attribute(ex)
 	p.det.Run(ex)
+	return nil
+}
+
+// record stores ex, prints its live line and adds it to the report.
+func (p *pipeline) record(ex *traffic.Exchange) error {
 	if p.o.store != nil {
 		if err := p.o.store.Add(ex); err != nil {
 			return err
@@ -75,72 +89,100 @@ func (p *pipeline) Finish(stdout io.Writer) error {
 	return reports.WriteTable(stdout, r, reports.TableOptions{Color: p.o.flags.useColor(), Width: p.o.flags.tableWidth()})
 }
 
-// feedBatch is how many exchanges the reader hands to the pipeline
-// goroutine at once: one channel operation (and at most one wake-up) per
-// batch instead of per exchange.
+// feedBatch is how many exchanges the reader hands on at once: one
+// channel operation (and at most one wake-up) per batch and stage instead
+// of per exchange.
 const feedBatch = 64
 
-// feedQueue is how many batches may wait for the pipeline goroutine. It
-// bounds what is held in flight (feedQueue+2 batches of exchanges with
-// their bodies) while letting the reader run ahead through short stalls.
+// feedQueue is how many batches may wait for each stage. It bounds what is
+// held in flight (about feedQueue+2 batches of exchanges with their bodies
+// per stage) while letting earlier stages run ahead through short stalls.
 const feedQueue = 4
 
-// feed runs read on the calling goroutine and add on one other goroutine,
-// so that decoding a capture and analysing it use two cores.
+// feed runs read on the calling goroutine and each of stages on a
+// goroutine of its own, one after the other: every exchange goes through
+// stages[0], then stages[1], …, so that decoding a capture and the steps
+// of analysing it use several cores.
 //
 // read must call its fn from one goroutine, in capture order, and must not
 // modify an exchange after handing it to fn (reading it is fine): the
-// exchange then belongs to add. capture.ReadPCAP, ReadHAR and ReadStore
-// build a fresh exchange (header maps and bodies included) per record.
+// exchange then belongs to the stages. capture.ReadPCAP, ReadHAR and
+// ReadStore build a fresh exchange (header maps and bodies included) per
+// record.
 //
-// add sees every exchange in the order read produced them, from one
-// goroutine, as pipeline.Add requires. When add fails, read's fn returns
-// that error from then on (read stops), the exchanges not yet added are
-// dropped, and feed returns add's error. When ctx is done, read and add
-// are stopped the same way and feed returns ctx.Err(). When read fails by
-// itself, every exchange it handed over before is still added and read's
-// error is returned. feed returns only once the add goroutine has ended.
-func feed(ctx context.Context, read func(fn func(*traffic.Exchange) error) error, add func(*traffic.Exchange) error) error {
+// Each stage sees every exchange in the order read produced them, from one
+// goroutine, after the stage before it is done with the exchange. When a
+// stage fails, read's fn returns that error from then on (read stops), the
+// exchanges not yet through every stage are dropped, and feed returns the
+// stage's error. When ctx is done, read and the stages are stopped the
+// same way and feed returns ctx.Err(). When read fails by itself, every
+// exchange it handed over before still goes through every stage and read's
+// error is returned. feed returns only once every stage goroutine has
+// ended.
+func feed(ctx context.Context, read func(fn func(*traffic.Exchange) error) error, stages ...func(*traffic.Exchange) error) error {
+	var (
+		stop     = make(chan struct{}) // closed at the first stage failure
+		stopOnce sync.Once
+		stageErr error // written before close(stop)
+		wg       sync.WaitGroup
+	)
+	halt := func(err error) { stopOnce.Do(func() { stageErr = err; close(stop) }) }
+	halted := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	batches := make(chan []*traffic.Exchange, feedQueue)
-	stop := make(chan struct{}) // closed by the add goroutine when it gives up
-	done := make(chan struct{})
-	var addErr error // written by the add goroutine before close(stop)
-	go func() {
-		defer close(done)
-		for b := range batches {
-			if addErr != nil {
-				continue // drain what was queued before the reader saw stop
+	in := batches
+	for i, fn := range stages {
+		var out chan []*traffic.Exchange
+		if i < len(stages)-1 {
+			out = make(chan []*traffic.Exchange, feedQueue)
+		}
+		wg.Add(1)
+		go func(in <-chan []*traffic.Exchange, out chan<- []*traffic.Exchange) {
+			defer wg.Done()
+			if out != nil {
+				defer close(out)
 			}
-			if err := ctx.Err(); err != nil {
-				addErr = err
-				close(stop)
-				continue
-			}
-			for _, ex := range b {
-				if err := add(ex); err != nil {
-					addErr = err
-					close(stop)
-					break
+			for b := range in {
+				if halted() {
+					continue // drain what was queued before the others saw stop
+				}
+				if err := ctx.Err(); err != nil {
+					halt(err)
+					continue
+				}
+				for _, ex := range b {
+					if err := fn(ex); err != nil {
+						halt(err)
+						break
+					}
+				}
+				if out != nil && !halted() {
+					out <- b // the next stage drains its input whatever happens
 				}
 			}
-		}
-	}()
+		}(in, out)
+		in = out
+	}
 
 	cur := make([]*traffic.Exchange, 0, feedBatch)
 	var stopErr error // why the reader was told to stop, if it was
 	send := func() error {
-		select {
-		case <-stop:
-			stopErr = addErr
+		if halted() {
+			stopErr = stageErr
 			return stopErr
-		default:
 		}
 		select {
 		case batches <- cur:
 			cur = make([]*traffic.Exchange, 0, feedBatch)
 			return nil
 		case <-stop:
-			stopErr = addErr
+			stopErr = stageErr
 		case <-ctx.Done():
 			stopErr = ctx.Err()
 		}
@@ -160,10 +202,10 @@ func feed(ctx context.Context, read func(fn func(*traffic.Exchange) error) error
 		send()
 	}
 	close(batches)
-	<-done
+	wg.Wait()
 	switch {
-	case addErr != nil:
-		return addErr
+	case stageErr != nil:
+		return stageErr
 	case stopErr != nil:
 		return stopErr
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -10,17 +11,30 @@ import (
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-// TestFeed checks the reader/pipeline hand-over: capture order, every
-// exchange read before a reader error still added, an add error or a
-// cancellation stopping the reader and being returned, and the add
-// goroutine gone when feed returns.
+// TestFeed checks the reader/pipeline hand-over, with one stage and with
+// two: capture order in every stage, every exchange read before a reader
+// error still through every stage, a stage error or a cancellation
+// stopping the reader and being returned, and the stage goroutines gone
+// when feed returns.
 func TestFeed(t *testing.T) {
+	for _, stages := range []int{1, 2} {
+		for _, failStage := range []int{0, stages - 1} {
+			if stages == 1 && failStage > 0 {
+				continue
+			}
+			t.Run(fmt.Sprintf("stages=%d/fail-in=%d", stages, failStage), func(t *testing.T) { testFeed(t, stages, failStage) })
+		}
+	}
+}
+
+func testFeed(t *testing.T, stages, failStage int) {
 	errRead := errors.New("read failed")
 	errAdd := errors.New("add failed")
-	// inFlight is the most a reader can hand over after add failed before
-	// it is told to stop: the batch being filled, the queued ones, the
-	// one add was working on, and the one the reader was blocked sending.
-	const inFlight = feedBatch * (feedQueue + 3)
+	// inFlight is the most a reader can hand over after a stage failed
+	// before it is told to stop: per stage, the queued batches, the one it
+	// was working on and the one blocked on its way in; and the batch being
+	// filled.
+	inFlight := feedBatch * ((feedQueue+2)*stages + 1)
 	tests := []struct {
 		name     string
 		n        int   // exchanges the capture holds
@@ -65,21 +79,40 @@ func TestFeed(t *testing.T) {
 				}
 				return tt.readErr
 			}
-			var added []int64
-			add := func(ex *traffic.Exchange) error {
-				added = append(added, ex.ID)
-				if ex.ID == int64(tt.failAt) {
-					return errAdd
+			seen := make([][]int64, stages) // exchange IDs in the order each stage saw them
+			fns := make([]func(*traffic.Exchange) error, stages)
+			for i := range fns {
+				fns[i] = func(ex *traffic.Exchange) error {
+					// Each stage marks the exchange for the next (the reader
+					// leaves Client empty).
+					if want := fmt.Sprint(i); ex.Client != want && !(i == 0 && ex.Client == "") {
+						t.Errorf("stage %d got exchange %d marked %q, want %q: the stage before was not done with it", i, ex.ID, ex.Client, want)
+					}
+					ex.Client = fmt.Sprint(i + 1)
+					seen[i] = append(seen[i], ex.ID)
+					if i == failStage && ex.ID == int64(tt.failAt) {
+						return errAdd
+					}
+					return nil
 				}
-				return nil
 			}
-			err := feed(ctx, readFn, add)
+			err := feed(ctx, readFn, fns...)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Errorf("feed() = %v, want %v", err, tt.wantErr)
 			}
-			for i, id := range added {
-				if id != int64(i+1) {
-					t.Fatalf("added[%d] = exchange %d, want %d (capture order)", i, id, i+1)
+			for s := range seen {
+				for i, id := range seen[s] {
+					if id != int64(i+1) {
+						t.Fatalf("stage %d: exchange %d came at position %d, want %d (capture order)", s, id, i+1, id)
+					}
+				}
+			}
+			added := seen[stages-1]
+			if failStage < stages-1 && tt.failAt > 0 {
+				// The failing stage saw failAt; the last one fewer.
+				added = seen[failStage]
+				if n := len(seen[stages-1]); n >= tt.failAt {
+					t.Errorf("last stage got %d exchanges, want fewer than %d (stage %d failed)", n, tt.failAt, failStage)
 				}
 			}
 			switch {
