@@ -34,7 +34,10 @@ func openPacketSource(br *bufio.Reader) (*packetSource, error) {
 	}
 	if binary.LittleEndian.Uint32(head) == 0x0a0d0d0a {
 		g := &ngGuard{r: br}
-		ng, err := pcapgo.NewNgReader(g, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		ng, err := func() (ng *pcapgo.NgReader, err error) {
+			defer pcapgoPanic(&err)
+			return pcapgo.NewNgReader(g, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		}()
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
 				return nil, errors.New("truncated pcapng section header")
@@ -66,7 +69,8 @@ func openPacketSource(br *bufio.Reader) (*packetSource, error) {
 // next returns the next packet and its link type; io.EOF at a clean end,
 // an error wrapping io.ErrUnexpectedEOF when the file stops inside a
 // record.
-func (s *packetSource) next() ([]byte, gopacket.CaptureInfo, linkType, error) {
+func (s *packetSource) next() (_ []byte, _ gopacket.CaptureInfo, _ linkType, err error) {
+	defer pcapgoPanic(&err)
 	if s.pcap != nil {
 		data, ci, err := s.pcap.ZeroCopyReadPacketData()
 		if err != nil {
@@ -83,6 +87,17 @@ func (s *packetSource) next() ([]byte, gopacket.CaptureInfo, linkType, error) {
 		lt = s.guard.ifaces[i]
 	}
 	return data, ci, lt, nil
+}
+
+// pcapgoPanic turns a panic in pcapgo into an error in *err. pcapgo
+// v1.1.19 divides by an interface's timestamp resolution after computing
+// it with overflowing shifts (an if_tsresol of 2^-64 panics with a divide
+// by zero; found by FuzzReadPCAP), and the reader cannot go on after such
+// a block.
+func pcapgoPanic(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("a block pcapgo cannot decode (%v)", v)
+	}
 }
 
 // readErr maps a reader error: a clean EOF stays io.EOF, a short read
