@@ -187,8 +187,25 @@ func (c *testConn) close() {
 	c.b.add(c.seg(true, &layers.TCP{}, nil))
 }
 
-// dns adds a DNS query (response false) or answer for name.
+// dns adds a DNS query (response false) or answer for name over UDP.
 func (b *capBuilder) dns(cli, srv string, id uint16, name string, response bool, answerIP string, cname string) {
+	msg := b.dnsMsg(id, name, response, answerIP, cname)
+	src, dst, sp, dp := net.ParseIP(cli), net.ParseIP(srv), uint16(53000+id), uint16(53)
+	if response {
+		src, dst, sp, dp = dst, src, dp, sp
+	}
+	b.add(b.frame(src, dst, &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}, msg))
+}
+
+// dnsTCP returns a DNS message as DNS over TCP frames it: after its
+// length in two bytes.
+func (b *capBuilder) dnsTCP(id uint16, name string, response bool, answerIP string, cname string) string {
+	msg := b.dnsMsg(id, name, response, answerIP, cname)
+	return string([]byte{byte(len(msg) >> 8), byte(len(msg))}) + string(msg)
+}
+
+// dnsMsg encodes a DNS query (response false) or answer for name.
+func (b *capBuilder) dnsMsg(id uint16, name string, response bool, answerIP string, cname string) []byte {
 	d := &layers.DNS{ID: id, QR: response, RD: true, RA: response,
 		Questions: []layers.DNSQuestion{{Name: []byte(name), Type: layers.DNSTypeA, Class: layers.DNSClassIN}}}
 	if response {
@@ -203,11 +220,7 @@ func (b *capBuilder) dns(cli, srv string, id uint16, name string, response bool,
 	if err := d.SerializeTo(buf, gopacket.SerializeOptions{FixLengths: true}); err != nil {
 		b.t.Fatalf("serialize dns: %v", err)
 	}
-	src, dst, sp, dp := net.ParseIP(cli), net.ParseIP(srv), uint16(53000+id), uint16(53)
-	if response {
-		src, dst, sp, dp = dst, src, dp, sp
-	}
-	b.add(b.frame(src, dst, &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}, buf.Bytes()))
+	return buf.Bytes()
 }
 
 // pcap writes the packets as a classic pcap file with pcapgo's writer.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/reassembly"
 
 	"github.com/trackaudit/trackaudit/traffic"
 )
@@ -27,9 +28,7 @@ type dnsTracker struct {
 func (d *dnsTracker) init() { d.seen = map[dnsKey]time.Time{} }
 
 // dnsPacket turns the names in a DNS message on UDP port 53 into HostOnly
-// records: every question, and in answers every CNAME target (a CNAME to
-// a tracker's domain is how first-party "cloaked" trackers hide). The
-// client is the side that is not port 53.
+// records (see dnsMessage). The client is the side that is not port 53.
 func (pr *pcapReader) dnsPacket(p decodedPacket, ts time.Time) {
 	u := p.udp
 	var client string
@@ -41,25 +40,74 @@ func (pr *pcapReader) dnsPacket(p decodedPacket, ts time.Time) {
 	default:
 		return
 	}
+	pr.dnsMessage(client, u.Payload, ts, 0, 0)
+}
+
+// dnsMessage turns the names in one DNS message into HostOnly records:
+// every question, and in answers every CNAME target (a CNAME to a
+// tracker's domain is how first-party "cloaked" trackers hide). stream and
+// seq order the records as for emit. It reports whether msg decoded.
+func (pr *pcapReader) dnsMessage(client string, msg []byte, ts time.Time, stream, seq int) bool {
 	d := &pr.dns
-	if err := d.dns.DecodeFromBytes(u.Payload, gopacket.NilDecodeFeedback); err != nil {
-		return
+	if err := d.dns.DecodeFromBytes(msg, gopacket.NilDecodeFeedback); err != nil {
+		return false
 	}
 	for _, q := range d.dns.Questions {
-		pr.dnsName(client, q.Name, ts)
+		pr.dnsName(client, q.Name, ts, stream, seq)
 	}
 	if d.dns.QR {
 		for _, a := range d.dns.Answers {
 			if a.Type == layers.DNSTypeCNAME {
-				pr.dnsName(client, a.CNAME, ts)
+				pr.dnsName(client, a.CNAME, ts, stream, seq)
 			}
 		}
+	}
+	return true
+}
+
+// maxDNSTCPBuffer bounds what one direction of a DNS-over-TCP connection
+// may hold while a message is incomplete: one message of the largest
+// length its 2-byte prefix can give, and that prefix.
+const maxDNSTCPBuffer = 2 + 0xffff
+
+// dnsStream takes the in-order bytes of one direction of a DNS-over-TCP
+// connection (RFC 1035 §4.2.2: each message is preceded by its length in
+// two bytes) and decodes every complete message. A message that does not
+// decode makes the connection opaque: its framing can no longer be
+// trusted.
+func (s *tcpStream) dnsStream(dir reassembly.TCPFlowDirection, data []byte) {
+	buf := &s.dnsBuf[0]
+	if dir != s.cliDir {
+		buf = &s.dnsBuf[1]
+	}
+	b := data
+	if len(*buf) > 0 {
+		*buf = append(*buf, data...)
+		b = *buf
+	}
+	for len(b) >= 2 {
+		n := int(b[0])<<8 | int(b[1])
+		if len(b) < 2+n {
+			break
+		}
+		s.seq++
+		if !s.pr.dnsMessage(s.clientAddr(), b[2:2+n], s.pr.packetTime(), s.idx, s.seq) {
+			s.kind, s.dnsBuf = kindOpaque, [2][]byte{}
+			return
+		}
+		b = b[2+n:]
+	}
+	// Keep the incomplete rest; copy it when it still points into data,
+	// which reassembly reuses.
+	*buf = append((*buf)[:0], b...)
+	if len(*buf) > maxDNSTCPBuffer {
+		s.kind, s.dnsBuf = kindOpaque, [2][]byte{}
 	}
 }
 
 // dnsName emits one contact unless client looked name up within
 // dnsWindow.
-func (pr *pcapReader) dnsName(client string, raw []byte, ts time.Time) {
+func (pr *pcapReader) dnsName(client string, raw []byte, ts time.Time, stream, seq int) {
 	name, ok := validHostName(trimDot(raw))
 	if !ok {
 		return
@@ -86,7 +134,7 @@ func (pr *pcapReader) dnsName(client string, raw []byte, ts time.Time) {
 		Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: name, Path: "/"}},
 		HostOnly: true,
 		Via:      "dns",
-	}, 0, 0)
+	}, stream, seq)
 }
 
 func trimDot(b []byte) []byte {

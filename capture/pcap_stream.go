@@ -36,6 +36,7 @@ const (
 	kindUnknown streamKind = iota // no payload yet
 	kindHTTP                      // plaintext HTTP/1.x
 	kindTLS                       // TLS, until the ClientHello is read
+	kindDNS                       // DNS over TCP (port 53)
 	kindOpaque                    // nothing more to learn: ignore its bytes
 )
 
@@ -58,8 +59,9 @@ type tcpStream struct {
 	req, res httpParser
 	pending  []*exchangeBlock
 	tlsBuf   []byte
-	seq      int    // records made, ordering them within a flush
-	client   string // the client's address, once asked for
+	dnsBuf   [2][]byte // incomplete DNS messages: from the client, to it
+	seq      int       // records made, ordering them within a flush
+	client   string    // the client's address, once asked for
 }
 
 // Accept takes every packet except the payload of connections with
@@ -108,13 +110,20 @@ func (s *tcpStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Ass
 		if dir == s.cliDir {
 			s.clientHello(data)
 		}
+	case kindDNS:
+		s.dnsStream(dir, data)
 	}
 }
 
-// classify decides the connection's kind from its first payload.
+// classify decides the connection's kind from its first payload; only
+// DNS, whose messages have no recognisable first bytes, goes by its port.
 func (s *tcpStream) classify(dir reassembly.TCPFlowDirection, data []byte) {
 	s.client = ""
 	switch {
+	case flowPort(s.tcpFlow.Dst()) == 53:
+		s.kind, s.cliDir = kindDNS, reassembly.TCPDirClientToServer
+	case flowPort(s.tcpFlow.Src()) == 53:
+		s.kind, s.cliDir = kindDNS, reassembly.TCPDirServerToClient
 	case looksLikeRequest(data):
 		s.kind, s.cliDir = kindHTTP, dir
 	case looksLikeResponse(data):
@@ -141,6 +150,8 @@ func (s *tcpStream) gap(dir reassembly.TCPFlowDirection, skip int) {
 		if dir == s.cliDir {
 			s.kind, s.tlsBuf = kindOpaque, nil
 		}
+	case kindDNS:
+		s.kind, s.dnsBuf = kindOpaque, [2][]byte{}
 	}
 }
 
@@ -204,10 +215,14 @@ func (s *tcpStream) clientAddr() string {
 
 // serverPort returns the TCP port of the side that is not the client.
 func (s *tcpStream) serverPort() int {
-	ep := s.tcpFlow.Dst()
 	if s.cliDir != reassembly.TCPDirClientToServer {
-		ep = s.tcpFlow.Src()
+		return flowPort(s.tcpFlow.Src())
 	}
+	return flowPort(s.tcpFlow.Dst())
+}
+
+// flowPort returns the TCP port ep holds; 0 when it holds none.
+func flowPort(ep gopacket.Endpoint) int {
 	b := ep.Raw()
 	if len(b) != 2 {
 		return 0

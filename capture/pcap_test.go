@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -244,6 +245,44 @@ func pcapScenarios() []pcapScenario {
 			check: func(t *testing.T, exs []*traffic.Exchange, st PCAPStats) {
 				if st.Contacts != 3 {
 					t.Errorf("contacts = %d, want 3 (name, cname, other client)", st.Contacts)
+				}
+			},
+		},
+		{
+			// DNS over TCP (RFC 1035 §4.2.2), as resolvers use for large
+			// answers: two queries in one write, cut so that a length
+			// prefix is split, an answer with a CNAME arriving out of
+			// order; then a connection whose bytes are no DNS, which must
+			// yield nothing.
+			name: "dns-tcp", format: "pcap",
+			build: func(t testing.TB) *capBuilder {
+				b := newCapBuilder(t, linkTypeEthernet)
+				c := b.conn("10.0.0.2", "10.0.0.1", 53001, 53)
+				c.send(true, b.dnsTCP(1, "metrics.shop.example", false, "", "")+b.dnsTCP(2, "www.shop.example", false, "", ""), 7)
+				segs := c.segments(false, []byte(b.dnsTCP(1, "metrics.shop.example", true, "192.0.2.7", "shop.example.tracker.example")), 20)
+				b.add(segs[1])
+				b.add(segs[0])
+				for _, s := range segs[2:] {
+					b.add(s)
+				}
+				c.close()
+				g := b.conn("10.0.0.2", "10.0.0.1", 53002, 53)
+				g.send(true, "\x00\x05GET /", 100)
+				g.send(true, b.dnsTCP(3, "after.garbage.example", false, "", ""), 100)
+				g.close()
+				return b
+			},
+			check: func(t *testing.T, exs []*traffic.Exchange, st PCAPStats) {
+				var got []string
+				for _, ex := range exs {
+					if !ex.HostOnly || ex.Via != "dns" || ex.Client != "10.0.0.2" {
+						t.Errorf("record %s: want a dns contact of client 10.0.0.2", ex.Request.URL)
+					}
+					got = append(got, ex.Host())
+				}
+				want := []string{"metrics.shop.example", "www.shop.example", "shop.example.tracker.example"}
+				if !slices.Equal(got, want) {
+					t.Errorf("contacts = %q, want %q", got, want)
 				}
 			},
 		},
