@@ -127,7 +127,8 @@ type pcapReader struct {
 
 	// counters for warnings
 	unsupportedLink map[linkType]int
-	fragments       int
+	fragments       int // IPv6 fragments skipped
+	lostDatagrams   int // IPv4 datagrams whose fragments never all came
 	orphanResponses int
 	panics          int
 }
@@ -230,7 +231,7 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 		pr.lastFlush = pr.now
 		pr.flushOlder(pr.now.Add(-idleTimeout))
 	}
-	p, res := pr.dec.decode(data, lt)
+	p, res := pr.dec.decode(data, lt, ci.Timestamp)
 	switch res {
 	case decodeSkip:
 		pr.st.Skipped++
@@ -243,7 +244,7 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 		pr.st.Skipped++
 		pr.fragments++
 		return
-	case decodeOther:
+	case decodeOther, decodeHeld:
 		return
 	}
 	ci.AncillaryData = nil
@@ -269,6 +270,7 @@ func (pr *pcapReader) flushOlder(t time.Time) {
 	pr.batching = true
 	pr.asm.FlushCloseOlderThan(t)
 	pr.endBatch()
+	pr.lostDatagrams += pr.dec.discardFragments(t)
 }
 
 // flushAll closes every connection at the end of the capture.
@@ -344,7 +346,11 @@ func (pr *pcapReader) finish() PCAPStats {
 		pr.warnf("%d packets of unsupported link type %s skipped", n, lt.String())
 	}
 	if pr.fragments > 0 {
-		pr.warnf("%d IPv4 fragments skipped (fragment reassembly is not supported)", pr.fragments)
+		pr.warnf("%d IPv6 fragments skipped (IPv6 fragment reassembly is not supported)", pr.fragments)
+	}
+	pr.lostDatagrams += pr.dec.discardFragments(pr.now.Add(time.Nanosecond))
+	if pr.lostDatagrams > 0 {
+		pr.warnf("%d IPv4 datagrams skipped: not all of their fragments were captured", pr.lostDatagrams)
 	}
 	if pr.orphanResponses > 0 {
 		pr.warnf("%d HTTP responses without a captured request ignored", pr.orphanResponses)

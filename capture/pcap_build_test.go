@@ -189,12 +189,44 @@ func (c *testConn) close() {
 
 // dns adds a DNS query (response false) or answer for name over UDP.
 func (b *capBuilder) dns(cli, srv string, id uint16, name string, response bool, answerIP string, cname string) {
+	b.add(b.dnsUDP(cli, srv, id, name, response, answerIP, cname))
+}
+
+// fragment cuts an Ethernet-framed IPv4 packet made by frame into IPv4
+// fragments whose payloads hold size bytes (a multiple of 8) at most.
+func (b *capBuilder) fragment(packet []byte, id uint16, size int) [][]byte {
+	b.t.Helper()
+	pkt := gopacket.NewPacket(packet, layers.LayerTypeEthernet, gopacket.Default)
+	eth, _ := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet)
+	ip, _ := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	if eth == nil || ip == nil || size%8 != 0 {
+		b.t.Fatalf("fragment: want an Ethernet IPv4 packet and a multiple of 8, got size %d", size)
+	}
+	data := ip.Payload
+	var out [][]byte
+	for off := 0; off < len(data); off += size {
+		end := min(off+size, len(data))
+		f := &layers.IPv4{Version: 4, TTL: 64, Id: id, Protocol: ip.Protocol, SrcIP: ip.SrcIP, DstIP: ip.DstIP, FragOffset: uint16(off / 8)}
+		if end < len(data) {
+			f.Flags = layers.IPv4MoreFragments
+		}
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, f, gopacket.Payload(data[off:end])); err != nil {
+			b.t.Fatalf("serialize fragment: %v", err)
+		}
+		out = append(out, buf.Bytes())
+	}
+	return out
+}
+
+// dnsUDP returns a DNS message over UDP as one Ethernet frame.
+func (b *capBuilder) dnsUDP(cli, srv string, id uint16, name string, response bool, answerIP string, cname string) []byte {
 	msg := b.dnsMsg(id, name, response, answerIP, cname)
 	src, dst, sp, dp := net.ParseIP(cli), net.ParseIP(srv), uint16(53000+id), uint16(53)
 	if response {
 		src, dst, sp, dp = dst, src, dp, sp
 	}
-	b.add(b.frame(src, dst, &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}, msg))
+	return b.frame(src, dst, &layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}, msg)
 }
 
 // dnsTCP returns a DNS message as DNS over TCP frames it: after its

@@ -2,9 +2,12 @@ package capture
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/google/gopacket"
+	"github.com/google/gopacket/ip4defrag"
 	"github.com/google/gopacket/layers"
 )
 
@@ -66,7 +69,8 @@ const (
 	decodeOther                               // fine, but not TCP/UDP over IP (ARP, ICMP, …)
 	decodeSkip                                // malformed or cut short
 	decodeUnsupportedLink                     // a link type we do not decode
-	decodeFragment                            // an IP fragment
+	decodeFragment                            // an IPv6 fragment: not reassembled
+	decodeHeld                                // an IPv4 fragment, kept until its datagram is whole
 )
 
 // decodedPacket is the part of a packet the analysis needs. Its fields
@@ -82,15 +86,18 @@ type decodedPacket struct {
 // without allocating: the layers are reused from packet to packet. It
 // peels link headers itself (Ethernet with VLAN tags, Linux SLL and SLL2,
 // BSD NULL/LOOP, raw IP) and uses gopacket's IP, TCP and UDP decoders.
+// IPv4 fragments are reassembled with gopacket's ip4defrag (DNS answers
+// larger than the path MTU arrive so).
 type packetDecoder struct {
-	ip4 layers.IPv4
-	ip6 layers.IPv6
-	tcp layers.TCP
-	udp layers.UDP
+	ip4    layers.IPv4
+	ip6    layers.IPv6
+	tcp    layers.TCP
+	udp    layers.UDP
+	defrag *ip4defrag.IPv4Defragmenter // made at the first fragment
 }
 
-// decode decodes data captured with link type lt.
-func (d *packetDecoder) decode(data []byte, lt linkType) (decodedPacket, decodeResult) {
+// decode decodes data captured with link type lt at time ts.
+func (d *packetDecoder) decode(data []byte, lt linkType, ts time.Time) (decodedPacket, decodeResult) {
 	var p decodedPacket
 	etherType, payload, res := linkPayload(data, lt)
 	if res != decodeOK {
@@ -102,11 +109,15 @@ func (d *packetDecoder) decode(data []byte, lt linkType) (decodedPacket, decodeR
 		if err := d.ip4.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
 			return p, decodeSkip
 		}
-		if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
-			return p, decodeFragment
+		ip := &d.ip4
+		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			var res decodeResult
+			if ip, res = d.reassemble(ts); res != decodeOK {
+				return p, res
+			}
 		}
-		p.netFlow = d.ip4.NetworkFlow()
-		proto, payload = d.ip4.Protocol, d.ip4.Payload
+		p.netFlow = ip.NetworkFlow()
+		proto, payload = ip.Protocol, ip.Payload
 	case etherIPv6:
 		if err := d.ip6.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
 			return p, decodeSkip
@@ -137,6 +148,37 @@ func (d *packetDecoder) decode(data []byte, lt linkType) (decodedPacket, decodeR
 		return p, decodeOther
 	}
 	return p, decodeOK
+}
+
+// reassemble hands the IPv4 fragment in d.ip4 to the defragmenter and
+// returns the whole datagram once its last fragment came. The defragmenter
+// keeps the layers it is given, so the fragment is copied out of the
+// packet's buffer, which the reader reuses.
+func (d *packetDecoder) reassemble(ts time.Time) (*layers.IPv4, decodeResult) {
+	if d.defrag == nil {
+		d.defrag = ip4defrag.NewIPv4Defragmenter()
+	}
+	frag := d.ip4
+	frag.Contents, frag.Options, frag.Padding = nil, nil, nil
+	frag.SrcIP, frag.DstIP = slices.Clone(frag.SrcIP), slices.Clone(frag.DstIP)
+	frag.Payload = slices.Clone(frag.Payload)
+	whole, err := d.defrag.DefragIPv4WithTimestamp(&frag, ts)
+	switch {
+	case err != nil:
+		return nil, decodeSkip
+	case whole == nil:
+		return nil, decodeHeld
+	}
+	return whole, decodeOK
+}
+
+// discardFragments forgets the fragments of datagrams not completed since
+// before t and returns how many datagrams that gave up.
+func (d *packetDecoder) discardFragments(t time.Time) int {
+	if d.defrag == nil {
+		return 0
+	}
+	return d.defrag.DiscardOlderThan(t)
 }
 
 // linkPayload strips the link-layer header and returns the EtherType of
