@@ -167,7 +167,7 @@ func New(cfg Config) (*Proxy, error) {
 
 	errLog := log.New(logfWriter(p.logf), "", 0)
 	p.srv = &http.Server{
-		Handler:           recoverHandler(p.logf, gp),
+		Handler:           recoverHandler(p.logf, exactResponse(gp)),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
@@ -175,7 +175,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.mitmLn = newChanListener(ln.Addr())
 	p.mitm = &http.Server{
-		Handler:           recoverHandler(p.logf, http.HandlerFunc(p.serveMITM)),
+		Handler:           recoverHandler(p.logf, exactResponse(http.HandlerFunc(p.serveMITM))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
