@@ -47,7 +47,7 @@ func (p *Proxy) newRecorder(r *http.Request) *recorder {
 			Method: r.Method,
 			URL:    &u,
 			Proto:  r.Proto,
-			Header: r.Header, // see response: shared, not copied
+			Header: r.Header.Clone(),
 		},
 	}}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -60,15 +60,13 @@ func (p *Proxy) newRecorder(r *http.Request) *recorder {
 // response records resp and wraps its body so the exchange is emitted when
 // the body ends.
 //
-// The record shares resp.Header, and r.Header in newRecorder, rather than
-// copying them (the copies were the largest allocations per exchange in
-// the benchmark's profile): nothing writes to either once the request has
-// gone upstream, and the record is read only after that. goproxy removes
-// the hop-by-hop proxy headers (Proxy-Connection, Connection, …) from the
-// request before the round trip, so the record holds the request as the
-// server received it; it only reads the response's header (it deletes
+// The record shares resp.Header rather than copying it (the copy was the
+// largest allocation per exchange in the benchmark's profile): after the
+// round trip nothing writes to it. goproxy only reads it (it deletes
 // Content-Length only when a response handler replaced the body, and this
-// proxy installs none), and the transport is done with both.
+// proxy installs none), and the transport is done with it. The request's
+// header, in contrast, is copied in newRecorder because goproxy removes
+// proxy headers from it before sending it on.
 func (rec *recorder) response(resp *http.Response) {
 	rec.ex.Response = &traffic.Response{
 		Status: resp.StatusCode,
