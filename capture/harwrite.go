@@ -23,10 +23,11 @@ const Redacted = "REDACTED"
 
 // HARWriteOptions configures WriteHAR.
 type HARWriteOptions struct {
-	// ShowSecrets keeps cookie values (Cookie and Set-Cookie headers, the
-	// cookies arrays) and Authorization / Proxy-Authorization values. When
-	// false they are replaced by Redacted, keeping cookie names and the
-	// authorization scheme.
+	// ShowSecrets writes everything as recorded. When false, secrets are
+	// replaced by Redacted as harredact.go describes: cookie values (names
+	// kept), credentials (scheme kept), sensitive headers, query, form and
+	// JSON values; request bodies of unknown shape and response bodies are
+	// left out.
 	ShowSecrets bool
 	// Creator is log.creator.name; "trackaudit" when empty.
 	Creator string
@@ -72,7 +73,7 @@ func WriteHAR(w io.Writer, exs iter.Seq[*traffic.Exchange], opts HARWriteOptions
 		return fmt.Errorf("write HAR: %w", err)
 	}
 	fmt.Fprintf(bw, "{\n\"log\": {\n\"version\": \"1.2\",\n\"creator\": %s,\n", cb)
-	pw := pageWriter{ids: map[string]string{}, fixed: opts.Pages != nil}
+	pw := pageWriter{ids: map[string]string{}, fixed: opts.Pages != nil, secrets: opts.ShowSecrets}
 	if pw.fixed {
 		for _, p := range opts.Pages {
 			pw.ids["ref\x00"+p.ID] = p.ID
@@ -155,9 +156,10 @@ func writePages(bw *bufio.Writer, pages []harPageOut) error {
 
 // pageWriter assigns page ids and collects log.pages in first-seen order.
 type pageWriter struct {
-	ids   map[string]string // PageRef or page URL → id
-	pages []harPageOut
-	fixed bool // pages were given: do not collect more
+	ids     map[string]string // PageRef or page URL → id
+	pages   []harPageOut
+	fixed   bool // pages were given: do not collect more
+	secrets bool // page URLs used as titles keep their secrets
 }
 
 func (pw *pageWriter) ref(ex *traffic.Exchange) string {
@@ -184,6 +186,9 @@ func (pw *pageWriter) ref(ex *traffic.Exchange) string {
 		title = ex.Page.Title
 		if title == "" {
 			title = ex.Page.URL
+			if !pw.secrets {
+				title = redactURL(title)
+			}
 		}
 	}
 	pw.ids[key] = id
@@ -245,6 +250,7 @@ type harContentOut struct {
 	MimeType string `json:"mimeType"`
 	Text     string `json:"text,omitempty"`
 	Encoding string `json:"encoding,omitempty"`
+	Comment  string `json:"comment,omitempty"`
 }
 
 type harTimingsOut struct {
@@ -263,8 +269,12 @@ func harTime(t time.Time) string {
 func harEntryOut(ex *traffic.Exchange, pageref string, secrets bool) harEntryOutT {
 	r := &ex.Request
 	e := harEntryOutT{PageRef: pageref, StartedDateTime: harTime(ex.Start), Error: ex.Error}
+	u := r.URL.String()
+	if !secrets {
+		u = redactURL(u)
+	}
 	e.Request = harRequestOut{
-		Method: r.Method, URL: r.URL.String(), HTTPVersion: r.Proto,
+		Method: r.Method, URL: u, HTTPVersion: r.Proto,
 		Headers: headersOut(r.Header, secrets), Cookies: []harNV{}, QueryString: []harNV{},
 		HeadersSize: -1, BodySize: len(r.Body), Truncated: r.BodyTruncated,
 	}
@@ -276,10 +286,19 @@ func harEntryOut(ex *traffic.Exchange, pageref string, secrets bool) harEntryOut
 		e.Request.Cookies = append(e.Request.Cookies, harNV{Name: c.Name, Value: v})
 	}
 	for _, p := range traffic.Params(&traffic.Request{URL: r.URL}) {
-		e.Request.QueryString = append(e.Request.QueryString, harNV{Name: p.Name, Value: p.Value})
+		v := p.Value
+		if !secrets && secretParam(p.Name, v) {
+			v = Redacted
+		}
+		e.Request.QueryString = append(e.Request.QueryString, harNV{Name: p.Name, Value: v})
 	}
 	if len(r.Body) > 0 {
-		e.Request.PostData = &harPostData{MimeType: r.Header.Get("Content-Type"), Text: string(r.Body)}
+		mime := r.Header.Get("Content-Type")
+		text := string(r.Body)
+		if !secrets {
+			text = redactBody(mime, r.Body)
+		}
+		e.Request.PostData = &harPostData{MimeType: mime, Text: text}
 	}
 	e.Response = harResponseOut{Cookies: []harNV{}, Headers: []harNV{}, HeadersSize: -1, BodySize: -1}
 	if rs := ex.Response; rs != nil {
@@ -288,6 +307,9 @@ func harEntryOut(ex *traffic.Exchange, pageref string, secrets bool) harEntryOut
 		e.Response.HTTPVersion = rs.Proto
 		e.Response.Headers = headersOut(rs.Header, secrets)
 		e.Response.RedirectURL = rs.Header.Get("Location")
+		if !secrets {
+			e.Response.RedirectURL = redactURL(e.Response.RedirectURL)
+		}
 		e.Response.BodySize = len(rs.Body)
 		e.Response.Truncated = rs.BodyTruncated
 		for _, sc := range rs.Header.Values("Set-Cookie") {
@@ -298,7 +320,10 @@ func harEntryOut(ex *traffic.Exchange, pageref string, secrets bool) harEntryOut
 			e.Response.Cookies = append(e.Response.Cookies, harNV{Name: strings.TrimSpace(name), Value: strings.TrimSpace(v)})
 		}
 		c := harContentOut{Size: len(rs.Body), MimeType: rs.Header.Get("Content-Type")}
-		if len(rs.Body) > 0 {
+		switch {
+		case len(rs.Body) > 0 && !secrets:
+			c.Comment = "response body left out of a redacted export"
+		case len(rs.Body) > 0:
 			if utf8.Valid(rs.Body) {
 				c.Text = string(rs.Body)
 			} else {
@@ -322,7 +347,7 @@ func headersOut(h http.Header, secrets bool) []harNV {
 	for _, k := range names {
 		for _, v := range h[k] {
 			if !secrets {
-				v = redactHeader(k, v)
+				v = redactHeaderValue(k, v)
 			}
 			out = append(out, harNV{Name: k, Value: v})
 		}

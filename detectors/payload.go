@@ -137,7 +137,7 @@ func (e *event) hashed(where, fieldName, value string) {
 	if value == "" {
 		return
 	}
-	if looksLikeEmail(value) {
+	if traffic.LooksLikeEmail(value) {
 		e.pii = append(e.pii, traffic.Evidence{Where: where, Label: "email (plain text)", Value: value, Secret: true})
 		return
 	}
@@ -296,16 +296,6 @@ func eventMeaning(name string) string {
 		return r
 	}, name)
 	return eventMeanings[k]
-}
-
-// looksLikeEmail reports whether s is a bare e-mail address.
-func looksLikeEmail(s string) bool {
-	at := strings.IndexByte(s, '@')
-	if at <= 0 || at != strings.LastIndexByte(s, '@') || strings.ContainsAny(s, " \t\n<>\"(),;:") {
-		return false
-	}
-	dot := strings.LastIndexByte(s, '.')
-	return dot > at+1 && dot < len(s)-1
 }
 
 // hostIs reports whether host is one of names or a subdomain of one.

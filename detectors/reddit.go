@@ -54,7 +54,7 @@ func (d *Reddit) Detect(ex *traffic.Exchange) []traffic.Finding {
 		if p.Name != "external_id" || strings.TrimSpace(p.Value) == "" {
 			continue
 		}
-		if traffic.HashKind(p.Value) != "" || looksLikeEmail(p.Value) {
+		if traffic.HashKind(p.Value) != "" || traffic.LooksLikeEmail(p.Value) {
 			e.hashed(p.Where, "external id", p.Value)
 		} else {
 			e.add(p.Where, "user id", p.Value, true)

@@ -53,8 +53,8 @@ func (r *redactor) value(v string, secret bool) string {
 }
 
 // url returns u with the values of sensitive query parameters (token,
-// auth, session, password, key, email …), e-mail addresses in any
-// parameter and a password in the user info replaced by pseudonyms. A
+// auth, session, password, key, email …), e-mail addresses and JWTs in
+// any parameter and a password in the user info replaced by pseudonyms. A
 // string that is not an http(s) URL is returned unchanged.
 func (r *redactor) url(u string) string {
 	if r.show || !(strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
@@ -93,40 +93,9 @@ func (r *redactor) url(u string) string {
 		if err != nil {
 			dv = v
 		}
-		if sensitiveParam(dk) || looksLikeEmail(dv) {
+		if traffic.SensitiveName(dk) || traffic.LooksLikeEmail(dv) || traffic.LooksLikeJWT(dv) {
 			pairs[i] = k + "=" + r.secret(dv)
 		}
 	}
 	return head + "?" + strings.Join(pairs, "&") + frag
-}
-
-// sensitiveWords are query-parameter name parts whose values are
-// credentials or personal data.
-var sensitiveWords = map[string]bool{
-	"token": true, "auth": true, "authorization": true, "session": true, "sessionid": true, "sid": true,
-	"password": true, "passwd": true, "pwd": true, "pass": true, "key": true, "apikey": true,
-	"secret": true, "email": true, "mail": true, "signature": true, "sig": true, "code": true,
-	"otp": true, "jwt": true,
-}
-
-// sensitiveParam reports whether a parameter name, split at non-letters
-// ("access_token", "api-key", "userEmail" lower-cased), has a sensitive
-// part.
-func sensitiveParam(name string) bool {
-	name = strings.ToLower(name)
-	if sensitiveWords[name] {
-		return true
-	}
-	for _, part := range strings.FieldsFunc(name, func(c rune) bool { return !('a' <= c && c <= 'z') }) {
-		if sensitiveWords[part] {
-			return true
-		}
-	}
-	return strings.HasSuffix(name, "token") || strings.HasSuffix(name, "email") || strings.HasSuffix(name, "password")
-}
-
-// looksLikeEmail reports whether v is shaped like local@domain.tld.
-func looksLikeEmail(v string) bool {
-	at := strings.IndexByte(v, '@')
-	return at > 0 && strings.IndexByte(v[at+1:], '.') > 0 && !strings.ContainsAny(v, " /?&")
 }

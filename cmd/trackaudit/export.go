@@ -14,15 +14,17 @@ import (
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-// runExport writes a saved capture as HAR 1.2. Cookie values, Set-Cookie
-// values and credentials are redacted unless --show-secrets. The output is
+// runExport writes a saved capture as HAR 1.2. Unless --show-secrets,
+// secrets are redacted as capture.WriteHAR describes (cookies, credentials,
+// tokens, personal values; bodies of unknown shape and response bodies
+// left out). The output is
 // written to a temporary file (mode 0600) beside it and renamed into place
 // only when complete, so a failed export never leaves half a HAR, and an
 // existing file is replaced only with --force.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("export", "export FILE.db --har OUT.har [--show-secrets] [--force]", stderr)
 	out := fs.String("har", "", "write the capture as HAR to this `file`")
-	showSecrets := fs.Bool("show-secrets", false, "keep cookie values and credentials in the HAR (the file is still 0600)")
+	showSecrets := fs.Bool("show-secrets", false, "keep cookie values, credentials, tokens and bodies in the HAR (the file is still 0600)")
 	force := fs.Bool("force", false, "replace the output file if it exists")
 	files, err := parseFlags(fs, args, stderr)
 	if err != nil {

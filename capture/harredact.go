@@ -1,0 +1,155 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// What WriteHAR hides without ShowSecrets, walking the structure rather
+// than matching text (reliability-security.md §3.2): the values of
+// cookies and credentials (redactHeader); query, form and JSON values
+// whose name is sensitive (traffic.SensitiveName: token, session, key,
+// email …) or that look like an e-mail address, a JWT or a hex hash; the
+// same in URLs carried by Referer, Origin and Location; the values of
+// other headers with sensitive names; request bodies of no known
+// structure; and response bodies, which hold whatever the site showed
+// the user. Names, methods, hosts, paths and sizes stay: they are the
+// evidence.
+
+// secretParam reports whether a parameter's value must be hidden.
+func secretParam(name, value string) bool {
+	return traffic.SensitiveName(name) || traffic.LooksLikeEmail(value) || traffic.LooksLikeJWT(value) ||
+		traffic.HashKind(value) != ""
+}
+
+// redactPairs hides the secret values of an "a=1&b=2" string, leaving its
+// other bytes as they were.
+func redactPairs(s string) string {
+	pairs := strings.Split(s, "&")
+	for i, pair := range pairs {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || v == "" {
+			continue
+		}
+		dk, err := url.QueryUnescape(k)
+		if err != nil {
+			dk = k
+		}
+		dv, err := url.QueryUnescape(v)
+		if err != nil {
+			dv = v
+		}
+		if secretParam(dk, dv) {
+			pairs[i] = k + "=" + Redacted
+		}
+	}
+	return strings.Join(pairs, "&")
+}
+
+// redactURL hides the secret query values of u and a password in its
+// user info. A string that is not an http(s) URL is returned unchanged.
+func redactURL(u string) string {
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return u
+	}
+	head, query, hasQuery := strings.Cut(u, "?")
+	if scheme, rest, ok := strings.Cut(head, "://"); ok {
+		end := strings.IndexByte(rest, '/')
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			if user, _, ok := strings.Cut(rest[:at], ":"); ok {
+				head = scheme + "://" + user + ":" + Redacted + rest[at:]
+			}
+		}
+	}
+	if !hasQuery {
+		return head
+	}
+	query, frag, _ := strings.Cut(query, "#")
+	if frag != "" {
+		frag = "#" + frag
+	}
+	return head + "?" + redactPairs(query) + frag
+}
+
+// redactHeaderValue hides what a header value may hold beyond
+// redactHeader's cookies and credentials: URLs' secret parameters and
+// the whole value of a header with a sensitive name.
+func redactHeaderValue(name, v string) string {
+	switch k := http.CanonicalHeaderKey(name); k {
+	case "Cookie", "Set-Cookie", "Authorization", "Proxy-Authorization":
+		return redactHeader(k, v)
+	case "Referer", "Origin", "Location", "Content-Location":
+		return redactURL(v)
+	}
+	if traffic.SensitiveName(name) {
+		return Redacted
+	}
+	return v
+}
+
+// redactBody returns a request body as HAR postData text with its
+// secrets hidden: JSON by key and value, form and query-line bodies (GA4
+// batches lines of query strings) by name and value. A body of any other
+// shape cannot be checked and is replaced whole.
+func redactBody(mime string, body []byte) string {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // numbers keep their digits
+	if dec.Decode(&v) == nil && !dec.More() {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(redactJSON("", v)) == nil {
+			return strings.TrimSuffix(buf.String(), "\n")
+		}
+	}
+	text := string(body)
+	if strings.Contains(mime, "x-www-form-urlencoded") || looksLikePairLines(text) {
+		lines := strings.Split(text, "\n")
+		for i, l := range lines {
+			lines[i] = redactPairs(l)
+		}
+		return strings.Join(lines, "\n")
+	}
+	return Redacted
+}
+
+// looksLikePairLines reports whether s is lines of name=value pairs with
+// no spaces: a form body sent with another content type.
+func looksLikePairLines(s string) bool {
+	return s != "" && strings.Contains(s, "=") && !strings.ContainsAny(s, " \t\r{}<>")
+}
+
+// redactJSON hides the values under sensitive keys and the strings that
+// look like secrets anywhere in a decoded JSON value.
+func redactJSON(key string, v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = redactJSON(k, e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = redactJSON(key, e)
+		}
+		return x
+	case string:
+		if secretParam(key, x) {
+			return Redacted
+		}
+	case json.Number, bool:
+		if traffic.SensitiveName(key) {
+			return Redacted
+		}
+	}
+	return v
+}

@@ -1,0 +1,59 @@
+package traffic
+
+import "strings"
+
+// sensitiveWords are parts of parameter, header and JSON key names whose
+// values are credentials or personal data.
+var sensitiveWords = map[string]bool{
+	"token": true, "auth": true, "authorization": true, "session": true, "sessionid": true, "sid": true,
+	"password": true, "passwd": true, "pwd": true, "pass": true, "key": true, "apikey": true,
+	"secret": true, "email": true, "mail": true, "signature": true, "sig": true, "code": true,
+	"otp": true, "jwt": true, "csrf": true, "xsrf": true,
+}
+
+// SensitiveName reports whether a parameter, header or JSON key name,
+// lower-cased and split at non-letters ("access_token", "X-Api-Key",
+// "userEmail"), has a part whose value is a credential or personal data.
+func SensitiveName(name string) bool {
+	name = strings.ToLower(name)
+	if sensitiveWords[name] {
+		return true
+	}
+	for _, part := range strings.FieldsFunc(name, func(c rune) bool { return !('a' <= c && c <= 'z') }) {
+		if sensitiveWords[part] {
+			return true
+		}
+	}
+	return strings.HasSuffix(name, "token") || strings.HasSuffix(name, "email") || strings.HasSuffix(name, "password")
+}
+
+// LooksLikeEmail reports whether s is a bare e-mail address.
+func LooksLikeEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at != strings.LastIndexByte(s, '@') || strings.ContainsAny(s, " \t\n<>\"(),;:/?&") {
+		return false
+	}
+	dot := strings.LastIndexByte(s, '.')
+	return dot > at+1 && dot < len(s)-1
+}
+
+// LooksLikeJWT reports whether s is shaped like a JSON Web Token: three
+// base64url parts joined by dots, the first an encoded JSON object
+// ("eyJ" is how `{"` starts in base64).
+func LooksLikeJWT(s string) bool {
+	if !strings.HasPrefix(s, "eyJ") || strings.Count(s, ".") != 2 {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if part == "" {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '=') {
+				return false
+			}
+		}
+	}
+	return true
+}
