@@ -234,7 +234,7 @@ func (p *Proxy) logf(format string, args ...any) { p.cfg.Logf(format, args...) }
 func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
 	defer func() {
 		if v := recover(); v != nil {
-			p.logf("proxy: panic recording %s: %v", r.URL, v)
+			p.logf("proxy: panic recording %s: %v", logURL(r.URL), v)
 		}
 	}()
 	ctx.UserData = p.newRecorder(r)
@@ -291,11 +291,20 @@ func recoverHandler(logf func(string, ...any), h http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				logf("proxy: panic serving %s %s: %v", r.Method, r.URL, v)
+				logf("proxy: panic serving %s %s: %v", r.Method, logURL(r.URL), v)
 			}
 		}()
 		h.ServeHTTP(w, r)
 	})
+}
+
+// logURL is u without its query, fragment and user info, for log lines:
+// logs never carry tokens or other values a URL may hold.
+func logURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // panicError turns a recovered value into an error.

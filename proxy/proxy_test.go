@@ -447,7 +447,7 @@ func TestPanicInOnExchangeKeepsServing(t *testing.T) {
 	}})
 	c := tp.client()
 	for i := 0; i < 5; i++ {
-		resp, err := c.Get("https://news.test/")
+		resp, err := c.Get("https://news.test/account?token=CANARY_LOG")
 		if err != nil {
 			t.Fatalf("request %d after a panic: %v", i, err)
 		}
@@ -460,8 +460,12 @@ func TestPanicInOnExchangeKeepsServing(t *testing.T) {
 	if calls.Load() != 5 {
 		t.Errorf("OnExchange called %d times, want 5", calls.Load())
 	}
-	if !strings.Contains(tp.logs.String(), "OnExchange panicked") {
-		t.Errorf("panic not logged: %q", tp.logs)
+	logs := tp.logs.String()
+	if !strings.Contains(logs, "OnExchange panicked on https://news.test/account") {
+		t.Errorf("panic not logged with its URL: %q", logs)
+	}
+	if strings.Contains(logs, "CANARY_LOG") {
+		t.Errorf("the log shows a query value: %q", logs)
 	}
 }
 

@@ -121,7 +121,7 @@ func (rec *recorder) emit() {
 		}
 		defer func() {
 			if r := recover(); r != nil {
-				rec.p.logf("proxy: OnExchange panicked on %s: %v\n%s", ex.Request.URL, r, debug.Stack())
+				rec.p.logf("proxy: OnExchange panicked on %s: %v\n%s", logURL(ex.Request.URL), r, debug.Stack())
 			}
 		}()
 		fn(ex)
