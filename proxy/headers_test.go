@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestResponseHeadersAsServerSent checks that the browser gets the
@@ -97,5 +98,34 @@ func TestRequestHeadersRecordedAsSent(t *testing.T) {
 	}
 	if v := sent.Get("Accept-Encoding"); v != "br, zstd" {
 		t.Errorf("server received Accept-Encoding %q, want it as sent", v)
+	}
+}
+
+// TestStalledUpstream504 checks that a server that never starts its
+// response gets the client a 504 once ResponseHeaderTimeout passes, and
+// the exchange is recorded with the failure.
+func TestStalledUpstream504(t *testing.T) {
+	release := make(chan struct{})
+	o := newOrigins(t)
+	o.serveTLS(t, "stall.test", o.ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer close(release) // before the origin's Close waits for its handler
+	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, ResponseHeaderTimeout: 200 * time.Millisecond})
+	start := time.Now()
+	resp, err := tp.client().Get("https://stall.test/slow")
+	if err != nil {
+		t.Fatalf("GET: %v (want a 504, not a broken connection)", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("status %d, want 504", resp.StatusCode)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("504 after %v, want about the 200 ms timeout", d)
+	}
+	ex := tp.next(t)
+	if !strings.Contains(ex.Error, "stall.test") || !strings.Contains(ex.Error, "timeout") {
+		t.Errorf("Error = %q, want the host and the timeout", ex.Error)
 	}
 }

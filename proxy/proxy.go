@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -58,6 +59,10 @@ type Config struct {
 	// BodyCap is how many body bytes are kept per message; 0 means
 	// traffic.BodyCap. Bodies always pass through whole.
 	BodyCap int
+	// ResponseHeaderTimeout is how long a server may take to start its
+	// response before the client gets 504; 0 means 2 minutes (long
+	// enough for long-polling endpoints).
+	ResponseHeaderTimeout time.Duration
 	// OnExchange is called once per completed exchange, from many
 	// goroutines at once; it must not keep the proxy waiting long. A panic
 	// in it is logged and otherwise ignored. nil drops exchanges.
@@ -129,7 +134,7 @@ func New(cfg Config) (*Proxy, error) {
 		DialContext:           p.dial.DialContext,
 		TLSClientConfig:       tlsCfg,
 		TLSHandshakeTimeout:   handshakeTimeout,
-		ResponseHeaderTimeout: responseHeaderTimeout,
+		ResponseHeaderTimeout: cmp.Or(cfg.ResponseHeaderTimeout, responseHeaderTimeout),
 		ExpectContinueTimeout: time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConns:          1024,
@@ -243,7 +248,8 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 }
 
 // roundTrip sends req upstream. A failure becomes a 502 answer to the
-// client and an exchange with Error set; the client never sees a bare EOF.
+// client (504 when the server did not answer in time) and an exchange
+// with Error set; the client never sees a bare EOF.
 func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
 	rec, _ := ctx.UserData.(*recorder)
 	resp, err := p.tr.RoundTrip(req)
@@ -253,7 +259,11 @@ func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Respo
 			msg = rec.fail(err)
 		}
 		p.logf("proxy: %s", msg)
-		return goproxy.NewResponse(req, goproxy.ContentTypeText, http.StatusBadGateway, "trackaudit proxy: "+msg+"\n"), nil
+		status := http.StatusBadGateway
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			status = http.StatusGatewayTimeout
+		}
+		return goproxy.NewResponse(req, goproxy.ContentTypeText, status, "trackaudit proxy: "+msg+"\n"), nil
 	}
 	if rec != nil {
 		rec.response(resp)
