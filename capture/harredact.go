@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/trackaudit/trackaudit/traffic"
@@ -21,63 +20,11 @@ import (
 // the user. Names, methods, hosts, paths and sizes stay: they are the
 // evidence.
 
-// secretParam reports whether a parameter's value must be hidden.
-func secretParam(name, value string) bool {
-	return traffic.SensitiveName(name) || traffic.LooksLikeEmail(value) || traffic.LooksLikeJWT(value) ||
-		traffic.HashKind(value) != ""
-}
+// redacted is the hide function of a redacted export.
+func redacted(string) string { return Redacted }
 
-// redactPairs hides the secret values of an "a=1&b=2" string, leaving its
-// other bytes as they were.
-func redactPairs(s string) string {
-	pairs := strings.Split(s, "&")
-	for i, pair := range pairs {
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || v == "" {
-			continue
-		}
-		dk, err := url.QueryUnescape(k)
-		if err != nil {
-			dk = k
-		}
-		dv, err := url.QueryUnescape(v)
-		if err != nil {
-			dv = v
-		}
-		if secretParam(dk, dv) {
-			pairs[i] = k + "=" + Redacted
-		}
-	}
-	return strings.Join(pairs, "&")
-}
-
-// redactURL hides the secret query values of u and a password in its
-// user info. A string that is not an http(s) URL is returned unchanged.
-func redactURL(u string) string {
-	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return u
-	}
-	head, query, hasQuery := strings.Cut(u, "?")
-	if scheme, rest, ok := strings.Cut(head, "://"); ok {
-		end := strings.IndexByte(rest, '/')
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
-			if user, _, ok := strings.Cut(rest[:at], ":"); ok {
-				head = scheme + "://" + user + ":" + Redacted + rest[at:]
-			}
-		}
-	}
-	if !hasQuery {
-		return head
-	}
-	query, frag, _ := strings.Cut(query, "#")
-	if frag != "" {
-		frag = "#" + frag
-	}
-	return head + "?" + redactPairs(query) + frag
-}
+// redactURL hides u's secret query values and user-info password.
+func redactURL(u string) string { return traffic.RedactURL(u, redacted) }
 
 // redactHeaderValue hides what a header value may hold beyond
 // redactHeader's cookies and credentials: URLs' secret parameters and
@@ -115,7 +62,7 @@ func redactBody(mime string, body []byte) string {
 	if strings.Contains(mime, "x-www-form-urlencoded") || looksLikePairLines(text) {
 		lines := strings.Split(text, "\n")
 		for i, l := range lines {
-			lines[i] = redactPairs(l)
+			lines[i] = traffic.RedactPairs(l, redacted)
 		}
 		return strings.Join(lines, "\n")
 	}
@@ -143,7 +90,7 @@ func redactJSON(key string, v any) any {
 		}
 		return x
 	case string:
-		if secretParam(key, x) {
+		if traffic.SecretParam(key, x) {
 			return Redacted
 		}
 	case json.Number, bool:

@@ -2,8 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/trackaudit/trackaudit/traffic"
 )
@@ -52,50 +50,13 @@ func (r *redactor) value(v string, secret bool) string {
 	return r.url(v)
 }
 
-// url returns u with the values of sensitive query parameters (token,
-// auth, session, password, key, email …), e-mail addresses and JWTs in
-// any parameter and a password in the user info replaced by pseudonyms. A
-// string that is not an http(s) URL is returned unchanged.
+// url returns u with its secret query values (traffic.SecretParam:
+// sensitive names such as token, session or email, and e-mail addresses,
+// JWTs and hashes anywhere) and a password in its user info replaced by
+// pseudonyms.
 func (r *redactor) url(u string) string {
-	if r.show || !(strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
+	if r.show {
 		return u
 	}
-	head, query, hasQuery := strings.Cut(u, "?")
-	if scheme, rest, ok := strings.Cut(head, "://"); ok {
-		end := strings.IndexByte(rest, '/')
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
-			if user, pass, ok := strings.Cut(rest[:at], ":"); ok && pass != "" {
-				head = scheme + "://" + user + ":" + r.secret(pass) + rest[at:]
-			}
-		}
-	}
-	if !hasQuery {
-		return head
-	}
-	frag := ""
-	if i := strings.Index(query, "#"); i >= 0 {
-		query, frag = query[:i], query[i:]
-	}
-	pairs := strings.Split(query, "&")
-	for i, pair := range pairs {
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || v == "" {
-			continue
-		}
-		dk, err := url.QueryUnescape(k)
-		if err != nil {
-			dk = k
-		}
-		dv, err := url.QueryUnescape(v)
-		if err != nil {
-			dv = v
-		}
-		if traffic.SensitiveName(dk) || traffic.LooksLikeEmail(dv) || traffic.LooksLikeJWT(dv) {
-			pairs[i] = k + "=" + r.secret(dv)
-		}
-	}
-	return head + "?" + strings.Join(pairs, "&") + frag
+	return traffic.RedactURL(u, r.secret)
 }

@@ -1,6 +1,9 @@
 package traffic
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // sensitiveWords are parts of parameter, header and JSON key names whose
 // values are credentials or personal data.
@@ -56,4 +59,66 @@ func LooksLikeJWT(s string) bool {
 		}
 	}
 	return true
+}
+
+// SecretParam reports whether a query, form or JSON value must be hidden
+// in shared output: its name is sensitive, or the value looks like an
+// e-mail address, a JWT or a hex hash (hashed e-mail addresses are how ad
+// platforms match people).
+func SecretParam(name, value string) bool {
+	return SensitiveName(name) || LooksLikeEmail(value) || LooksLikeJWT(value) || HashKind(value) != ""
+}
+
+// RedactPairs returns an "a=1&b=2" string with each secret value
+// (SecretParam, on the unescaped name and value) replaced by hide(value);
+// its other bytes stay as they were.
+func RedactPairs(s string, hide func(string) string) string {
+	pairs := strings.Split(s, "&")
+	for i, pair := range pairs {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || v == "" {
+			continue
+		}
+		dk, err := url.QueryUnescape(k)
+		if err != nil {
+			dk = k
+		}
+		dv, err := url.QueryUnescape(v)
+		if err != nil {
+			dv = v
+		}
+		if SecretParam(dk, dv) {
+			pairs[i] = k + "=" + hide(dv)
+		}
+	}
+	return strings.Join(pairs, "&")
+}
+
+// RedactURL returns u with the secret values of its query (RedactPairs)
+// and the password of its user info replaced by what hide returns for
+// them. A string that is not an http(s) URL is returned unchanged.
+func RedactURL(u string, hide func(string) string) string {
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return u
+	}
+	head, query, hasQuery := strings.Cut(u, "?")
+	if scheme, rest, ok := strings.Cut(head, "://"); ok {
+		end := strings.IndexByte(rest, '/')
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			if user, pass, ok := strings.Cut(rest[:at], ":"); ok && pass != "" {
+				head = scheme + "://" + user + ":" + hide(pass) + rest[at:]
+			}
+		}
+	}
+	if !hasQuery {
+		return head
+	}
+	query, frag, hasFrag := strings.Cut(query, "#")
+	if hasFrag {
+		frag = "#" + frag
+	}
+	return head + "?" + RedactPairs(query, hide) + frag
 }

@@ -50,3 +50,19 @@ func TestLooksLikeJWT(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"https://x.example/a?b=1&token=t&e=j%40x.example#frag", "https://x.example/a?b=1&token=REDACTED&e=REDACTED#frag"},
+		{"https://user:pw@x.example/", "https://user:REDACTED@x.example/"},
+		{"https://x.example/p?jwt=1&id=eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.x", "https://x.example/p?jwt=REDACTED&id=REDACTED"},
+		{"https://x.example/plain", "https://x.example/plain"},
+		{"https://x.example/?h=0123456789abcdef0123456789abcdef&n=1", "https://x.example/?h=REDACTED&n=1"},
+		{"https://user@x.example/?q=%zz&pwd=%zz", "https://user@x.example/?q=%zz&pwd=REDACTED"},
+		{"android-app://x", "android-app://x"},
+	} {
+		if got := RedactURL(tt.in, func(string) string { return "REDACTED" }); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
