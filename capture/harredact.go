@@ -90,7 +90,7 @@ func redactJSON(key string, v any) any {
 		}
 		return x
 	case string:
-		if traffic.SecretParam(key, x) {
+		if traffic.SecretValue(key, x) {
 			return Redacted
 		}
 	case json.Number, bool:

@@ -287,7 +287,7 @@ func harEntryOut(ex *traffic.Exchange, pageref string, secrets bool) harEntryOut
 	}
 	for _, p := range traffic.Params(&traffic.Request{URL: r.URL}) {
 		v := p.Value
-		if !secrets && traffic.SecretParam(p.Name, v) {
+		if !secrets && traffic.SecretValue(p.Name, v) {
 			v = Redacted
 		}
 		e.Request.QueryString = append(e.Request.QueryString, harNV{Name: p.Name, Value: v})

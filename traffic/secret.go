@@ -69,9 +69,24 @@ func SecretParam(name, value string) bool {
 	return SensitiveName(name) || LooksLikeEmail(value) || LooksLikeJWT(value) || HashKind(value) != ""
 }
 
+// SecretValue is SecretParam, and also true for a URL value that holds a
+// secret itself (a page URL with a session id carried in a pixel's dl=):
+// such a value is hidden whole.
+func SecretValue(name, value string) bool {
+	if SecretParam(name, value) {
+		return true
+	}
+	if strings.HasPrefix(value, "http://") || strings.HasPrefix(value, "https://") {
+		hidden := false
+		RedactURL(value, func(string) string { hidden = true; return "" })
+		return hidden
+	}
+	return false
+}
+
 // RedactPairs returns an "a=1&b=2" string with each secret value
-// (SecretParam, on the unescaped name and value) replaced by hide(value);
-// its other bytes stay as they were.
+// (SecretValue, on the unescaped name and value) replaced by
+// hide(value); its other bytes stay as they were.
 func RedactPairs(s string, hide func(string) string) string {
 	pairs := strings.Split(s, "&")
 	for i, pair := range pairs {
@@ -87,7 +102,7 @@ func RedactPairs(s string, hide func(string) string) string {
 		if err != nil {
 			dv = v
 		}
-		if SecretParam(dk, dv) {
+		if SecretValue(dk, dv) {
 			pairs[i] = k + "=" + hide(dv)
 		}
 	}

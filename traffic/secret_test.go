@@ -59,6 +59,7 @@ func TestRedactURL(t *testing.T) {
 		{"https://x.example/plain", "https://x.example/plain"},
 		{"https://x.example/?h=0123456789abcdef0123456789abcdef&n=1", "https://x.example/?h=REDACTED&n=1"},
 		{"https://user@x.example/?q=%zz&pwd=%zz", "https://user@x.example/?q=%zz&pwd=REDACTED"},
+		{"https://t.example/tr?dl=https%3A%2F%2Fnews.example%2Fa%3Fsession%3Ds1&rl=https%3A%2F%2Fnews.example%2F", "https://t.example/tr?dl=REDACTED&rl=https%3A%2F%2Fnews.example%2F"},
 		{"android-app://x", "android-app://x"},
 	} {
 		if got := RedactURL(tt.in, func(string) string { return "REDACTED" }); got != tt.want {

@@ -30,6 +30,7 @@ func canaryExchanges() []*traffic.Exchange {
 	pixel := &traffic.Exchange{ID: 2, Source: "proxy", Client: "127.0.0.1",
 		Request: traffic.Request{Method: "POST", Proto: "HTTP/1.1",
 			URL: mustURL("https://www.facebook.com/tr/?id=123&ev=Purchase&token=CANARY_6&access_token=CANARY_7" +
+				"&dl=" + url.QueryEscape(page) + "&rl=" + url.QueryEscape("https://mail.example/open?email=CANARY_15%40x.example") +
 				"&id_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUllfMTAifQ.c2lnbmF0dXJlQ0FOQVJZ"),
 			Header: http.Header{
 				"Cookie":              {"fr=CANARY_1; c_user=CANARY_2"},
