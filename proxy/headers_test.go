@@ -68,8 +68,9 @@ func TestResponseHeadersAsServerSent(t *testing.T) {
 
 // TestRequestHeadersRecordedAsSent checks both sides of request header
 // fidelity (reliability-security.md T8): the record holds the header the
-// browser sent, hop-by-hop proxy headers included, and the server gets it
-// without those, with Accept-Encoding as sent.
+// browser sent, hop-by-hop headers included, and the server gets it
+// without those (Proxy-Connection, and what Connection names), with
+// Accept-Encoding as sent.
 func TestRequestHeadersRecordedAsSent(t *testing.T) {
 	got := make(chan http.Header, 1)
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +80,8 @@ func TestRequestHeadersRecordedAsSent(t *testing.T) {
 	tp := startProxy(t, Config{Map: map[string]string{"px.test": plain.Listener.Addr().String()}})
 	req, _ := http.NewRequest("GET", "http://px.test/p.gif", nil)
 	req.Header.Set("Proxy-Connection", "keep-alive")
+	req.Header.Set("Connection", "X-Hop, keep-alive")
+	req.Header.Set("X-Hop", "for the proxy only")
 	req.Header.Set("Accept-Encoding", "br, zstd")
 	req.Header.Set("Cookie", "fr=abc")
 	resp, err := tp.client().Do(req)
@@ -88,13 +91,15 @@ func TestRequestHeadersRecordedAsSent(t *testing.T) {
 	resp.Body.Close()
 	ex := tp.next(t)
 	sent := <-got
-	for k, want := range map[string]string{"Proxy-Connection": "keep-alive", "Accept-Encoding": "br, zstd", "Cookie": "fr=abc"} {
+	for k, want := range map[string]string{"Proxy-Connection": "keep-alive", "X-Hop": "for the proxy only", "Accept-Encoding": "br, zstd", "Cookie": "fr=abc"} {
 		if v := ex.Request.Header.Get(k); v != want {
 			t.Errorf("recorded %s = %q, want %q as the browser sent it", k, v, want)
 		}
 	}
-	if v, ok := sent["Proxy-Connection"]; ok {
-		t.Errorf("server received Proxy-Connection %q, a hop-by-hop header", v)
+	for _, k := range []string{"Proxy-Connection", "X-Hop"} {
+		if v, ok := sent[k]; ok {
+			t.Errorf("server received %s %q, a hop-by-hop header", k, v)
+		}
 	}
 	if v := sent.Get("Accept-Encoding"); v != "br, zstd" {
 		t.Errorf("server received Accept-Encoding %q, want it as sent", v)

@@ -244,7 +244,22 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	}()
 	ctx.UserData = p.newRecorder(r)
 	ctx.RoundTripper = goproxy.RoundTripperFunc(p.roundTrip)
+	dropConnectionNamed(r.Header)
 	return r, nil
+}
+
+// dropConnectionNamed deletes the headers a Connection header names: they
+// are hop-by-hop too (RFC 9110 §7.6.1), and goproxy removes only
+// Connection itself. Upgrade stays, for websocket handshakes. The record
+// made before keeps them, as the browser sent them.
+func dropConnectionNamed(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" && !strings.EqualFold(name, "upgrade") {
+				h.Del(name)
+			}
+		}
+	}
 }
 
 // roundTrip sends req upstream. A failure becomes a 502 answer to the
