@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 )
@@ -21,8 +22,8 @@ func exactResponse(h http.Handler) http.Handler {
 
 // exactWriter marks the headers net/http would add as absent (a nil
 // value: net/http then leaves them out) before the final status goes out.
-// It keeps Flush and Hijack (goproxy hijacks CONNECT and websocket
-// connections) working.
+// It keeps ReadFrom, Flush and Hijack (goproxy hijacks CONNECT and
+// websocket connections) working.
 type exactWriter struct {
 	http.ResponseWriter
 	wrote bool // the final (non-1xx) status was written
@@ -46,6 +47,19 @@ func (w *exactWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps net/http's own copy loop (pooled buffers) for goproxy's
+// io.Copy of the body: without it io.Copy allocated 32 KiB per response,
+// which cost the proxy benchmark about a sixth of its throughput.
+func (w *exactWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
 }
 
 func (w *exactWriter) Flush() {
