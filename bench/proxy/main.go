@@ -107,6 +107,7 @@ func load(args []string) error {
 	conc := fs.Int("c", 8, "workers")
 	dur := fs.Duration("d", 5*time.Second, "measured duration")
 	pid := fs.Int("pid", 0, "proxy process whose CPU time per request to report (Linux /proc); 0 = none")
+	mix := fs.Int("mix", 1, "1 in N requests is the third-party tracker request; the others are first-party requests of the page (same host, its Referer, a first-party cookie)")
 	fs.Parse(args)
 	roots := x509.NewCertPool()
 	for _, f := range strings.Split(*caFiles, ",") {
@@ -127,6 +128,14 @@ func load(args []string) error {
 		}
 		px = http.ProxyURL(u)
 	}
+	// With -mix, the origin also plays the news site under the name
+	// localhost (its certificate names both): the page's own requests go
+	// there, and the tracker requests to 127.0.0.1 are third-party to it.
+	page, site := "https://news.example/article?id=7", *target
+	if *mix > 1 {
+		site = strings.Replace(*target, "127.0.0.1", "localhost", 1)
+		page = site + "article?id=7"
+	}
 	var measuring atomic.Bool
 	var errs atomic.Int64
 	stop := make(chan struct{})
@@ -144,9 +153,16 @@ func load(args []string) error {
 					return
 				default:
 				}
-				req, _ := http.NewRequest("GET", fmt.Sprintf("%sp/%d/%d/pixel.gif?utm_source=news&cb=%d", *target, w, i, i), nil)
-				req.Header.Set("Cookie", "_fbp=fb.1.1700000000000.1234567890; sid=0123456789abcdef0123456789abcdef")
-				req.Header.Set("Referer", "https://news.example/article?id=7")
+				var req *http.Request
+				if *mix <= 1 || i%*mix == 0 {
+					req, _ = http.NewRequest("GET", fmt.Sprintf("%sp/%d/%d/pixel.gif?utm_source=news&cb=%d", *target, w, i, i), nil)
+					req.Header.Set("Cookie", "_fbp=fb.1.1700000000000.1234567890; sid=0123456789abcdef0123456789abcdef")
+					req.Header.Set("Referer", page)
+				} else {
+					req, _ = http.NewRequest("GET", fmt.Sprintf("%sstatic/%d/%d/app.js", site, w, i), nil)
+					req.Header.Set("Cookie", "sid=0123456789abcdef0123456789abcdef")
+					req.Header.Set("Referer", page)
+				}
 				t0 := time.Now()
 				resp, err := c.Do(req)
 				if err == nil {

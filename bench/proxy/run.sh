@@ -12,6 +12,8 @@
 # Each result line also gives the proxy process's CPU time per request
 # (user + system, from /proc), which varies far less than throughput on a
 # shared box. NO_MITMDUMP=1 leaves mitmdump out (quicker A/B runs).
+# LOAD_ARGS="-mix 4" makes 1 request in 4 the third-party tracker request
+# and the rest the page's own first-party requests (default: all tracker).
 #
 # Needs: Go, mitmdump (Debian package mitmproxy; skipped if missing), and
 # permission to bind 127.0.0.1:443 for the origin (or ORIGIN_PORT=8443,
@@ -58,7 +60,7 @@ sleep 1
 
 URL="https://127.0.0.1/"
 [ "$ORIGIN_PORT" = 443 ] || URL="https://127.0.0.1:$ORIGIN_PORT/"
-run() { "$W/proxybench" load -url "$URL" -d "${SECS}s" "$@" | tee -a "$W/results.txt"; }
+run() { "$W/proxybench" load -url "$URL" -d "${SECS}s" ${LOAD_ARGS:-} "$@" | tee -a "$W/results.txt"; }
 for c in 8 64; do
   for r in $(seq "$ROUNDS"); do
     run -name direct -c "$c" -ca "$W/origin-ca.pem"
