@@ -11,7 +11,7 @@ import (
 
 // What WriteHAR hides without ShowSecrets, walking the structure rather
 // than matching text (reliability-security.md §3.2): the values of
-// cookies and credentials (redactHeader); query, form and JSON values
+// cookies and credentials; query, form and JSON values
 // whose name is sensitive (traffic.SensitiveName: token, session, key,
 // email …) or that look like an e-mail address, a JWT or a hex hash; the
 // same in URLs carried by Referer, Origin and Location; the values of
@@ -26,13 +26,32 @@ func redacted(string) string { return Redacted }
 // redactURL hides u's secret query values and user-info password.
 func redactURL(u string) string { return traffic.RedactURL(u, redacted) }
 
-// redactHeaderValue hides what a header value may hold beyond
-// redactHeader's cookies and credentials: URLs' secret parameters and
-// the whole value of a header with a sensitive name.
-func redactHeaderValue(name, v string) string {
-	switch k := http.CanonicalHeaderKey(name); k {
-	case "Cookie", "Set-Cookie", "Authorization", "Proxy-Authorization":
-		return redactHeader(k, v)
+// redactHeader hides the secret part of one header value: cookie values
+// (names kept), Set-Cookie's value (attributes kept), the credentials of
+// Authorization headers (scheme kept), URLs' secret parameters, and the
+// whole value of any other header with a sensitive name.
+func redactHeader(name, v string) string {
+	switch http.CanonicalHeaderKey(name) {
+	case "Cookie":
+		cs := traffic.ParseCookieHeader(v)
+		parts := make([]string, len(cs))
+		for i, c := range cs {
+			parts[i] = c.Name + "=" + Redacted
+		}
+		return strings.Join(parts, "; ")
+	case "Set-Cookie":
+		first, attrs, hasAttrs := strings.Cut(v, ";")
+		name, _, _ := strings.Cut(first, "=")
+		out := strings.TrimSpace(name) + "=" + Redacted
+		if hasAttrs {
+			out += ";" + attrs
+		}
+		return out
+	case "Authorization", "Proxy-Authorization":
+		if scheme, _, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
+			return scheme + " " + Redacted
+		}
+		return Redacted
 	case "Referer", "Origin", "Location", "Content-Location":
 		return redactURL(v)
 	}

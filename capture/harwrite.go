@@ -347,39 +347,10 @@ func headersOut(h http.Header, secrets bool) []harNV {
 	for _, k := range names {
 		for _, v := range h[k] {
 			if !secrets {
-				v = redactHeaderValue(k, v)
+				v = redactHeader(k, v)
 			}
 			out = append(out, harNV{Name: k, Value: v})
 		}
 	}
 	return out
-}
-
-// redactHeader hides the secret part of one header value: cookie values
-// (names kept), Set-Cookie's value (attributes kept) and the credentials of
-// Authorization headers (scheme kept).
-func redactHeader(name, v string) string {
-	switch http.CanonicalHeaderKey(name) {
-	case "Cookie":
-		cs := traffic.ParseCookieHeader(v)
-		parts := make([]string, len(cs))
-		for i, c := range cs {
-			parts[i] = c.Name + "=" + Redacted
-		}
-		return strings.Join(parts, "; ")
-	case "Set-Cookie":
-		first, attrs, hasAttrs := strings.Cut(v, ";")
-		name, _, _ := strings.Cut(first, "=")
-		out := strings.TrimSpace(name) + "=" + Redacted
-		if hasAttrs {
-			out += ";" + attrs
-		}
-		return out
-	case "Authorization", "Proxy-Authorization":
-		if scheme, _, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
-			return scheme + " " + Redacted
-		}
-		return Redacted
-	}
-	return v
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -55,10 +56,7 @@ func TestAnalyzeAttributesContacts(t *testing.T) {
 	pcap := writeDNSCapture(t,
 		[]string{"www.dailyplanet.example", "connect.facebook.net", "www.google-analytics.com", "shop.example", "analytics.tiktok.com"},
 		[]time.Duration{0, 200 * time.Millisecond, 900 * time.Millisecond, 30 * time.Second, 30*time.Second + 300*time.Millisecond})
-	stdout, stderr, code := runCLI(t, "analyze", "--format", "json", pcap)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	_, stdout := analyzeJSON(t, pcap)
 	var r struct {
 		Sites []struct {
 			Site     string
@@ -78,19 +76,8 @@ func TestAnalyzeAttributesContacts(t *testing.T) {
 		"dailyplanet.example": {"connect.facebook.net dns Meta", "www.google-analytics.com dns Google"},
 		"shop.example":        {"analytics.tiktok.com dns TikTok"},
 	}
-	if len(got) != len(want) {
-		t.Fatalf("contacts by site = %v, want %v", got, want)
-	}
-	for site, w := range want {
-		if len(got[site]) != len(w) {
-			t.Errorf("%s contacts = %v, want %v", site, got[site], w)
-			continue
-		}
-		for i := range w {
-			if got[site][i] != w[i] {
-				t.Errorf("%s contact %d = %q, want %q", site, i, got[site][i], w[i])
-			}
-		}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("contacts by site = %v, want %v", got, want)
 	}
 }
 
@@ -100,10 +87,7 @@ func TestAnalyzeAttributesContacts(t *testing.T) {
 // the espn.com visit the first one starts, none is left unattributed.
 func TestAnalyzeRealDNSCaptureVisit(t *testing.T) {
 	pcap := filepath.Join(fixtures.Dir(t, "pcap"), "chrissanders-dns.pcap")
-	stdout, stderr, code := runCLI(t, "analyze", "--format", "json", pcap)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	_, stdout := analyzeJSON(t, pcap)
 	var r struct {
 		Sites []struct {
 			Site     string
