@@ -38,9 +38,12 @@ func FuzzReadStore(f *testing.F) {
 			}
 			return v
 		}
-		var statusArg any = status
+		var statusArg, pageID any = status, nil
 		if status < 0 {
 			statusArg = nil
+		}
+		if pageURL != "" {
+			pageID = int64(1)
 		}
 		_, err = db.Exec(`INSERT INTO pages (id, url, site, title) VALUES (1, ?, 'site', '')`, pageURL)
 		if err == nil {
@@ -50,7 +53,7 @@ func FuzzReadStore(f *testing.F) {
 				host_only, via, error, insecure, findings)
 				VALUES (1, 1, ?, 'fuzz', '', ?, 'referer', '', 'GET', ?, '', '', 'HTTP/1.1', ?, ?, 0,
 				?, 'HTTP/1.1', ?, ?, 0, 0, '', '', 0, ?)`,
-				null(started), map[bool]any{true: int64(1), false: nil}[pageURL != ""], rawURL, null(reqHeaders), body,
+				null(started), pageID, rawURL, null(reqHeaders), body,
 				statusArg, null(respHeaders), body, findings)
 		}
 		db.Close()
