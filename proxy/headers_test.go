@@ -104,6 +104,22 @@ func TestRequestHeadersRecordedAsSent(t *testing.T) {
 	if v := sent.Get("Accept-Encoding"); v != "br, zstd" {
 		t.Errorf("server received Accept-Encoding %q, want it as sent", v)
 	}
+
+	// A request without User-Agent reaches the server without one (Go's
+	// transport would add its own) and is recorded without one.
+	req, _ = http.NewRequest("GET", "http://px.test/no-ua", nil)
+	req.Header.Set("User-Agent", "") // Go's client then sends none
+	if resp, err = tp.client().Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	ex, sent = tp.next(t), <-got
+	if v, ok := sent["User-Agent"]; ok {
+		t.Errorf("server received User-Agent %q, but the browser sent none", v)
+	}
+	if v, ok := ex.Request.Header["User-Agent"]; ok {
+		t.Errorf("recorded User-Agent %q, but the browser sent none", v)
+	}
 }
 
 // TestStalledUpstream504 checks that a server that never starts its

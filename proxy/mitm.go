@@ -51,7 +51,7 @@ func (p *Proxy) hijack(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) 
 		client.Close()
 		return
 	}
-	client.SetReadDeadline(time.Now().Add(readHeaderTimeout))
+	client.SetReadDeadline(time.Now().Add(p.cfg.clientTimeouts.head))
 	br := bufio.NewReader(client)
 	first, err := br.Peek(1)
 	if err != nil {
@@ -62,7 +62,7 @@ func (p *Proxy) hijack(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) 
 	switch {
 	case first[0] == 0x16: // TLS handshake record
 		tc := tls.Server(conn, p.leafConfig(target))
-		tc.SetDeadline(time.Now().Add(handshakeTimeout))
+		tc.SetDeadline(time.Now().Add(p.cfg.clientTimeouts.handshake))
 		if err := tc.Handshake(); err != nil {
 			p.logf("proxy: TLS handshake with client for %s failed (does it trust the trackaudit CA?): %v", target, err)
 			tc.Close()

@@ -71,6 +71,17 @@ type Config struct {
 	// without a trailing newline, from many goroutines at once; nil
 	// discards them.
 	Logf func(format string, args ...any)
+
+	// clientTimeouts bounds slow or silent clients; zero fields mean the
+	// defaults. Tests shorten them.
+	clientTimeouts clientTimeouts
+}
+
+// clientTimeouts are how long a client may take to send a request head
+// (the CONNECT line, each request on a connection, and the first byte
+// after CONNECT) and to finish its TLS handshake with the proxy.
+type clientTimeouts struct {
+	head, handshake time.Duration
 }
 
 // Proxy is a running intercepting proxy. Create it with New, run it with
@@ -103,6 +114,8 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
+	cfg.clientTimeouts.head = cmp.Or(cfg.clientTimeouts.head, readHeaderTimeout)
+	cfg.clientTimeouts.handshake = cmp.Or(cfg.clientTimeouts.handshake, handshakeTimeout)
 	if cfg.UpstreamProxy != nil && cfg.UpstreamProxy.Scheme != "http" && cfg.UpstreamProxy.Scheme != "https" {
 		return nil, fmt.Errorf("upstream proxy %s: want an http:// or https:// URL", cfg.UpstreamProxy.Redacted())
 	}
@@ -173,7 +186,7 @@ func New(cfg Config) (*Proxy, error) {
 	errLog := log.New(logfWriter(p.logf), "", 0)
 	p.srv = &http.Server{
 		Handler:           recoverHandler(p.logf, exactResponse(gp)),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: cfg.clientTimeouts.head,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errLog,
@@ -181,7 +194,7 @@ func New(cfg Config) (*Proxy, error) {
 	p.mitmLn = newChanListener(ln.Addr())
 	p.mitm = &http.Server{
 		Handler:           recoverHandler(p.logf, exactResponse(http.HandlerFunc(p.serveMITM))),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: cfg.clientTimeouts.head,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errLog,
@@ -245,6 +258,11 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	ctx.UserData = p.newRecorder(r)
 	ctx.RoundTripper = goproxy.RoundTripperFunc(p.roundTrip)
 	dropConnectionNamed(r.Header)
+	if _, ok := r.Header["User-Agent"]; !ok {
+		// Go's transport sends its own User-Agent when the header is
+		// absent, and none when it is present but empty.
+		r.Header["User-Agent"] = nil
+	}
 	return r, nil
 }
 
