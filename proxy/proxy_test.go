@@ -572,10 +572,32 @@ func TestCurlThroughProxy(t *testing.T) {
 	}
 }
 
+// TestUpstreamProxyCarriesEgress checks that intercepted HTTPS, plain HTTP
+// and blind tunnels all leave through --upstream-proxy (research
+// reliability-security.md T7): only the upstream proxy can reach the
+// test hosts, so any direct dial fails the test.
 func TestUpstreamProxyCarriesEgress(t *testing.T) {
 	o := newOrigins(t)
 	o.serveTLS(t, "news.test", o.ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "via upstream") }))
-	// upstream is itself a trackaudit proxy: only it knows where news.test is.
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain via upstream") }))
+	defer plain.Close()
+	o.hosts["plain.test"] = plain.Listener.Addr().String()
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(c, c); c.Close() }()
+		}
+	}()
+	o.hosts["echo.test:7000"] = echo.Addr().String()
+	// upstream is itself a trackaudit proxy: only it knows where the hosts are.
 	upstream := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
 	roots := x509.NewCertPool()
 	roots.AddCert(upstream.ca.Cert)
@@ -594,5 +616,27 @@ func TestUpstreamProxyCarriesEgress(t *testing.T) {
 	}
 	if ex := front.next(t); ex.Error != "" || ex.Response == nil {
 		t.Errorf("front recorded error %q", ex.Error)
+	}
+
+	resp, err = front.client().Get("http://plain.test/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "plain via upstream" {
+		t.Errorf("plain HTTP: status %d body %q; front log:\n%s", resp.StatusCode, b, front.logs)
+	}
+
+	c, br, status := connect(t, front.Addr().String(), "echo.test:7000")
+	defer c.Close()
+	if !strings.HasPrefix(status, "200") {
+		t.Fatalf("CONNECT echo.test:7000: status %q; front log:\n%s", status, front.logs)
+	}
+	io.WriteString(c, "ping through two proxies")
+	got := make([]byte, len("ping through two proxies"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != "ping through two proxies" {
+		t.Errorf("tunnel echoed %q, %v; front log:\n%s", got, err, front.logs)
 	}
 }
