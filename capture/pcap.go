@@ -76,7 +76,9 @@ func IsPCAP(head []byte) bool {
 //     captured (TCP streams are reassembled; pipelined and keep-alive
 //     requests are matched to responses in order);
 //   - every TLS ClientHello that names a server (SNI) as a HostOnly record
-//     with Via "tls-sni";
+//     with Via "tls-sni", and likewise "quic-sni" for the ClientHello in
+//     a QUIC (HTTP/3) client's Initial packets, which anyone can decrypt
+//     (RFC 9001 §5.2; version 1);
 //   - every DNS name asked or answered (as a CNAME) on UDP port 53 as a
 //     HostOnly record with Via "dns", once per client and name per minute.
 //
@@ -123,6 +125,7 @@ type pcapReader struct {
 
 	dec  packetDecoder
 	dns  dnsTracker
+	quic quicTracker
 	link map[linkType]int
 
 	// counters for warnings
@@ -260,8 +263,12 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 		pr.asm.AssembleWithContext(p.netFlow, p.tcp, &pr.ctx)
 		return
 	}
-	if p.udp != nil {
-		pr.dnsPacket(p, ci.Timestamp)
+	if u := p.udp; u != nil {
+		if u.SrcPort == 53 || u.DstPort == 53 {
+			pr.dnsPacket(p, ci.Timestamp)
+		} else {
+			pr.quicPacket(p, ci.Timestamp)
+		}
 	}
 }
 

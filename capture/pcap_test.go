@@ -290,6 +290,26 @@ func pcapScenarios() []pcapScenario {
 			},
 		},
 		{
+			// QUIC client Initials (see buildQUIC): the server names of
+			// complete ClientHellos, once per connection, with the port
+			// when it is not 443.
+			name: "quic", format: "pcap",
+			build: buildQUIC,
+			check: func(t *testing.T, exs []*traffic.Exchange, st PCAPStats) {
+				var got []string
+				for _, ex := range exs {
+					if !ex.HostOnly || ex.Via != "quic-sni" || ex.Client != "10.0.0.2" {
+						t.Errorf("record %s: via %q client %q, want a quic-sni contact of 10.0.0.2", ex.Request.URL, ex.Via, ex.Client)
+					}
+					got = append(got, ex.Request.URL.Host)
+				}
+				want := []string{"connect.facebook.net", "www.google-analytics.com:8443"}
+				if !slices.Equal(got, want) {
+					t.Errorf("contacts = %q, want %q", got, want)
+				}
+			},
+		},
+		{
 			// IPv4 fragments: a DNS answer with a CNAME cut into three
 			// fragments arriving out of order, an HTTP request whose
 			// first segment is fragmented, and a datagram whose last

@@ -67,6 +67,8 @@ func (d *Tracker) Detect(ex *traffic.Exchange) []traffic.Finding {
 			f.Summary = "looked up " + host + " in DNS"
 		case "tls-sni":
 			f.Summary = "contacted " + host + " over TLS (contents not visible)"
+		case "quic-sni":
+			f.Summary = "contacted " + host + " over QUIC/HTTP/3 (contents not visible)"
 		default:
 			f.Summary = "contacted " + host + " (contents not visible)"
 		}

@@ -88,6 +88,10 @@ func TestTracker(t *testing.T) {
 			Kind: traffic.KindContact, Severity: traffic.SeverityInfo, Company: "Google", Product: "Tag Manager", Category: "tag-manager",
 			RuleID: "google-tag-manager-host", Summary: "looked up www.googletagmanager.com in DNS",
 			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host googletagmanager.com"}}}},
+		{name: "quic contact", url: "https://static.hotjar.com", hostOnly: "quic-sni", want: traffic.Finding{
+			Kind: traffic.KindContact, Severity: traffic.SeverityLow, Company: "Hotjar", Product: "Session recording", Category: "session-replay",
+			RuleID: "hotjar", Summary: "contacted static.hotjar.com over QUIC/HTTP/3 (contents not visible)",
+			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host hotjar.com"}}}},
 		{name: "untagged contact", url: "https://example.org", hostOnly: "tls-sni"},
 		{name: "contact to a shared host with only path rules", url: "https://www.google.com", hostOnly: "tls-sni"},
 	}

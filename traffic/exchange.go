@@ -49,7 +49,8 @@ type Exchange struct {
 	// (SNI) or a DNS lookup. Only Request.URL's scheme and host are
 	// meaningful; Via says how it was seen.
 	HostOnly bool
-	// Via says how a HostOnly contact was seen: "tls-sni" or "dns".
+	// Via says how a HostOnly contact was seen: "tls-sni", "quic-sni"
+	// (the ClientHello of a QUIC Initial packet) or "dns".
 	Via string
 
 	// Page is the first-party page that caused this request, nil when it
