@@ -39,11 +39,11 @@ const (
 	maxQUICFragments = 64
 )
 
-// quicKey identifies one QUIC connection attempt: the client's and the
-// server's address and the connection ID the client chose.
+// quicKey identifies one QUIC connection by the client's and the server's
+// address. Not by connection ID: after a Retry the client sends its
+// ClientHello again under a new one, and that is still one contact.
 type quicKey struct {
 	client, server string
-	dcid           string
 }
 
 // quicConn collects the CRYPTO frames of a client's Initial packets until
@@ -82,11 +82,14 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 			continue
 		}
 		k := quicKey{client: net.JoinHostPort(p.netFlow.Src().String(), strconv.Itoa(int(p.udp.SrcPort))),
-			server: net.JoinHostPort(p.netFlow.Dst().String(), strconv.Itoa(int(p.udp.DstPort))), dcid: string(h.dcid)}
+			server: net.JoinHostPort(p.netFlow.Dst().String(), strconv.Itoa(int(p.udp.DstPort)))}
 		c := pr.quic.conns[k]
 		if c != nil && c.done {
-			c.last = ts
-			continue
+			if ts.Sub(c.last) < quicWait {
+				c.last = ts
+				continue
+			}
+			c = nil // quiet for long: a new connection from the same port
 		}
 		payload, ok := openQUICInitial(h)
 		if !ok {

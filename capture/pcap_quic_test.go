@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket/layers"
 )
@@ -121,8 +122,9 @@ func (b *capBuilder) quicUDP(cli, srv string, cport, sport uint16, payload []byt
 // for connect.facebook.net in three CRYPTO frames, shuffled over two
 // Initial packets sent in reverse order and the first sent again; a
 // server's Initial (keys of another connection ID) and a short-header
-// packet, which must give nothing; a ClientHello for a non-443 port; and
-// one whose second half never came.
+// packet, which must give nothing; the ClientHello again after a Retry,
+// and a minute later; a ClientHello for a non-443 port; and one whose
+// second half never came.
 func buildQUIC(t testing.TB) *capBuilder {
 	b := newCapBuilder(t, linkTypeEthernet)
 	hello := realClientHello(t, "connect.facebook.net")[5:] // the handshake message, without its record header
@@ -135,6 +137,13 @@ func buildQUIC(t testing.TB) *capBuilder {
 	b.quicUDP("10.0.0.2", "157.240.0.35", 50500, 443, p1)
 	b.quicUDP("10.0.0.2", "157.240.0.35", 50500, 443, p1) // retransmitted: no second contact
 	b.quicUDP("10.0.0.2", "157.240.0.35", 50500, 443, []byte{0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
+	// After a Retry the client sends its ClientHello again under the
+	// connection ID the server chose: the same connection, no second
+	// contact. The same port a minute later is a new connection.
+	again := sealQUICInitial(t, []byte{0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5}, 2, quicCrypto(0, hello))
+	b.quicUDP("10.0.0.2", "157.240.0.35", 50500, 443, again)
+	b.now = b.now.Add(time.Minute)
+	b.quicUDP("10.0.0.2", "157.240.0.35", 50500, 443, again)
 
 	alt := realClientHello(t, "www.google-analytics.com")[5:]
 	b.quicUDP("10.0.0.2", "142.250.0.10", 50501, 8443, sealQUICInitial(t, []byte{1, 2, 3, 4, 5, 6, 7, 8}, 0, quicCrypto(0, alt)))
