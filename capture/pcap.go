@@ -130,8 +130,7 @@ type pcapReader struct {
 
 	// counters for warnings
 	unsupportedLink map[linkType]int
-	fragments       int // IPv6 fragments skipped
-	lostDatagrams   int // IPv4 datagrams whose fragments never all came
+	lostDatagrams   int // IP datagrams whose fragments never all came
 	orphanResponses int
 	panics          int
 }
@@ -243,10 +242,6 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 		pr.st.Skipped++
 		pr.unsupportedLink[lt]++
 		return
-	case decodeFragment:
-		pr.st.Skipped++
-		pr.fragments++
-		return
 	case decodeOther, decodeHeld:
 		return
 	}
@@ -352,12 +347,9 @@ func (pr *pcapReader) finish() PCAPStats {
 	for lt, n := range pr.unsupportedLink {
 		pr.warnf("%d packets of unsupported link type %s skipped", n, lt.String())
 	}
-	if pr.fragments > 0 {
-		pr.warnf("%d IPv6 fragments skipped (IPv6 fragment reassembly is not supported)", pr.fragments)
-	}
 	pr.lostDatagrams += pr.dec.discardFragments(pr.now.Add(time.Nanosecond))
 	if pr.lostDatagrams > 0 {
-		pr.warnf("%d IPv4 datagrams skipped: not all of their fragments were captured", pr.lostDatagrams)
+		pr.warnf("%d IP datagrams skipped: not all of their fragments were captured", pr.lostDatagrams)
 	}
 	if pr.orphanResponses > 0 {
 		pr.warnf("%d HTTP responses without a captured request ignored", pr.orphanResponses)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -215,6 +216,33 @@ func (b *capBuilder) fragment(packet []byte, id uint16, size int) [][]byte {
 			b.t.Fatalf("serialize fragment: %v", err)
 		}
 		out = append(out, buf.Bytes())
+	}
+	return out
+}
+
+// fragment6 cuts an Ethernet-framed IPv6 packet made by frame into IPv6
+// fragments (RFC 8200 §4.5) whose fragmentable parts hold size bytes (a
+// multiple of 8) at most.
+func (b *capBuilder) fragment6(packet []byte, id uint32, size int) [][]byte {
+	b.t.Helper()
+	pkt := gopacket.NewPacket(packet, layers.LayerTypeEthernet, gopacket.Default)
+	ip, _ := pkt.Layer(layers.LayerTypeIPv6).(*layers.IPv6)
+	if ip == nil || ip.HopByHop != nil || size%8 != 0 {
+		b.t.Fatalf("fragment6: want an Ethernet IPv6 packet without options and a multiple of 8, got size %d", size)
+	}
+	data := ip.Payload
+	var out [][]byte
+	for off := 0; off < len(data); off += size {
+		end := min(off+size, len(data))
+		f := slices.Clone(packet[:14+40])
+		binary.BigEndian.PutUint16(f[14+4:], uint16(8+end-off)) // payload length
+		f[14+6] = byte(layers.IPProtocolIPv6Fragment)
+		field := uint16(off)
+		if end < len(data) {
+			field |= 1 // more fragments
+		}
+		f = append(f, byte(ip.NextHeader), 0, byte(field>>8), byte(field), byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
+		out = append(out, append(f, data[off:end]...))
 	}
 	return out
 }

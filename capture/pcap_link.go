@@ -69,8 +69,7 @@ const (
 	decodeOther                               // fine, but not TCP/UDP over IP (ARP, ICMP, …)
 	decodeSkip                                // malformed or cut short
 	decodeUnsupportedLink                     // a link type we do not decode
-	decodeFragment                            // an IPv6 fragment: not reassembled
-	decodeHeld                                // an IPv4 fragment, kept until its datagram is whole
+	decodeHeld                                // an IP fragment, kept until its datagram is whole
 )
 
 // decodedPacket is the part of a packet the analysis needs. Its fields
@@ -86,14 +85,15 @@ type decodedPacket struct {
 // without allocating: the layers are reused from packet to packet. It
 // peels link headers itself (Ethernet with VLAN tags, Linux SLL and SLL2,
 // BSD NULL/LOOP, raw IP) and uses gopacket's IP, TCP and UDP decoders.
-// IPv4 fragments are reassembled with gopacket's ip4defrag (DNS answers
-// larger than the path MTU arrive so).
+// IP fragments are reassembled, IPv4 with gopacket's ip4defrag and IPv6
+// with ip6Defrag (DNS answers larger than the path MTU arrive so).
 type packetDecoder struct {
-	ip4    layers.IPv4
-	ip6    layers.IPv6
-	tcp    layers.TCP
-	udp    layers.UDP
-	defrag *ip4defrag.IPv4Defragmenter // made at the first fragment
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	tcp     layers.TCP
+	udp     layers.UDP
+	defrag  *ip4defrag.IPv4Defragmenter // made at the first fragment
+	defrag6 ip6Defrag
 }
 
 // decode decodes data captured with link type lt at time ts.
@@ -127,7 +127,10 @@ func (d *packetDecoder) decode(data []byte, lt linkType, ts time.Time) (decodedP
 			proto = d.ip6.HopByHop.NextHeader
 		}
 		if proto == layers.IPProtocolIPv6Fragment {
-			return p, decodeFragment
+			var res decodeResult
+			if proto, payload, res = d.defrag6.add(&d.ip6, ts); res != decodeOK {
+				return p, res
+			}
 		}
 		p.netFlow = d.ip6.NetworkFlow()
 	default:
@@ -175,10 +178,11 @@ func (d *packetDecoder) reassemble(ts time.Time) (*layers.IPv4, decodeResult) {
 // discardFragments forgets the fragments of datagrams not completed since
 // before t and returns how many datagrams that gave up.
 func (d *packetDecoder) discardFragments(t time.Time) int {
-	if d.defrag == nil {
-		return 0
+	n := d.defrag6.discardOlderThan(t)
+	if d.defrag != nil {
+		n += d.defrag.DiscardOlderThan(t)
 	}
-	return d.defrag.DiscardOlderThan(t)
+	return n
 }
 
 // linkPayload strips the link-layer header and returns the EtherType of

@@ -347,8 +347,61 @@ func pcapScenarios() []pcapScenario {
 				if !slices.Equal(got, want) {
 					t.Errorf("records = %q, want %q", got, want)
 				}
-				if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "1 IPv4 datagrams skipped") {
+				if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "1 IP datagrams skipped") {
 					t.Errorf("warnings = %q, want one about 1 incomplete datagram", st.Warnings)
+				}
+			},
+			warns: 1,
+		},
+		{
+			// IPv6 fragments (RFC 8200 §4.5): a DNS answer with a CNAME in
+			// three fragments out of order, one of them captured twice;
+			// an HTTP request whose first segment is fragmented; a
+			// datagram whose last fragment never came (a warning) and
+			// one with overlapping fragments (dropped, RFC 5722).
+			name: "ipv6-fragments", format: "pcap",
+			build: func(t testing.TB) *capBuilder {
+				b := newCapBuilder(t, linkTypeEthernet)
+				frags := b.fragment6(b.dnsUDP("2001:db8::2", "2001:db8::1", 1, "metrics.shop.example", true, "192.0.2.7", "shop.example.tracker.example"), 7, 24)
+				if len(frags) < 3 {
+					t.Fatalf("got %d fragments, want 3 or more", len(frags))
+				}
+				b.add(frags[2])
+				b.add(frags[0])
+				b.add(frags[0])
+				for _, f := range append(frags[1:2], frags[3:]...) {
+					b.add(f)
+				}
+				c := b.conn("2001:db8::2", "2001:db8::80", 50100, 80)
+				req := "GET /tr?id=123&ev=PageView HTTP/1.1\r\nHost: www.facebook.com\r\nCookie: fr=abc\r\n\r\n"
+				for _, f := range b.fragment6(c.segments(true, []byte(req), 1400)[0], 8, 40) {
+					b.add(f)
+				}
+				c.send(false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1400)
+				c.close()
+				lost := b.fragment6(b.dnsUDP("2001:db8::2", "2001:db8::1", 2, "lost.example", false, "", ""), 9, 16)
+				b.add(lost[0])
+				bad := b.fragment6(b.dnsUDP("2001:db8::2", "2001:db8::1", 3, "overlap.example", false, "", ""), 10, 16)
+				bad[1][14+40+3] -= 8 // its offset 8 bytes too early
+				for _, f := range bad {
+					b.add(f)
+				}
+				return b
+			},
+			check: func(t *testing.T, exs []*traffic.Exchange, st PCAPStats) {
+				var got []string
+				for _, ex := range exs {
+					got = append(got, ex.Request.URL.String())
+				}
+				want := []string{"https://metrics.shop.example/", "https://shop.example.tracker.example/", "http://www.facebook.com/tr?id=123&ev=PageView"}
+				if !slices.Equal(got, want) {
+					t.Errorf("records = %q, want %q", got, want)
+				}
+				if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "1 IP datagrams skipped") {
+					t.Errorf("warnings = %q, want one about 1 incomplete datagram", st.Warnings)
+				}
+				if st.Skipped != 1 {
+					t.Errorf("skipped = %d, want 1 (the overlapping datagram)", st.Skipped)
 				}
 			},
 			warns: 1,
