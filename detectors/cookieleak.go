@@ -40,7 +40,7 @@ type CookieLeak struct {
 // siteCookies holds the first-party cookie values of one site.
 type siteCookies struct {
 	values []sharedValue
-	seen   map[string]bool // cookie name + "\x00" + value
+	seen   map[[2]string]bool // cookie name, value
 }
 
 // sharedValue is one value to look for in third-party requests.
@@ -205,7 +205,7 @@ func (d *CookieLeak) remember(site, name, value string) {
 			delete(d.sites, d.order[0])
 			d.order = d.order[1:]
 		}
-		sc = &siteCookies{seen: map[string]bool{}}
+		sc = &siteCookies{seen: map[[2]string]bool{}}
 		d.sites[site] = sc
 		d.order = append(d.order, site)
 	}
@@ -213,7 +213,7 @@ func (d *CookieLeak) remember(site, name, value string) {
 		if len(sc.values) >= maxSharedValuesOfSite {
 			return
 		}
-		k := name + "\x00" + v
+		k := [2]string{name, v}
 		if sc.seen[k] {
 			return
 		}
@@ -233,7 +233,10 @@ func (d *CookieLeak) remember(site, name, value string) {
 // shorter values match by chance.
 const minSharedLen = 8
 
-// trivialValues are cookie values that are common words, not identifiers.
+// trivialValues are cookie values that are common words, not identifiers;
+// none is longer than maxTrivialLen.
+const maxTrivialLen = 9
+
 var trivialValues = map[string]bool{
 	"true": true, "false": true, "null": true, "undefined": true, "deleted": true,
 	"accepted": true, "rejected": true, "disabled": true, "enabled": true,
@@ -244,7 +247,7 @@ var trivialValues = map[string]bool{
 // a common word, at least 5 distinct characters, and not a bare number of
 // up to 10 digits (timestamps in seconds, counters).
 func shareable(v string) bool {
-	if len(v) < minSharedLen || len(v) > 4096 || trivialValues[strings.ToLower(v)] {
+	if len(v) < minSharedLen || len(v) > 4096 || len(v) <= maxTrivialLen && trivialValues[strings.ToLower(v)] {
 		return false
 	}
 	// Count distinct characters up to 5 without a map: the first five

@@ -261,3 +261,16 @@ func BenchmarkCookieLeak(b *testing.B) {
 		d.Detect(ex)
 	}
 }
+
+// TestTrivialValuesFitTheirBound keeps shareable's length shortcut honest:
+// a trivial word longer than maxTrivialLen would never be looked up.
+func TestTrivialValuesFitTheirBound(t *testing.T) {
+	for v := range trivialValues {
+		if len(v) > maxTrivialLen {
+			t.Errorf("trivial value %q is longer than maxTrivialLen %d", v, maxTrivialLen)
+		}
+		if shareable(v) || shareable(strings.ToUpper(v)) {
+			t.Errorf("%q counts as shareable", v)
+		}
+	}
+}

@@ -76,7 +76,13 @@ type Exchange struct {
 // exchangeMemo caches values derived from an exchange's request; each
 // is valid once its flag is set.
 type exchangeMemo struct {
-	haveCookies, haveParams bool
+	haveCookies, haveParams, haveSite bool
+
+	// host and site are Host() and Site() of hostURL while its Host field
+	// is hostRaw: a request whose URL is replaced or edited gets them anew.
+	hostURL    *url.URL
+	hostRaw    string
+	host, site string
 
 	cookies []Cookie
 	params  []Param // Params(&ex.Request), capacity clipped
@@ -118,11 +124,26 @@ func (ex *Exchange) Host() string {
 	if ex == nil || ex.Request.URL == nil {
 		return ""
 	}
-	return NormalizeHost(ex.Request.URL.Hostname())
+	m, u := &ex.memo, ex.Request.URL
+	if m.hostURL != u || m.hostRaw != u.Host {
+		m.hostURL, m.hostRaw = u, u.Host
+		m.host = NormalizeHost(u.Hostname())
+		m.haveSite = false
+	}
+	return m.host
 }
 
 // Site returns the registrable domain (eTLD+1) of the request's host.
-func (ex *Exchange) Site() string { return Site(ex.Host()) }
+func (ex *Exchange) Site() string {
+	host := ex.Host()
+	if ex == nil || ex.Request.URL == nil {
+		return Site(host)
+	}
+	if !ex.memo.haveSite {
+		ex.memo.site, ex.memo.haveSite = Site(host), true
+	}
+	return ex.memo.site
+}
 
 // Cookies parses the request's Cookie headers. The result is shared by
 // every caller: it must not be modified.
