@@ -223,7 +223,7 @@ func (b *capBuilder) fragment(packet []byte, id uint16, size int) [][]byte {
 // fragment6 cuts an Ethernet-framed IPv6 packet made by frame into IPv6
 // fragments (RFC 8200 §4.5) whose fragmentable parts hold size bytes (a
 // multiple of 8) at most.
-func (b *capBuilder) fragment6(packet []byte, id uint32, size int) [][]byte {
+func (b *capBuilder) fragment6(packet []byte, id uint16, size int) [][]byte {
 	b.t.Helper()
 	pkt := gopacket.NewPacket(packet, layers.LayerTypeEthernet, gopacket.Default)
 	ip, _ := pkt.Layer(layers.LayerTypeIPv6).(*layers.IPv6)
@@ -241,10 +241,35 @@ func (b *capBuilder) fragment6(packet []byte, id uint32, size int) [][]byte {
 		if end < len(data) {
 			field |= 1 // more fragments
 		}
-		f = append(f, byte(ip.NextHeader), 0, byte(field>>8), byte(field), byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
+		f = append(f, byte(ip.NextHeader), 0, byte(field>>8), byte(field), 0, 0, byte(id>>8), byte(id)) // a 32-bit Identification
 		out = append(out, append(f, data[off:end]...))
 	}
 	return out
+}
+
+// overlapEarlier moves a non-first fragment made by fragment or fragment6
+// 8 bytes back, so that it overlaps the one before.
+func overlapEarlier(t testing.TB, frame []byte) {
+	t.Helper()
+	switch binary.BigEndian.Uint16(frame[12:]) {
+	case uint16(layers.EthernetTypeIPv4):
+		off := binary.BigEndian.Uint16(frame[14+6:])
+		binary.BigEndian.PutUint16(frame[14+6:], off-1) // in units of 8 bytes
+		binary.BigEndian.PutUint16(frame[14+10:], 0)    // the header checksum, recomputed below
+		var sum uint32
+		for i := 14; i < 14+20; i += 2 {
+			sum += uint32(binary.BigEndian.Uint16(frame[i:]))
+		}
+		for sum > 0xffff {
+			sum = sum&0xffff + sum>>16
+		}
+		binary.BigEndian.PutUint16(frame[14+10:], ^uint16(sum))
+	case uint16(layers.EthernetTypeIPv6):
+		field := binary.BigEndian.Uint16(frame[14+40+2:])
+		binary.BigEndian.PutUint16(frame[14+40+2:], field-8) // the offset is in its upper 13 bits
+	default:
+		t.Fatal("overlapEarlier: not an IP fragment")
+	}
 }
 
 // dnsUDP returns a DNS message over UDP as one Ethernet frame.

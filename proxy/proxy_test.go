@@ -372,12 +372,15 @@ func connect(t *testing.T, proxyAddr, target string) (net.Conn, *bufio.Reader, s
 	return c, br, resp.Status
 }
 
-func TestNonTLSConnectTunnelledByteExact(t *testing.T) {
+// echoServer starts a TCP server that sends back what it receives, and
+// half-closes when the client has; it returns its address.
+func echoServer(t *testing.T) string {
+	t.Helper()
 	echo, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer echo.Close()
+	t.Cleanup(func() { echo.Close() })
 	go func() {
 		for {
 			c, err := echo.Accept()
@@ -387,8 +390,13 @@ func TestNonTLSConnectTunnelledByteExact(t *testing.T) {
 			go func() { io.Copy(c, c); c.(*net.TCPConn).CloseWrite() }()
 		}
 	}()
+	return echo.Addr().String()
+}
+
+func TestNonTLSConnectTunnelledByteExact(t *testing.T) {
+	echo := echoServer(t)
 	tp := startProxy(t, Config{})
-	c, br, status := connect(t, tp.Addr().String(), echo.Addr().String())
+	c, br, status := connect(t, tp.Addr().String(), echo)
 	defer c.Close()
 	if !strings.HasPrefix(status, "200") {
 		t.Fatalf("CONNECT status %q", status)
@@ -582,21 +590,7 @@ func TestUpstreamProxyCarriesEgress(t *testing.T) {
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain via upstream") }))
 	defer plain.Close()
 	o.hosts["plain.test"] = plain.Listener.Addr().String()
-	echo, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	o.hosts["echo.test:7000"] = echo.Addr().String()
+	o.hosts["echo.test:7000"] = echoServer(t)
 	// upstream is itself a trackaudit proxy: only it knows where the hosts are.
 	upstream := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
 	roots := x509.NewCertPool()
