@@ -218,7 +218,7 @@ func (tp *tablePrinter) site(s *Site) {
 	}
 
 	if len(s.Contacts) > 0 {
-		tp.section("Contact only (TLS SNI / DNS): contents not visible")
+		tp.section("Contact only (TLS or QUIC server name, DNS): contents not visible")
 		var rows [][]string
 		for _, c := range s.Contacts {
 			rows = append(rows, []string{Sanitize(c.Host), Sanitize(c.Via), target(c.Company, c.Product), strconv.Itoa(c.Count)})

@@ -175,7 +175,8 @@ func NewAttributor() *Attributor {
 // from the client (or its first), starts a visit of that host's site: its
 // page is the origin, By "contact". Later contacts of the client, trackers
 // included, belong to that visit while they keep coming within visitGap
-// of each other (By "contact"); a tracker contact outside a visit gets the
+// of each other (By "contact"); a plaintext document starts a visit of its
+// page in the same way. A tracker contact outside a visit gets the
 // client's most recent plaintext page (By "recent"), if any.
 func (a *Attributor) Attribute(ex *Exchange) {
 	if ex == nil || ex.Page != nil || ex.Request.URL == nil {
@@ -208,6 +209,11 @@ func (a *Attributor) Attribute(ex *Exchange) {
 		}
 		ex.Page = p
 		a.followRedirect(ex, redirect{page: p})
+		if a.IsTracker != nil {
+			// A plaintext navigation starts a visit: the contacts that
+			// follow belong to its page.
+			a.visits.put(client, visit{page: withBy(p, "contact"), last: ex.Start})
+		}
 		return
 	case roleFrame:
 		p := embed

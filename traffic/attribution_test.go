@@ -350,8 +350,17 @@ func TestAttributeContacts(t *testing.T) {
 		},
 		{
 			name: "a tracker outside a visit gets the plaintext page", isTracker: true, plainPage: "http://old.example/a",
-			seq:  []contact{{"10.0.0.1", "connect.facebook.net", 0}},
+			seq:  []contact{{"10.0.0.1", "connect.facebook.net", 5 * time.Second}},
 			want: []string{"http://old.example/a recent"},
+		},
+		{
+			name: "a plaintext document starts a visit", isTracker: true, plainPage: "http://old.example/a",
+			seq: []contact{
+				{"10.0.0.1", "connect.facebook.net", 300 * time.Millisecond},
+				{"10.0.0.1", "cdn.example", time.Second},
+				{"10.0.0.1", "shop.example", 10 * time.Second},
+			},
+			want: []string{"http://old.example/a contact", "http://old.example/a contact", "https://shop.example/ contact"},
 		},
 		{
 			name: "without IsTracker only the plaintext page", plainPage: "http://old.example/a",
@@ -366,7 +375,9 @@ func TestAttributeContacts(t *testing.T) {
 				a.IsTracker = func(ex *Exchange) bool { return trackers[ex.Host()] }
 			}
 			if tc.plainPage != "" {
-				a.Attribute(req{client: "10.0.0.1", url: tc.plainPage, hdr: navigate, status: 200}.exchange(t, 0))
+				doc := req{client: "10.0.0.1", url: tc.plainPage, hdr: navigate, status: 200}.exchange(t, 0)
+				doc.Start = t0
+				a.Attribute(doc)
 			}
 			for i, c := range tc.seq {
 				ex := &Exchange{ID: int64(i + 1), Client: c.client, Start: t0.Add(c.at), HostOnly: true, Via: "dns",

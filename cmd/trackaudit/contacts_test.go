@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +103,58 @@ func TestAnalyzeRealDNSCaptureVisit(t *testing.T) {
 	if len(r.Sites) != 1 || r.Sites[0].Site != "espn.com" || r.Sites[0].Requests != 15 ||
 		len(r.Sites[0].Pages) != 1 || r.Sites[0].Pages[0].URL != "https://www.espn.com/" {
 		t.Errorf("sites = %+v, want only espn.com with its 15 lookups on https://www.espn.com/", r.Sites)
+	}
+}
+
+// TestAnalyzeExamplePCAP runs the shipped example packet capture (a
+// `tcpdump -i any` style visit to a news article in plain HTTP, written by
+// capture's TestExamplePCAP): the trackers reached over TLS, QUIC and a
+// first-party DNS CNAME are named and tied to the article, and the Adobe
+// beacon sent in plain text is decoded.
+func TestAnalyzeExamplePCAP(t *testing.T) {
+	const article = "http://www.dailyplanet.example/politics/2026/03/senator-health-scandal"
+	_, stdout := analyzeJSON(t, "../../examples/news-visit.pcap")
+	var r struct {
+		Sites []struct {
+			Site  string
+			Pages []struct {
+				URL      string
+				Requests int
+			}
+			Contacts []struct{ Host, Via, Company string }
+			Trackers []struct{ Company string }
+			Leaks    []struct{ Page, Company, What string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sites) != 1 || r.Sites[0].Site != "dailyplanet.example" {
+		t.Fatalf("sites = %+v, want dailyplanet.example only", r.Sites)
+	}
+	s := r.Sites[0]
+	var contacts []string
+	for _, c := range s.Contacts {
+		contacts = append(contacts, c.Host+" "+c.Via+" "+c.Company)
+	}
+	for _, want := range []string{"connect.facebook.net tls-sni Meta", "www.google-analytics.com quic-sni Google", "dailyplanet.example.sc.omtrdc.net dns Adobe"} {
+		if !slices.Contains(contacts, want) {
+			t.Errorf("contacts %q lack %q", contacts, want)
+		}
+	}
+	// Only the lookup of the site itself comes before the article; every
+	// later contact belongs to it.
+	if len(s.Pages) == 0 || s.Pages[0].URL != article || s.Pages[0].Requests != 8 {
+		t.Errorf("pages = %+v, want the article first with 8 requests", s.Pages)
+	}
+	if len(s.Trackers) != 1 || s.Trackers[0].Company != "Adobe" {
+		t.Errorf("trackers = %+v, want the Adobe beacon", s.Trackers)
+	}
+	found := false
+	for _, l := range s.Leaks {
+		found = found || l.Page == article && l.Company == "Adobe" && strings.Contains(l.What, "mid")
+	}
+	if !found {
+		t.Errorf("leaks %+v lack Adobe's mid from the article", s.Leaks)
 	}
 }
