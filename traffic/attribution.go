@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -200,7 +201,7 @@ func (a *Attributor) Attribute(ex *Exchange) {
 	}
 	switch role {
 	case roleDocument:
-		p := &Page{URL: u, Site: ex.Site(), Title: ex.PageTitle, By: "document"}
+		p := &Page{URL: u, Site: ex.Site(), Title: cmp.Or(ex.PageTitle, DocumentTitle(ex)), By: "document"}
 		a.pages.put(client+"\x00"+u, p)
 		a.last.put(client, p)
 		a.remember(client, seen{origin: origin(ex.Request.URL), page: p})

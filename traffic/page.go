@@ -8,7 +8,8 @@ type Page struct {
 	URL string
 	// Site is the registrable domain (eTLD+1) of URL's host.
 	Site string
-	// Title is the document title when the source knew it (HAR pages).
+	// Title is the document title: the one the source gave (HAR pages),
+	// else the <title> of the document's recorded HTML.
 	Title string
 	// By says how the request was tied to this page: "document" (it is the
 	// page), "pageref", "referer", "initiator" (via a frame's own page), or

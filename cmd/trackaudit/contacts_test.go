@@ -118,8 +118,8 @@ func TestAnalyzeExamplePCAP(t *testing.T) {
 		Sites []struct {
 			Site  string
 			Pages []struct {
-				URL      string
-				Requests int
+				URL, Title string
+				Requests   int
 			}
 			Contacts []struct{ Host, Via, Company string }
 			Trackers []struct{ Company string }
@@ -146,6 +146,8 @@ func TestAnalyzeExamplePCAP(t *testing.T) {
 	// later contact belongs to it.
 	if len(s.Pages) == 0 || s.Pages[0].URL != article || s.Pages[0].Requests != 8 {
 		t.Errorf("pages = %+v, want the article first with 8 requests", s.Pages)
+	} else if want := "Senator hid health scandal – The Daily Planet"; s.Pages[0].Title != want {
+		t.Errorf("article title %q, want %q from its HTML", s.Pages[0].Title, want)
 	}
 	if len(s.Trackers) != 1 || s.Trackers[0].Company != "Adobe" {
 		t.Errorf("trackers = %+v, want the Adobe beacon", s.Trackers)

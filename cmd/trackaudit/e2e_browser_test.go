@@ -108,8 +108,8 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 		t.Errorf("page request headers %v: not from Chromium?", doc.Request.Header)
 	}
 	for name, ex := range map[string]*traffic.Exchange{"like": like, "pixel": pixel} {
-		if ex.Page == nil || ex.Page.Site != "news.test" {
-			t.Errorf("%s attributed to page %+v, want news.test", name, ex.Page)
+		if ex.Page == nil || ex.Page.Site != "news.test" || ex.Page.Title != "News" {
+			t.Errorf("%s attributed to page %+v, want news.test titled News (from its HTML)", name, ex.Page)
 		}
 		tr := ex.Tracker()
 		if tr == nil || tr.Company != "Meta" {
