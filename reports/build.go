@@ -150,6 +150,7 @@ func redactReport(r *Report) {
 		s := &r.Sites[i]
 		for j := range s.Pages {
 			s.Pages[j].URL = rd.url(s.Pages[j].URL)
+			s.Pages[j].Title = rd.text(s.Pages[j].Title)
 		}
 		for j := range s.Leaks {
 			l := &s.Leaks[j]

@@ -148,6 +148,24 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
+func TestRedactText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Senator hid health scandal – The Daily Planet", "Senator hid health scandal – The Daily Planet"},
+		{"Inbox (3) - jane.doe@example.com - Mail", "Inbox (3) - ‹secret-1, 20 chars› - Mail"},
+		{"Account <jane.doe@example.com>: settings", "Account <‹secret-1, 20 chars›>: settings"},
+		{"  spaced   words  ", "  spaced   words  "},
+		{"token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "token ‹secret-1, 41 chars›"},
+	}
+	for _, tt := range tests {
+		if got := newRedactor(false).text(tt.in); got != tt.want {
+			t.Errorf("text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := newRedactor(true).text(tt.in); got != tt.in {
+			t.Errorf("text(%q) with secrets shown = %q, want it unchanged", tt.in, got)
+		}
+	}
+}
+
 func TestSiteFilter(t *testing.T) {
 	tests := []struct {
 		site      string

@@ -16,7 +16,7 @@ import (
 // in every place reliability-security.md T15 names: cookies, Set-Cookie,
 // Authorization, Proxy-Authorization, token query parameters (in the
 // request and in the page URL the Referer carries), a JWT, a JSON body and
-// an API key header.
+// an API key header, and an e-mail address in the page title.
 func canaryExchanges() []*traffic.Exchange {
 	page := "https://news.example/account?session=CANARY_12"
 	doc := &traffic.Exchange{ID: 1, Source: "proxy", Client: "127.0.0.1",
@@ -25,7 +25,7 @@ func canaryExchanges() []*traffic.Exchange {
 			Header: http.Header{"Accept": {"text/html"}, "Cookie": {"sid=CANARY_13"}, "Sec-Fetch-Dest": {"document"}}},
 		Response: &traffic.Response{Status: 200, Proto: "HTTP/1.1",
 			Header: http.Header{"Content-Type": {"text/html"}, "Set-Cookie": {"sid=CANARY_14; Path=/"}},
-			Body:   []byte("<html><title>Account</title></html>")},
+			Body:   []byte("<html><title>Account of CANARY_16@x.example</title></html>")},
 	}
 	pixel := &traffic.Exchange{ID: 2, Source: "proxy", Client: "127.0.0.1",
 		Request: traffic.Request{Method: "POST", Proto: "HTTP/1.1",
