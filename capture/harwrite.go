@@ -191,6 +191,9 @@ func (pw *pageWriter) ref(ex *traffic.Exchange) string {
 			}
 		}
 	}
+	if !pw.secrets {
+		title = traffic.RedactText(title, redacted)
+	}
 	pw.ids[key] = id
 	pw.pages = append(pw.pages, harPageOut{StartedDateTime: harTime(ex.Start), ID: id, Title: title, PageTimings: struct{}{}})
 	return id

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/trackaudit/trackaudit/traffic"
 )
@@ -51,26 +50,13 @@ func (r *redactor) value(v string, secret bool) string {
 	return r.url(v)
 }
 
-// text returns free text (a page title) with the words shaped like an
-// e-mail address or a JWT replaced by pseudonyms: a webmail's title names
-// the account.
+// text returns free text (a page title) with e-mail addresses and JWTs
+// replaced by pseudonyms (traffic.RedactText).
 func (r *redactor) text(s string) string {
 	if r.show {
 		return s
 	}
-	words := strings.Fields(s)
-	changed := false
-	for i, w := range words {
-		core := strings.Trim(w, "()[]<>\"'.,;:!?")
-		if traffic.LooksLikeEmail(core) || traffic.LooksLikeJWT(core) {
-			words[i] = strings.Replace(w, core, r.secret(core), 1)
-			changed = true
-		}
-	}
-	if !changed {
-		return s
-	}
-	return strings.Join(words, " ")
+	return traffic.RedactText(s, r.secret)
 }
 
 // url returns u with its secret query values (traffic.SecretParam:

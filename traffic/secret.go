@@ -109,6 +109,26 @@ func RedactPairs(s string, hide func(string) string) string {
 	return strings.Join(pairs, "&")
 }
 
+// RedactText returns free text (a page title) with the words shaped like
+// an e-mail address or a JWT replaced by what hide returns for them: a
+// webmail's title names the account. Text without such words is returned
+// unchanged; otherwise white space is collapsed.
+func RedactText(s string, hide func(string) string) string {
+	words := strings.Fields(s)
+	changed := false
+	for i, w := range words {
+		core := strings.Trim(w, "()[]<>\"'.,;:!?")
+		if LooksLikeEmail(core) || LooksLikeJWT(core) {
+			words[i] = strings.Replace(w, core, hide(core), 1)
+			changed = true
+		}
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(words, " ")
+}
+
 // RedactURL returns u with the secret values of its query (RedactPairs)
 // and the password of its user info replaced by what hide returns for
 // them. A string that is not an http(s) URL is returned unchanged.

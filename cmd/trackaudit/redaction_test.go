@@ -26,6 +26,8 @@ func canaryExchanges() []*traffic.Exchange {
 		Response: &traffic.Response{Status: 200, Proto: "HTTP/1.1",
 			Header: http.Header{"Content-Type": {"text/html"}, "Set-Cookie": {"sid=CANARY_14; Path=/"}},
 			Body:   []byte("<html><title>Account of CANARY_16@x.example</title></html>")},
+		// As the live proxy stores it: the page, titled from its HTML.
+		Page: &traffic.Page{URL: page, Site: "news.example", Title: "Account of CANARY_16@x.example", By: "document"},
 	}
 	pixel := &traffic.Exchange{ID: 2, Source: "proxy", Client: "127.0.0.1",
 		Request: traffic.Request{Method: "POST", Proto: "HTTP/1.1",
