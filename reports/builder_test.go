@@ -126,42 +126,36 @@ func TestShowSecrets(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://a.example/p?q=shoes&page=2", "https://a.example/p?q=shoes&page=2"},
-		{"https://a.example/p?access_token=abc&x=1", "https://a.example/p?access_token=‹secret-1, 3 chars›&x=1"},
-		{"https://a.example/p?apiKey=abc", "https://a.example/p?apiKey=‹secret-1, 3 chars›"},
-		{"https://a.example/p?api_key=abc", "https://a.example/p?api_key=‹secret-1, 3 chars›"},
-		{"https://a.example/p?keyword=abc", "https://a.example/p?keyword=abc"},
-		{"https://a.example/p?u=me%40mail.example", "https://a.example/p?u=‹secret-1, 15 chars›"},
-		{"https://u:pw@a.example/p", "https://u:‹secret-1, 2 chars›@a.example/p"},
-		{"https://a.example/p?session=x#frag", "https://a.example/p?session=‹secret-1, 1 chars›#frag"},
-		{"not a url ?token=x", "not a url ?token=x"},
+// TestRedactURLAndText covers the redaction of URLs (secret query values,
+// passwords) and of free text such as page titles (e-mail addresses,
+// JWTs); with secrets shown both stay as they are.
+func TestRedactURLAndText(t *testing.T) {
+	url, text := (*redactor).url, (*redactor).text
+	tests := []struct {
+		redact   func(*redactor, string) string
+		in, want string
+	}{
+		{url, "https://a.example/p?q=shoes&page=2", "https://a.example/p?q=shoes&page=2"},
+		{url, "https://a.example/p?access_token=abc&x=1", "https://a.example/p?access_token=‹secret-1, 3 chars›&x=1"},
+		{url, "https://a.example/p?apiKey=abc", "https://a.example/p?apiKey=‹secret-1, 3 chars›"},
+		{url, "https://a.example/p?api_key=abc", "https://a.example/p?api_key=‹secret-1, 3 chars›"},
+		{url, "https://a.example/p?keyword=abc", "https://a.example/p?keyword=abc"},
+		{url, "https://a.example/p?u=me%40mail.example", "https://a.example/p?u=‹secret-1, 15 chars›"},
+		{url, "https://u:pw@a.example/p", "https://u:‹secret-1, 2 chars›@a.example/p"},
+		{url, "https://a.example/p?session=x#frag", "https://a.example/p?session=‹secret-1, 1 chars›#frag"},
+		{url, "not a url ?token=x", "not a url ?token=x"},
+		{text, "Senator hid health scandal – The Daily Planet", "Senator hid health scandal – The Daily Planet"},
+		{text, "Inbox (3) - jane.doe@example.com - Mail", "Inbox (3) - ‹secret-1, 20 chars› - Mail"},
+		{text, "Account <jane.doe@example.com>: settings", "Account <‹secret-1, 20 chars›>: settings"},
+		{text, "  spaced   words  ", "  spaced   words  "},
+		{text, "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "token ‹secret-1, 41 chars›"},
 	}
 	for _, tt := range tests {
-		if got := newRedactor(false).url(tt.in); got != tt.want {
-			t.Errorf("url(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := tt.redact(newRedactor(false), tt.in); got != tt.want {
+			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-		if got := newRedactor(true).url(tt.in); got != tt.in {
-			t.Errorf("url(%q) with secrets shown = %q, want it unchanged", tt.in, got)
-		}
-	}
-}
-
-func TestRedactText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Senator hid health scandal – The Daily Planet", "Senator hid health scandal – The Daily Planet"},
-		{"Inbox (3) - jane.doe@example.com - Mail", "Inbox (3) - ‹secret-1, 20 chars› - Mail"},
-		{"Account <jane.doe@example.com>: settings", "Account <‹secret-1, 20 chars›>: settings"},
-		{"  spaced   words  ", "  spaced   words  "},
-		{"token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "token ‹secret-1, 41 chars›"},
-	}
-	for _, tt := range tests {
-		if got := newRedactor(false).text(tt.in); got != tt.want {
-			t.Errorf("text(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if got := newRedactor(true).text(tt.in); got != tt.in {
-			t.Errorf("text(%q) with secrets shown = %q, want it unchanged", tt.in, got)
+		if got := tt.redact(newRedactor(true), tt.in); got != tt.in {
+			t.Errorf("redact(%q) with secrets shown = %q, want it unchanged", tt.in, got)
 		}
 	}
 }
