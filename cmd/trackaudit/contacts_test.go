@@ -160,3 +160,31 @@ func TestAnalyzeExamplePCAP(t *testing.T) {
 		t.Errorf("leaks %+v lack Adobe's mid from the article", s.Leaks)
 	}
 }
+
+// TestAnalyzeRealCaptureTitles reads page titles from the HTML of real
+// captures (../shared/fixtures/pcap): a WordPress page with entities in its
+// title, and Google's home page.
+func TestAnalyzeRealCaptureTitles(t *testing.T) {
+	dir := fixtures.Dir(t, "pcap")
+	_, stdout := analyzeJSON(t, filepath.Join(dir, "chrissanders-http_post.pcapng"), filepath.Join(dir, "chrissanders-http_google.pcapng"))
+	var r struct {
+		Sites []struct{ Pages []struct{ URL, Title string } }
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range r.Sites {
+		for _, p := range s.Pages {
+			got[p.URL] = p.Title
+		}
+	}
+	want := map[string]string{
+		"http://www.chrissanders.org/?p=310&cpage=1":       "SANS SEC 504 Comes to Bowling Green – Mentored by Me! « Chris Sanders",
+		"http://www.chrissanders.org/wp-comments-post.php": "",
+		"http://www.google.com/":                           "Google",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("page titles = %q, want %q", got, want)
+	}
+}
