@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trackaudit/trackaudit/internal/chromium"
+	"github.com/trackaudit/trackaudit/internal/fixtures"
 )
 
 // TestReadPCAPQUICChromium reads the Initial packets of a real QUIC
@@ -20,19 +23,7 @@ import (
 // datagrams are written into a capture. Skipped with a notice when no
 // Chromium is installed, except under CI=true.
 func TestReadPCAPQUICChromium(t *testing.T) {
-	var exe string
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(n); err == nil {
-			exe = p
-			break
-		}
-	}
-	if exe == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but no Chromium on PATH")
-		}
-		t.Skip("skipping the real-browser test: no Chromium on PATH")
-	}
+	exe := fixtures.Chromium(t, chromium.Find)
 	ln, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)

@@ -7,17 +7,16 @@ import (
 	"os"
 	"os/exec"
 	"time"
-)
 
-// chromiumNames are the executables browse looks for, in order.
-var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+	"github.com/trackaudit/trackaudit/internal/chromium"
+)
 
 func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("browse", "browse [flags] [URL...]", stderr)
 	var pf proxyFlags
 	pf.register(fs, "127.0.0.1:0")
 	headless := fs.Bool("headless", false, "run Chromium without a window: load the first URL, then stop (for scripts)")
-	browser := fs.String("browser", "", "Chromium executable to use (default: first of "+fmt.Sprint(chromiumNames)+" on PATH)")
+	browser := fs.String("browser", "", "Chromium executable to use (default: first of "+fmt.Sprint(chromium.Names)+" on PATH)")
 	urls, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -25,7 +24,7 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := pf.report.validate(); err != nil {
 		return err
 	}
-	exe, err := findChromium(*browser)
+	exe, err := chromium.Find(*browser)
 	if err != nil {
 		return err
 	}
@@ -60,24 +59,6 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	stopProxy()
 	return s.finish(<-served, stdout)
-}
-
-// findChromium returns the browser to start, or an error telling the user
-// what to install.
-func findChromium(explicit string) (string, error) {
-	if explicit != "" {
-		p, err := exec.LookPath(explicit)
-		if err != nil {
-			return "", fmt.Errorf("--browser %s: %w", explicit, err)
-		}
-		return p, nil
-	}
-	for _, n := range chromiumNames {
-		if p, err := exec.LookPath(n); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no Chromium found (looked for %v on PATH); install chromium (Debian/Ubuntu: apt install chromium), pass --browser PATH, or run 'trackaudit proxy' and set your browser's proxy yourself", chromiumNames)
 }
 
 // chromiumArgs starts Chromium with a throwaway profile that trusts the

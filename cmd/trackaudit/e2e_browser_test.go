@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,23 +10,11 @@ import (
 
 	"github.com/trackaudit/trackaudit/capture"
 	"github.com/trackaudit/trackaudit/detectors"
+	"github.com/trackaudit/trackaudit/internal/chromium"
+	"github.com/trackaudit/trackaudit/internal/fixtures"
 	"github.com/trackaudit/trackaudit/rules"
 	"github.com/trackaudit/trackaudit/traffic"
 )
-
-// needChromium returns the Chromium executable; it skips the test with a
-// notice when there is none, except under CI=true, where it fails.
-func needChromium(t *testing.T) string {
-	t.Helper()
-	exe, err := findChromium("")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping the real-browser test: %v", err)
-	}
-	return exe
-}
 
 // TestBrowseHeadlessChromium drives the real browser through 'trackaudit
 // browse --headless': a local "news site" embeds a Facebook Like button
@@ -35,7 +22,7 @@ func needChromium(t *testing.T) string {
 // Chromium trusts the proxy's CA by SPKI only, and the capture is then run
 // through page attribution and the default detectors.
 func TestBrowseHeadlessChromium(t *testing.T) {
-	needChromium(t)
+	fixtures.Chromium(t, chromium.Find)
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 
