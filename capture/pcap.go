@@ -258,12 +258,8 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 		pr.asm.AssembleWithContext(p.netFlow, p.tcp, &pr.ctx)
 		return
 	}
-	if u := p.udp; u != nil {
-		if u.SrcPort == 53 || u.DstPort == 53 {
-			pr.dnsPacket(p, ci.Timestamp)
-		} else {
-			pr.quicPacket(p, ci.Timestamp)
-		}
+	if p.udp != nil && !pr.dnsPacket(p, ci.Timestamp) {
+		pr.quicPacket(p, ci.Timestamp)
 	}
 }
 

@@ -28,8 +28,9 @@ type dnsTracker struct {
 func (d *dnsTracker) init() { d.seen = map[dnsKey]time.Time{} }
 
 // dnsPacket turns the names in a DNS message on UDP port 53 into HostOnly
-// records (see dnsMessage). The client is the side that is not port 53.
-func (pr *pcapReader) dnsPacket(p decodedPacket, ts time.Time) {
+// records (see dnsMessage); it reports false for a datagram of another
+// port. The client is the side that is not port 53.
+func (pr *pcapReader) dnsPacket(p decodedPacket, ts time.Time) bool {
 	u := p.udp
 	var client string
 	switch {
@@ -38,9 +39,10 @@ func (pr *pcapReader) dnsPacket(p decodedPacket, ts time.Time) {
 	case u.SrcPort == 53:
 		client = p.netFlow.Dst().String()
 	default:
-		return
+		return false
 	}
 	pr.dnsMessage(client, u.Payload, ts, 0, 0)
+	return true
 }
 
 // dnsMessage turns the names in one DNS message into HostOnly records:

@@ -135,11 +135,10 @@ func (ex *Exchange) Host() string {
 
 // Site returns the registrable domain (eTLD+1) of the request's host.
 func (ex *Exchange) Site() string {
-	host := ex.Host()
 	if ex == nil || ex.Request.URL == nil {
-		return Site(host)
+		return ""
 	}
-	if !ex.memo.haveSite {
+	if host := ex.Host(); !ex.memo.haveSite {
 		ex.memo.site, ex.memo.haveSite = Site(host), true
 	}
 	return ex.memo.site
