@@ -1,0 +1,403 @@
+package tlskeylog
+
+// State says how far a Session got and, once it stopped, why.
+type State int
+
+const (
+	// Handshake: the keys are not known or not yet confirmed by a record
+	// that passed authentication.
+	Handshake State = iota
+	// Decrypting: records pass authentication and application data flows.
+	Decrypting
+	// NoKeys: the key log has no secrets (or not all the needed ones) for
+	// this connection's client random.
+	NoKeys
+	// Unsupported: a protocol version, cipher suite or feature (TLS 1.2
+	// renegotiation) this package does not decrypt.
+	Unsupported
+	// NotTLS: the bytes are not the start of a TLS connection.
+	NotTLS
+	// Failed: a record failed authentication (a wrong secret or corrupt
+	// capture) or broke the protocol, or the directions were fed out of
+	// order (a server's encrypted record before the ClientHello, say).
+	Failed
+)
+
+// String is a short lowercase reason for a report.
+func (s State) String() string {
+	switch s {
+	case Handshake:
+		return "TLS handshake not complete"
+	case Decrypting:
+		return "decrypted"
+	case NoKeys:
+		return "no keys for this connection in the key log"
+	case Unsupported:
+		return "TLS version or cipher suite not supported for decryption"
+	case NotTLS:
+		return "not TLS"
+	case Failed:
+		return "decryption failed: wrong key or corrupt record"
+	}
+	return "unknown state"
+}
+
+// Info is what the handshake told about the connection; fields are zero
+// until seen.
+type Info struct {
+	// Version is the negotiated protocol version as on the wire and in
+	// crypto/tls: 0x0303 TLS 1.2, 0x0304 TLS 1.3; read from the ServerHello.
+	Version uint16
+	// CipherSuite is the IANA id of the negotiated suite, from the
+	// ServerHello (crypto/tls.CipherSuiteName names it).
+	CipherSuite uint16
+	// ServerName is the SNI host name of the ClientHello; empty when absent
+	// or not printable ASCII.
+	ServerName string
+	// ALPN is the application protocol the server selected: from the TLS 1.2
+	// ServerHello, or the TLS 1.3 EncryptedExtensions, which is readable
+	// only when the key log holds the handshake secrets.
+	ALPN string
+}
+
+// maxTrials bounds the TLS 1.3 records skipped before one passes
+// authentication, when the key log lacks a handshake secret (the encrypted
+// handshake is skipped) or the client offered early data (0-RTT records are
+// skipped): a server flight of EncryptedExtensions, Certificate (split over
+// a few records when large), CertificateVerify and Finished fits.
+const maxTrials = 8
+
+// Session decrypts one TCP connection. It is not safe for concurrent use.
+type Session struct {
+	log   *KeyLog
+	state State
+	info  Info
+	out   []byte
+
+	client, server halfConn
+
+	clientRandom, serverRandom []byte // nil until the hellos
+	earlyData                  bool   // the ClientHello offered 0-RTT data
+	suite                      suite  // negotiated, once Info.Version is set
+}
+
+// NewSession starts decrypting one TCP connection with the secrets of k
+// (which may be nil: no secrets).
+func (k *KeyLog) NewSession() *Session {
+	return &Session{log: k, client: halfConn{fromClient: true}}
+}
+
+// State says how far the session got; see State.
+func (s *Session) State() State { return s.state }
+
+// Info returns what the handshake told so far.
+func (s *Session) Info() Info { return s.info }
+
+// Feed takes the next in-order bytes of one direction of the connection
+// (fromClient: client to server), in chunks of any size, the two
+// directions interleaved as they were captured (so the ClientHello comes
+// before the server's encrypted records and the ServerHello before the
+// client's). It returns the application data decrypted from those bytes, in
+// order; the slice is valid until the next call. Bad or undecryptable input
+// is never an error: the session stops decrypting, returns nil from then on,
+// and State says why. Buffering is bounded: one partial record and one
+// handshake message of at most 64 KiB per direction.
+func (s *Session) Feed(fromClient bool, data []byte) []byte {
+	s.out = s.out[:0]
+	h := &s.server
+	if fromClient {
+		h = &s.client
+	}
+	for len(data) > 0 && s.active() {
+		rec, rest, ok := h.next(data)
+		if !ok {
+			if h.seen {
+				s.stop(Failed)
+			} else {
+				s.stop(NotTLS)
+			}
+			break
+		}
+		data = rest
+		if rec != nil {
+			s.record(h, rec)
+		}
+	}
+	if len(s.out) == 0 {
+		return nil
+	}
+	return s.out
+}
+
+func (s *Session) active() bool { return s.state == Handshake || s.state == Decrypting }
+
+// stop ends decryption for good and frees the buffers.
+func (s *Session) stop(st State) {
+	s.state = st
+	s.client = halfConn{fromClient: true}
+	s.server = halfConn{}
+}
+
+// record handles one whole record of direction h.
+func (s *Session) record(h *halfConn, rec []byte) {
+	typ := rec[0]
+	if !h.seen {
+		h.seen = true
+		want := byte(typeServerHello)
+		if h.fromClient {
+			want = typeClientHello
+		}
+		if typ == recordHandshake && (len(rec) == recordHeaderLen || rec[recordHeaderLen] != want) {
+			s.stop(NotTLS)
+			return
+		}
+	}
+	switch {
+	case h.cipher != nil && (s.info.Version == versionTLS12 || typ == recordApplicationData):
+		s.decrypt(h, rec)
+	case typ == recordHandshake:
+		s.plainHandshake(h, rec[recordHeaderLen:])
+	case typ == recordChangeCipherSpec:
+		// TLS 1.2: the following records are protected (RFC 5246 §7.1).
+		// TLS 1.3, or before the ServerHello: the middlebox compatibility
+		// message, to be ignored (RFC 8446 §5, Appendix D.4).
+		if s.info.Version == versionTLS12 {
+			if h.pending == nil {
+				s.stop(Failed)
+				return
+			}
+			h.cipher, h.pending = h.pending, nil
+		}
+	case typ == recordApplicationData:
+		if h.fromClient && s.earlyData && s.info.Version == 0 {
+			return // 0-RTT data (RFC 8446 §4.2.10), which we do not decrypt
+		}
+		s.stop(Failed) // application data before any keys
+	}
+	// Plaintext alerts (a refused handshake) and heartbeats carry nothing.
+}
+
+// plainHandshake reads the unprotected handshake messages: the hellos.
+func (s *Session) plainHandshake(h *halfConn, p []byte) {
+	err := h.hs.add(p, func(typ byte, body []byte) bool {
+		switch {
+		case typ == typeClientHello && h.fromClient:
+			return s.clientHello(body)
+		case typ == typeServerHello && !h.fromClient:
+			return s.serverHello(body)
+		}
+		return true
+	})
+	if err != nil {
+		s.stop(Failed)
+	}
+}
+
+// clientHello records the client random; a second ClientHello (after a
+// HelloRetryRequest) carries the same one (RFC 8446 §4.1.2).
+func (s *Session) clientHello(body []byte) bool {
+	if s.clientRandom != nil {
+		return true
+	}
+	ch, ok := parseClientHello(body)
+	if !ok {
+		s.stop(NotTLS)
+		return false
+	}
+	s.clientRandom = bytesClone(ch.random)
+	s.info.ServerName = ch.serverName
+	s.earlyData = ch.earlyData
+	return true
+}
+
+// serverHello learns version and suite and, when the key log has the
+// secrets, sets up the keys of both directions.
+func (s *Session) serverHello(body []byte) bool {
+	sh, ok := parseServerHello(body)
+	switch {
+	case !ok:
+		s.stop(NotTLS)
+		return false
+	case isHelloRetry(sh.random):
+		return true // the real ServerHello follows the client's second ClientHello
+	case s.info.Version != 0 || s.clientRandom == nil:
+		s.stop(Failed) // a second ServerHello, or one before the ClientHello
+		return false
+	}
+	s.serverRandom = bytesClone(sh.random)
+	s.info.Version, s.info.CipherSuite = sh.version, sh.cipherSuite
+	if sh.alpn != "" {
+		s.info.ALPN = sh.alpn
+	}
+	switch sh.version {
+	case versionTLS13:
+		s.start13()
+	case versionTLS12:
+		s.start12()
+	default:
+		s.stop(Unsupported)
+	}
+	return s.active()
+}
+
+// start12 derives the TLS 1.2 keys, taken over at each ChangeCipherSpec.
+func (s *Session) start12() {
+	su, ok := suites12[s.info.CipherSuite]
+	if !ok {
+		s.stop(Unsupported)
+		return
+	}
+	sec := s.log.lookup(s.clientRandom)
+	if sec == nil || sec.master == nil {
+		s.stop(NoKeys)
+		return
+	}
+	c, sv, err := su.keys12(sec.master, s.clientRandom, s.serverRandom)
+	if err != nil {
+		s.stop(Failed)
+		return
+	}
+	s.suite = su
+	s.client.pending, s.server.pending = c, sv
+}
+
+// start13 installs the TLS 1.3 keys of both directions: the handshake keys
+// when the key log has them, else the application keys, found by trial.
+// Every record after the ServerHello is protected (RFC 8446 §2).
+func (s *Session) start13() {
+	su, ok := suites13[s.info.CipherSuite]
+	if !ok {
+		s.stop(Unsupported)
+		return
+	}
+	sec := s.log.lookup(s.clientRandom)
+	if sec == nil || sec.clientTraffic == nil || sec.serverTraffic == nil {
+		s.stop(NoKeys)
+		return
+	}
+	s.suite = su
+	s.client.hs.reset()
+	s.server.hs.reset()
+	if !s.install13(&s.client, sec.clientHandshake, sec.clientTraffic) ||
+		!s.install13(&s.server, sec.serverHandshake, sec.serverTraffic) {
+		s.stop(Failed)
+		return
+	}
+	if s.earlyData {
+		s.client.trials = maxTrials
+	}
+}
+
+// install13 sets the first TLS 1.3 keys of direction h.
+func (s *Session) install13(h *halfConn, handshake, traffic []byte) bool {
+	secret := handshake
+	if secret == nil {
+		secret = traffic
+		h.trials = maxTrials // the encrypted handshake does not open with these
+	} else {
+		h.appSecret = traffic
+	}
+	c, err := s.suite.cipher13(secret)
+	if err != nil {
+		return false
+	}
+	h.cipher, h.secret = c, secret
+	return true
+}
+
+// decrypt opens a protected record of h and acts on its content.
+func (s *Session) decrypt(h *halfConn, rec []byte) {
+	n := len(s.out)
+	out, err := h.cipher.open(s.out, rec)
+	if err != nil {
+		if !h.opened && h.trials > 0 {
+			h.trials-- // not sealed with this key: encrypted handshake or 0-RTT data
+			return
+		}
+		s.stop(Failed)
+		return
+	}
+	h.opened, h.trials = true, 0
+	if s.state == Handshake {
+		s.state = Decrypting
+	}
+	plain, typ := out[n:], rec[0]
+	if s.info.Version == versionTLS13 {
+		// TLSInnerPlaintext = content || ContentType type || zeros (RFC 8446 §5.2, §5.4).
+		i := len(plain) - 1
+		for i >= 0 && plain[i] == 0 {
+			i--
+		}
+		if i < 0 {
+			s.stop(Failed) // no content type: unexpected_message
+			return
+		}
+		plain, typ = plain[:i], plain[i]
+	}
+	switch typ {
+	case recordApplicationData:
+		s.out = out[:n+len(plain)]
+		return
+	case recordHandshake:
+		if s.info.Version == versionTLS13 {
+			s.handshake13(h, plain)
+		}
+		// TLS 1.2: the first one is Finished; later ones start a
+		// renegotiation, which fails at its ChangeCipherSpec below.
+	case recordChangeCipherSpec:
+		if s.info.Version == versionTLS12 {
+			s.stop(Unsupported) // renegotiation changes the keys
+		}
+	}
+	// Alerts (close_notify) and heartbeats carry no application data.
+	s.out = out[:n]
+}
+
+// handshake13 reads the protected TLS 1.3 handshake messages of h: ALPN
+// from EncryptedExtensions, Finished (after which the application keys
+// apply, RFC 8446 §7.1) and KeyUpdate (RFC 8446 §4.6.3). NewSessionTicket
+// and the rest are skipped.
+func (s *Session) handshake13(h *halfConn, p []byte) {
+	err := h.hs.add(p, func(typ byte, body []byte) bool {
+		switch typ {
+		case typeEncryptedExtensions:
+			if !h.fromClient && h.appSecret != nil {
+				if alpn := parseEncryptedExtensions(body); alpn != "" {
+					s.info.ALPN = alpn
+				}
+			}
+		case typeFinished:
+			// A Finished under the application keys answers a
+			// post-handshake CertificateRequest and changes nothing.
+			h.rekey = h.rekey || h.appSecret != nil
+		case typeKeyUpdate:
+			h.rekey = h.rekey || h.appSecret == nil
+		}
+		return true
+	})
+	if err != nil {
+		s.stop(Failed)
+		return
+	}
+	if !h.rekey {
+		return
+	}
+	// Key changes happen at record boundaries (RFC 8446 §5.1).
+	h.rekey = false
+	next := h.appSecret
+	if next == nil {
+		if next, err = s.suite.nextSecret(h.secret); err != nil {
+			s.stop(Failed)
+			return
+		}
+	}
+	c, err := s.suite.cipher13(next)
+	if err != nil {
+		s.stop(Failed)
+		return
+	}
+	h.cipher, h.secret, h.appSecret = c, next, nil
+	h.hs.reset()
+}
+
+func bytesClone(b []byte) []byte { return append([]byte(nil), b...) }
