@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/reassembly"
 
+	"github.com/trackaudit/trackaudit/internal/tlskeylog"
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
@@ -25,6 +27,9 @@ type PCAPStats struct {
 	// the host-only records (TLS SNI, DNS).
 	Exchanges int
 	Contacts  int
+	// Decrypted counts the TLS connections whose traffic the key log
+	// (PCAPOptions.KeyLog) decrypted.
+	Decrypted int
 	// Skipped counts packets that could not be decoded: a link, IP, TCP or
 	// UDP header cut short or malformed, an unsupported link type, an IPv4
 	// fragment. Packets that decode fine but carry nothing of interest
@@ -95,7 +100,25 @@ func IsPCAP(head []byte) bool {
 // ReadPCAP never panics and its memory is bounded by the reassembly
 // limits, not by the capture's length.
 func ReadPCAP(r io.Reader, name string, fn func(*traffic.Exchange) error) (PCAPStats, error) {
+	return ReadPCAPWith(r, name, PCAPOptions{}, fn)
+}
+
+// PCAPOptions change what ReadPCAPWith makes of a capture.
+type PCAPOptions struct {
+	// KeyLog, when not nil, holds TLS secrets (a browser's SSLKEYLOGFILE).
+	// A TLS connection whose secrets it holds is decrypted, and the
+	// HTTP/1.x or HTTP/2 exchanges inside become records like plaintext
+	// ones (scheme https), instead of one "tls-sni" contact record. A
+	// connection it cannot decrypt stays a contact record, and the stats'
+	// warnings count why (no keys, unsupported cipher suite, failed
+	// authentication). QUIC (HTTP/3) is not decrypted.
+	KeyLog *tlskeylog.KeyLog
+}
+
+// ReadPCAPWith is ReadPCAP with options.
+func ReadPCAPWith(r io.Reader, name string, opt PCAPOptions, fn func(*traffic.Exchange) error) (PCAPStats, error) {
 	pr := newPCAPReader(name, fn)
+	pr.keyLog = opt.KeyLog
 	err := pr.run(r)
 	return pr.finish(), err
 }
@@ -128,7 +151,13 @@ type pcapReader struct {
 	quic quicTracker
 	link map[linkType]int
 
+	keyLog *tlskeylog.KeyLog
+
 	// counters for warnings
+	tlsDecrypted    int
+	tlsUndecrypted  map[string]int // TLS connections not decrypted, by reason
+	tlsStopped      map[string]int // decrypted ones that stopped early, by reason
+	h2Errors        int            // HTTP/2 connections not parsed to the end
 	unsupportedLink map[linkType]int
 	lostDatagrams   int // IP datagrams whose fragments never all came
 	orphanResponses int
@@ -169,6 +198,8 @@ func newPCAPReader(name string, fn func(*traffic.Exchange) error) *pcapReader {
 		fn:              fn,
 		link:            map[linkType]int{},
 		unsupportedLink: map[linkType]int{},
+		tlsUndecrypted:  map[string]int{},
+		tlsStopped:      map[string]int{},
 	}
 	pr.dns.init()
 	pool := reassembly.NewStreamPool(&streamFactory{pr: pr})
@@ -202,6 +233,9 @@ func (pr *pcapReader) run(r io.Reader) error {
 			pr.flushAll()
 			return fmt.Errorf("%s: corrupt packet record after %d packets: %v", pr.name, pr.st.Packets, err)
 		}
+		for _, kl := range src.takeSecrets() {
+			pr.addSecrets(kl)
+		}
 		pr.st.Packets++
 		pr.st.Bytes += int64(len(data))
 		pr.link[lt]++
@@ -212,6 +246,18 @@ func (pr *pcapReader) run(r io.Reader) error {
 	}
 	pr.flushAll()
 	return pr.fnErr
+}
+
+// addSecrets adds a key log embedded in the capture to the one the
+// caller gave, so later TLS connections are decrypted with both. A bad
+// key log is a warning: the capture is still read.
+func (pr *pcapReader) addSecrets(text []byte) {
+	kl, err := tlskeylog.Parse(bytes.NewReader(text))
+	if err != nil {
+		pr.warnf("embedded TLS key log ignored: %v", err)
+		return
+	}
+	pr.keyLog = tlskeylog.Merge(pr.keyLog, kl)
 }
 
 // packet decodes one packet, recovering from any panic in a decoder so
@@ -349,6 +395,16 @@ func (pr *pcapReader) finish() PCAPStats {
 	}
 	if pr.orphanResponses > 0 {
 		pr.warnf("%d HTTP responses without a captured request ignored", pr.orphanResponses)
+	}
+	pr.st.Decrypted = pr.tlsDecrypted
+	for why, n := range pr.tlsUndecrypted {
+		pr.warnf("%d TLS connections not decrypted (shown as contacts): %s", n, why)
+	}
+	for why, n := range pr.tlsStopped {
+		pr.warnf("%d decrypted TLS connections could not be followed to their end: %s", n, why)
+	}
+	if pr.h2Errors > 0 {
+		pr.warnf("%d decrypted HTTP/2 connections could not be parsed to their end", pr.h2Errors)
 	}
 	if pr.panics > 0 {
 		pr.warnf("%d packets made a decoder fail and were skipped", pr.panics)

@@ -141,6 +141,10 @@ type ngGuard struct {
 	// ngGuard never returns bytes across a block boundary, so when a
 	// packet is returned its block is the last one ngGuard read.
 	ifaces []linkType
+	// secrets are the TLS key logs of Decryption Secrets Blocks read
+	// since the reader last took them (what `editcap --inject-secrets`
+	// writes), for decrypting TLS without a separate key log file.
+	secrets [][]byte
 }
 
 func (g *ngGuard) Read(p []byte) (int, error) {
@@ -234,6 +238,17 @@ func (g *ngGuard) nextBlock() error {
 		if caplen := g.order.Uint32(b[20:]); caplen > length-32 || caplen > maxSnaplen {
 			return fmt.Errorf("pcapng packet block claims %d captured bytes in a %d-byte block", caplen, length)
 		}
+	case 10: // decryption secrets: type, length, data (pcapng spec §4.7)
+		if length < 20 {
+			return errors.New("pcapng decryption secrets block too short")
+		}
+		n := g.order.Uint32(b[12:])
+		if n > length-20 {
+			return fmt.Errorf("pcapng decryption secrets block claims %d bytes in a %d-byte block", n, length)
+		}
+		if g.order.Uint32(b[8:]) == secretsTLSKeyLog {
+			g.secrets = append(g.secrets, append([]byte(nil), b[16:16+n]...))
+		}
 	case 3: // simple packet: original length; data fills the block
 		if length < 16 {
 			return errors.New("pcapng simple packet block too short")
@@ -244,6 +259,21 @@ func (g *ngGuard) nextBlock() error {
 		}
 	}
 	return nil
+}
+
+// secretsTLSKeyLog is the Decryption Secrets Block type of an NSS key
+// log ("TLSK").
+const secretsTLSKeyLog = 0x544c534b
+
+// takeSecrets returns the key logs embedded in the blocks read so far and
+// forgets them.
+func (s *packetSource) takeSecrets() [][]byte {
+	if s.guard == nil || s.guard.secrets == nil {
+		return nil
+	}
+	k := s.guard.secrets
+	s.guard.secrets = nil
+	return k
 }
 
 // checkOptions walks the option list of a block that NgReader parses

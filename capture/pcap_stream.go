@@ -1,10 +1,8 @@
 package capture
 
 import (
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/google/gopacket"
@@ -62,6 +60,12 @@ type tcpStream struct {
 	dnsBuf   [2][]byte // incomplete DNS messages: from the client, to it
 	seq      int       // records made, ordering them within a flush
 	client   string    // the client's address, once asked for
+
+	// tls follows a TLS connection the key log may decrypt; nil when
+	// there is no key log or the connection is no longer followed.
+	// tlsScheme says its HTTP is "https".
+	tls       *tlsFollow
+	tlsScheme bool
 }
 
 // Accept takes every packet except the payload of connections with
@@ -107,7 +111,9 @@ func (s *tcpStream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Ass
 			s.res.feed(s, data)
 		}
 	case kindTLS:
-		if dir == s.cliDir {
+		if s.tls != nil {
+			s.decrypt(dir, data)
+		} else if dir == s.cliDir {
 			s.clientHello(data)
 		}
 	case kindDNS:
@@ -130,6 +136,10 @@ func (s *tcpStream) classify(dir reassembly.TCPFlowDirection, data []byte) {
 		s.kind, s.cliDir = kindHTTP, dir.Reverse()
 	case looksLikeTLSHandshake(data) && data[5] == 1: // ClientHello
 		s.kind, s.cliDir = kindTLS, dir
+		if s.pr.keyLog != nil {
+			s.tls = &tlsFollow{sess: s.pr.keyLog.NewSession()}
+			s.tlsScheme = true
+		}
 	case looksLikeTLSHandshake(data) && data[5] == 2: // ServerHello came first
 		s.kind, s.cliDir = kindTLS, dir.Reverse()
 	default:
@@ -147,6 +157,9 @@ func (s *tcpStream) gap(dir reassembly.TCPFlowDirection, skip int) {
 			s.res.gap(s, skip)
 		}
 	case kindTLS:
+		// Ciphertext with a hole cannot be decrypted on: records are
+		// numbered and their boundaries are lost.
+		s.endDecrypt("bytes missing from the capture")
 		if dir == s.cliDir {
 			s.kind, s.tlsBuf = kindOpaque, nil
 		}
@@ -176,22 +189,11 @@ func (s *tcpStream) clientHello(data []byte) {
 		}
 		return
 	case sniFound:
-		host := name
-		if port := s.serverPort(); port != 443 {
-			host = net.JoinHostPort(name, strconv.Itoa(port))
-		}
 		t := s.pr.now
 		if first {
 			t = s.pr.packetTime()
 		}
-		s.seq++
-		s.pr.emit(&traffic.Exchange{
-			Start:    t,
-			Client:   s.clientAddr(),
-			Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
-			HostOnly: true,
-			Via:      "tls-sni",
-		}, s.idx, s.seq)
+		s.contact(name, t)
 	}
 	s.kind, s.tlsBuf = kindOpaque, nil
 }
@@ -263,16 +265,13 @@ func (s *tcpStream) onRequest(h *httpHead, body []byte, trunc bool, start time.T
 		u.Host = h.Host
 	}
 	if u.Host == "" { // HTTP/1.0 without Host: the server's address
-		server := s.endpoint(s.cliDir.Reverse())
-		if port := s.serverPort(); port != 80 {
-			server = net.JoinHostPort(server, strconv.Itoa(port))
-		} else if ip := net.ParseIP(server); ip != nil && ip.To4() == nil {
-			server = "[" + server + "]"
-		}
-		u.Host = server
+		u.Host = s.serverHost()
 	}
 	if u.Scheme == "" {
 		u.Scheme = "http"
+		if s.tlsScheme {
+			u.Scheme = "https"
+		}
 	}
 	// Field by field: b is fresh and zero, and copying a whole literal
 	// into the heap costs a write-barrier pass over every word while
@@ -370,6 +369,7 @@ func (s *tcpStream) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 		s.res.close(s)
 		s.req.close(s)
 	}
+	s.endDecrypt("")
 	s.emitPending()
 	s.tlsBuf = nil
 	return true

@@ -37,8 +37,11 @@ type Input struct {
 	Format string `json:"format"`
 	// Exchanges read and handed to the pipeline; Skipped records that
 	// could not become exchanges.
-	Exchanges int      `json:"exchanges"`
-	Skipped   int      `json:"skipped"`
+	Exchanges int `json:"exchanges"`
+	Skipped   int `json:"skipped"`
+	// Decrypted counts the TLS connections of a packet capture that a
+	// key log decrypted.
+	Decrypted int      `json:"tls_decrypted,omitempty"`
 	Warnings  []string `json:"warnings,omitempty"`
 }
 

@@ -75,8 +75,12 @@ func (tp *tablePrinter) header(r *Report) {
 		tp.printf("Only pages of %s.\n", Sanitize(r.SiteFilter))
 	}
 	for _, in := range r.Inputs {
-		tp.printf("Read %s (%s): %s, %d skipped\n", Sanitize(in.Name), Sanitize(in.Format),
+		tp.printf("Read %s (%s): %s, %d skipped", Sanitize(in.Name), Sanitize(in.Format),
 			plural(in.Exchanges, "exchange", "exchanges"), in.Skipped)
+		if in.Decrypted > 0 {
+			tp.printf(", %s decrypted with the key log", plural(in.Decrypted, "TLS connection", "TLS connections"))
+		}
+		tp.printf("\n")
 		for _, w := range in.Warnings {
 			tp.printf("  %s %s\n", tp.p.warn.Sprint("warning:"), Sanitize(w))
 		}

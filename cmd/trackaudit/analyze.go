@@ -5,22 +5,57 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/trackaudit/trackaudit/capture"
+	"github.com/trackaudit/trackaudit/internal/tlskeylog"
 	"github.com/trackaudit/trackaudit/reports"
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var keyLogPath string
 	files, rf, err := parseFileCommand("analyze", "analyze [flags] FILE.har|FILE.pcap|FILE.pcapng|FILE.db ...",
-		"name at least one capture file", args, stderr)
+		"name at least one capture file", args, stderr, func(fs *flag.FlagSet) {
+			fs.StringVar(&keyLogPath, "keylog", "", "decrypt the TLS connections of pcap captures with this key log (a browser's SSLKEYLOGFILE)")
+		})
 	if err != nil {
 		return err
 	}
-	return analyzeFiles(ctx, files, rf, stdout, stderr)
+	opt, err := loadKeyLog(keyLogPath)
+	if err != nil {
+		return err
+	}
+	return analyzeFiles(ctx, files, rf, opt, stdout, stderr)
+}
+
+// inputOptions change how captures are read.
+type inputOptions struct {
+	// keyLog decrypts TLS in packet captures; nil for none.
+	keyLog *tlskeylog.KeyLog
+}
+
+// loadKeyLog reads the key log at path ("" for none).
+func loadKeyLog(path string) (inputOptions, error) {
+	if path == "" {
+		return inputOptions{}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return inputOptions{}, fmt.Errorf("read key log %s: %w", path, unwrapPath(err))
+	}
+	defer f.Close()
+	kl, err := tlskeylog.Parse(bufio.NewReader(f))
+	if err != nil {
+		return inputOptions{}, fmt.Errorf("%s: not a TLS key log: %w", path, err)
+	}
+	if kl.Len() == 0 {
+		return inputOptions{}, fmt.Errorf("%s: no TLS secrets in the key log (want NSS key log lines such as CLIENT_RANDOM or CLIENT_TRAFFIC_SECRET_0, as browsers write to SSLKEYLOGFILE)", path)
+	}
+	return inputOptions{keyLog: kl}, nil
 }
 
 // analyzeFiles runs every file through one pipeline and prints one report.
@@ -28,7 +63,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // report is printed, then the first error is returned. An interrupt
 // (ctx done) stops reading and prints the report of what was analysed
 // until then, as the proxy does.
-func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, stderr io.Writer) error {
+func analyzeFiles(ctx context.Context, files []string, rf reportFlags, opt inputOptions, stdout, stderr io.Writer) error {
 	p, err := newPipeline(pipelineOptions{flags: rf})
 	if err != nil {
 		return err
@@ -36,7 +71,7 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, stdout, s
 	var firstErr error
 	for _, name := range files {
 		p.startInput()
-		in, err := analyzeInput(ctx, name, p)
+		in, err := analyzeInput(ctx, name, opt, p)
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%s: interrupted; the report covers what was analysed before", name)
 		}
@@ -66,11 +101,11 @@ type errReported struct{ error }
 // analyzeInput runs one capture through p: the capture is decoded on this
 // goroutine while the detectors and the report builder work through what
 // was read so far on two others (see feed).
-func analyzeInput(ctx context.Context, name string, p *pipeline) (reports.Input, error) {
+func analyzeInput(ctx context.Context, name string, opt inputOptions, p *pipeline) (reports.Input, error) {
 	var in reports.Input
 	err := feed(ctx, func(fn func(*traffic.Exchange) error) error {
 		var err error
-		in, err = readInput(name, fn)
+		in, err = readInput(name, opt, fn)
 		return err
 	}, p.detect, p.record)
 	return in, err
@@ -78,7 +113,7 @@ func analyzeInput(ctx context.Context, name string, p *pipeline) (reports.Input,
 
 // readInput reads one capture, recognised by its first bytes rather than
 // its name, and hands its exchanges to fn.
-func readInput(name string, fn func(*traffic.Exchange) error) (reports.Input, error) {
+func readInput(name string, opt inputOptions, fn func(*traffic.Exchange) error) (reports.Input, error) {
 	in := reports.Input{Name: name}
 	f, err := os.Open(name)
 	if err != nil {
@@ -99,8 +134,9 @@ func readInput(name string, fn func(*traffic.Exchange) error) (reports.Input, er
 		if bytes.HasPrefix(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
 			in.Format = "pcapng"
 		}
-		st, err := capture.ReadPCAP(br, name, count(&in, fn))
+		st, err := capture.ReadPCAPWith(br, name, capture.PCAPOptions{KeyLog: opt.keyLog}, count(&in, fn))
 		in.Skipped = st.Skipped
+		in.Decrypted = st.Decrypted
 		in.Warnings = append(in.Warnings, st.Warnings...)
 		return in, err
 	case looksLikeJSON(head):

@@ -70,7 +70,7 @@ func BenchmarkAnalyzePCAP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		in, err := analyzeInput(context.Background(), name, p)
+		in, err := analyzeInput(context.Background(), name, inputOptions{}, p)
 		if err != nil || in.Exchanges == 0 {
 			b.Fatalf("readInput(%s) = %d exchanges, %v; want some, no error", name, in.Exchanges, err)
 		}
@@ -91,7 +91,7 @@ func BenchmarkPipelinePCAP(b *testing.B) {
 	const pipelineBenchMax = 20000
 	name := benchPCAP(b)
 	var read []traffic.Exchange
-	_, err := readInput(name, func(ex *traffic.Exchange) error {
+	_, err := readInput(name, inputOptions{}, func(ex *traffic.Exchange) error {
 		if len(read) < pipelineBenchMax {
 			read = append(read, *ex)
 		}

@@ -106,10 +106,13 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, er
 // parseFileCommand parses the command line of a command that reads capture
 // files and prints a report (analyze, report). It returns flag.ErrHelp
 // when -h was asked, and a usage error naming missing when no file is.
-func parseFileCommand(name, usage, missing string, args []string, stderr io.Writer) ([]string, reportFlags, error) {
+func parseFileCommand(name, usage, missing string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) ([]string, reportFlags, error) {
 	fs := newFlagSet(name, usage, stderr)
 	var rf reportFlags
 	rf.register(fs)
+	if extra != nil {
+		extra(fs)
+	}
 	files, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return nil, rf, err

@@ -32,6 +32,8 @@ func TestUsageAndInputErrors(t *testing.T) {
 	garbage := writeFile(t, "noise.har", "\x00\x01garbage bytes, not a capture")
 	empty := writeFile(t, "empty.har", "")
 	notHAR := writeFile(t, "other.json", `{"hello": "world"}`)
+	badKeys := writeFile(t, "bad.keys", "CLIENT_RANDOM 00 11\n")
+	noKeys := writeFile(t, "none.keys", "# written by a browser, but no secrets yet\n")
 	tests := []struct {
 		name     string
 		args     []string
@@ -49,6 +51,10 @@ func TestUsageAndInputErrors(t *testing.T) {
 		{"garbage", []string{"analyze", garbage}, 1, "noise.har: unrecognised format"},
 		{"empty", []string{"analyze", empty}, 1, "empty.har: empty file"},
 		{"json but not HAR", []string{"analyze", notHAR}, 1, "other.json: "},
+		{"missing key log", []string{"analyze", "--keylog", filepath.Join(t.TempDir(), "gone.keys"), "x.pcap"}, 1, "read key log "},
+		{"bad key log", []string{"analyze", "--keylog", badKeys, "x.pcap"}, 1, "bad.keys: not a TLS key log: line 1: client random is not 32 bytes of hex"},
+		{"empty key log", []string{"analyze", "--keylog", noKeys, "x.pcap"}, 1, "none.keys: no TLS secrets in the key log"},
+		{"key log for report", []string{"report", "--keylog", noKeys, "x.db"}, 2, "flag provided but not defined: -keylog"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

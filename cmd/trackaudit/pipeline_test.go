@@ -145,7 +145,7 @@ func TestAnalyzeInputOrder(t *testing.T) {
 	var ids []int64
 	live := func(ex *traffic.Exchange) { ids = append(ids, ex.ID) }
 	p.o.live = live
-	in, err := analyzeInput(context.Background(), newsExample, p)
+	in, err := analyzeInput(context.Background(), newsExample, inputOptions{}, p)
 	if err != nil {
 		t.Fatalf("analyzeInput(%s) = %v", newsExample, err)
 	}

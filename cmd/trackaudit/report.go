@@ -12,7 +12,7 @@ import (
 // saved captures: the exchanges go through the same pipeline, so new rules
 // apply to old captures, and findings recorded live are ignored.
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	files, rf, err := parseFileCommand("report", "report [flags] FILE.db ...", "name a saved capture (FILE.db)", args, stderr)
+	files, rf, err := parseFileCommand("report", "report [flags] FILE.db ...", "name a saved capture (FILE.db)", args, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -21,7 +21,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("report: %s is not a saved capture (.db); use 'trackaudit analyze' for HAR and pcap files", name)
 		}
 	}
-	return analyzeFiles(ctx, files, rf, stdout, stderr)
+	return analyzeFiles(ctx, files, rf, inputOptions{}, stdout, stderr)
 }
 
 // maybeSavedCapture reports whether name could be a saved capture: it is

@@ -1,0 +1,255 @@
+package capture
+
+import (
+	"bytes"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/google/gopacket/reassembly"
+
+	"github.com/trackaudit/trackaudit/internal/h2parse"
+	"github.com/trackaudit/trackaudit/internal/tlskeylog"
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// tlsFollow decrypts one TLS connection with the key log and parses the
+// HTTP inside it. Until the first application data decrypts, the
+// connection's TLS contact record (its server name) is held back: it is
+// handed over instead of exchanges when the connection cannot be
+// decrypted, and dropped when it can.
+type tlsFollow struct {
+	sess      *tlskeylog.Session
+	start     time.Time // time of the client's first bytes (the ClientHello)
+	decrypted bool      // application data came out
+	proto     tlsProto
+	h2        *h2parse.Conn
+	// early holds server plaintext that came before the protocol was
+	// known (an HTTP/2 server's SETTINGS may precede the client's
+	// preface), at most maxEarly bytes.
+	early []byte
+}
+
+type tlsProto uint8
+
+const (
+	protoUnknown tlsProto = iota
+	protoHTTP1
+	protoHTTP2
+)
+
+const (
+	h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+	maxEarly  = 64 << 10
+)
+
+// decrypt feeds one direction's reassembled bytes of a TLS connection
+// followed with the key log.
+func (s *tcpStream) decrypt(dir reassembly.TCPFlowDirection, data []byte) {
+	f := s.tls
+	fromClient := dir == s.cliDir
+	if f.start.IsZero() && fromClient {
+		f.start = s.pr.packetTime()
+	}
+	plain := f.sess.Feed(fromClient, data)
+	if len(plain) > 0 {
+		if !f.decrypted {
+			f.decrypted = true
+			s.pr.tlsDecrypted++
+		}
+		s.plaintext(fromClient, plain)
+	}
+	switch f.sess.State() {
+	case tlskeylog.Handshake, tlskeylog.Decrypting:
+	default:
+		s.endDecrypt("")
+	}
+}
+
+// endDecrypt stops following the connection: what was parsed is handed
+// over, and a connection that never decrypted becomes a contact record.
+// Why the connection was not decrypted, or not to its end, is counted
+// for the warnings: why, or else the session's state when it stopped.
+func (s *tcpStream) endDecrypt(why string) {
+	f := s.tls
+	if f == nil {
+		return
+	}
+	s.tls = nil
+	s.kind = kindOpaque
+	st := f.sess.State()
+	if why == "" && st != tlskeylog.Decrypting && st != tlskeylog.NotTLS {
+		why = st.String()
+	}
+	if f.decrypted {
+		if why != "" {
+			s.pr.tlsStopped[why]++
+		}
+		s.closeHTTP(f)
+		return
+	}
+	if why != "" {
+		s.pr.tlsUndecrypted[why]++
+	}
+	if name := f.sess.Info().ServerName; name != "" {
+		if v, ok := validHostName([]byte(name)); ok {
+			s.contact(v, f.start)
+		}
+	}
+}
+
+// closeHTTP finishes the messages of a decrypted connection.
+func (s *tcpStream) closeHTTP(f *tlsFollow) {
+	switch f.proto {
+	case protoHTTP1:
+		s.res.close(s)
+		s.req.close(s)
+	case protoHTTP2:
+		for _, st := range f.h2.Close() {
+			s.h2Exchange(st)
+		}
+		if err := f.h2.Err(); err != nil {
+			s.pr.h2Errors++
+		}
+	}
+}
+
+// plaintext routes decrypted application data to the HTTP/1.x parsers or
+// the HTTP/2 one, deciding which from the first bytes (or ALPN).
+func (s *tcpStream) plaintext(fromClient bool, data []byte) {
+	f := s.tls
+	if f.proto == protoUnknown {
+		switch alpn := f.sess.Info().ALPN; {
+		case alpn == "h2":
+			f.proto = protoHTTP2
+		case alpn == "http/1.1", alpn == "http/1.0":
+			f.proto = protoHTTP1
+		case fromClient && bytes.HasPrefix(data, []byte(h2Preface[:min(len(data), len(h2Preface))])):
+			f.proto = protoHTTP2
+		case fromClient && looksLikeRequest(data), !fromClient && looksLikeResponse(data):
+			f.proto = protoHTTP1
+		case !fromClient && len(f.early)+len(data) <= maxEarly:
+			f.early = append(f.early, data...)
+			return
+		default: // not HTTP: nothing to show, and no contact either
+			s.endDecrypt("")
+			return
+		}
+		if f.proto == protoHTTP2 {
+			f.h2 = h2parse.NewConn(traffic.BodyCap)
+		}
+		if early := f.early; len(early) > 0 {
+			f.early = nil
+			s.plaintext(false, early)
+		}
+	}
+	switch f.proto {
+	case protoHTTP1:
+		if fromClient {
+			s.req.feed(s, data)
+		} else {
+			s.res.feed(s, data)
+		}
+	case protoHTTP2:
+		for _, st := range f.h2.Feed(fromClient, data, s.pr.packetTime()) {
+			s.h2Exchange(st)
+		}
+		if f.h2.Err() != nil {
+			s.endDecrypt("")
+		}
+	}
+}
+
+// contact hands over a TLS contact record for the server name host.
+func (s *tcpStream) contact(host string, t time.Time) {
+	if port := s.serverPort(); port != 443 {
+		host = net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	if t.IsZero() {
+		t = s.pr.packetTime()
+	}
+	s.seq++
+	s.pr.emit(&traffic.Exchange{
+		Start:    t,
+		Client:   s.clientAddr(),
+		Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
+		HostOnly: true,
+		Via:      "tls-sni",
+	}, s.idx, s.seq)
+}
+
+// h2Exchange turns one HTTP/2 stream into an exchange.
+func (s *tcpStream) h2Exchange(st *h2parse.Stream) {
+	b := &exchangeBlock{}
+	ex, u := &b.ex, &b.url
+	req := &st.Request
+	if !parseOriginForm(req.Path, u) {
+		p, err := url.ParseRequestURI(req.Path)
+		if err != nil {
+			p = &url.URL{Path: "/"}
+			ex.Error = "request :path " + strconv.Quote(req.Path) + " is not a valid request target"
+		}
+		*u = *p
+	}
+	u.Scheme = req.Scheme
+	if u.Scheme == "" {
+		u.Scheme = "https"
+	}
+	u.Host = req.Authority
+	if u.Host == "" {
+		u.Host = req.Header.Get("Host")
+	}
+	if u.Host == "" {
+		u.Host = s.serverHost()
+	}
+	ex.Start = req.Start
+	ex.Client = s.clientAddr()
+	ex.Request = traffic.Request{Method: req.Method, URL: u, Proto: "HTTP/2.0", Header: req.Header}
+	ex.Request.Body, ex.Request.BodyTruncated = h2Body(ex, "request ", req)
+	if resp := st.Response; resp != nil {
+		r := &b.res
+		r.Status, r.Proto, r.Header = resp.Status, "HTTP/2.0", resp.Header
+		r.Body, r.BodyTruncated = h2Body(ex, "response ", resp)
+		ex.Response = r
+	}
+	if st.Reset && ex.Error == "" {
+		ex.Error = "stream reset by RST_STREAM before it completed"
+	}
+	s.send(ex)
+}
+
+// h2Body returns m's body with its content coding removed; a coding that
+// cannot be removed is noted in ex.Error.
+func h2Body(ex *traffic.Exchange, which string, m *h2parse.Message) ([]byte, bool) {
+	var body []byte
+	if len(m.Body) > 0 {
+		body = m.Body
+	}
+	enc := m.Header.Get("Content-Encoding")
+	if enc == "" || len(body) == 0 {
+		return body, m.Truncated
+	}
+	out, trunc, err := decodeContent(enc, body, m.Truncated)
+	if err != nil && ex.Error == "" {
+		ex.Error = which + err.Error()
+	}
+	return out, trunc
+}
+
+// serverHost is the server's address as a URL host, with its port when
+// it is not the scheme's default.
+func (s *tcpStream) serverHost() string {
+	server := s.endpoint(s.cliDir.Reverse())
+	def := 80
+	if s.tlsScheme {
+		def = 443
+	}
+	if port := s.serverPort(); port != def {
+		return net.JoinHostPort(server, strconv.Itoa(port))
+	}
+	if ip := net.ParseIP(server); ip != nil && ip.To4() == nil {
+		return "[" + server + "]"
+	}
+	return server
+}

@@ -1,0 +1,247 @@
+//go:build unix
+
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trackaudit/trackaudit/internal/chromium"
+	"github.com/trackaudit/trackaudit/internal/fixtures"
+	"github.com/trackaudit/trackaudit/internal/pcaprelay"
+)
+
+// exampleHTTPS is the shipped HTTPS example: a capture of the visit
+// TestAnalyzeKeyLogChromium makes, with the key log embedded (go test
+// ./cmd/trackaudit -run TestAnalyzeKeyLogChromium -update-cmd rewrites it;
+// that needs editcap, from Wireshark's command-line tools).
+const exampleHTTPS = "../../examples/https-visit.pcapng"
+
+// httpsArticle is the page of that visit.
+const httpsArticle = "https://www.dailyplanet.example/politics/2026/11/senator-health-scandal"
+
+// TestAnalyzeKeyLogChromium is the journalist's packet-capture workflow
+// with real parts: headless Chromium, with SSLKEYLOGFILE set, loads a
+// news article over HTTPS that embeds a Like button, a Meta pixel and a
+// Google Analytics 4 hit (their real host names mapped to the same local
+// server); every connection goes through a relay that writes what a
+// packet capture would hold. `analyze --keylog` must then decrypt
+// Chromium's TLS (HTTP/2) and report the trackers on the article, as it
+// would for a HAR file. Skipped with a notice when no Chromium is
+// installed, except under CI=true.
+func TestAnalyzeKeyLogChromium(t *testing.T) {
+	exe := fixtures.Chromium(t, chromium.Find)
+	dir := t.TempDir()
+	hosts := []string{"www.dailyplanet.example", "www.facebook.com", "www.google-analytics.com"}
+	cert, spki := selfSignedCert(t, hosts...)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			esc := url.QueryEscape(httpsArticle)
+			switch {
+			case r.Host == "www.dailyplanet.example":
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				fmt.Fprintf(w, `<!doctype html><title>Senator hid health scandal – The Daily Planet</title><h1>Article</h1>
+<iframe src="https://www.facebook.com/plugins/like.php?href=%[1]s&layout=button_count"></iframe>
+<img src="https://www.facebook.com/tr?id=123456789012345&ev=PageView&dl=%[1]s&noscript=1">
+<img src="https://www.google-analytics.com/g/collect?v=2&tid=G-DAILY12345&cid=1234567890.1700000000&en=page_view&dl=%[1]s">`, esc)
+			case r.URL.Path == "/plugins/like.php":
+				w.Header().Set("Content-Type", "text/html")
+				fmt.Fprint(w, "<button>Like</button>")
+			case r.URL.Path == "/tr" || r.URL.Path == "/g/collect":
+				w.Header().Set("Content-Type", "image/gif")
+				w.Write([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
+			default:
+				http.NotFound(w, r)
+			}
+		}),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+
+	pcapPath, keyLog := filepath.Join(dir, "visit.pcap"), filepath.Join(dir, "keys.log")
+	f, err := os.OpenFile(pcapPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rec, err := pcaprelay.NewRecorder(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, err := rec.Relay(ln.Addr().String(), netip.MustParseAddr("192.168.1.20"), netip.MustParseAddrPort("198.51.100.10:443"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := relay.Addr().(*net.TCPAddr).Port
+	var rules []string
+	for _, h := range hosts {
+		rules = append(rules, fmt.Sprintf("MAP %s 127.0.0.1:%d", h, port))
+	}
+	profile, err := os.MkdirTemp("", "trackaudit-keylog-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-quic",
+		"--user-data-dir="+profile, "--ignore-certificate-errors-spki-list="+spki,
+		"--host-resolver-rules="+strings.Join(append(rules, "MAP * ~NOTFOUND"), ", "),
+		"--dump-dom", httpsArticle)
+	cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keyLog)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to stop its helper processes too
+	dom, err := runWithTimeout(cmd, 60*time.Second)
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	os.RemoveAll(profile) // best effort: a helper may still be exiting
+	if err != nil || !strings.Contains(dom, "Article") {
+		t.Fatalf("chromium: %v; page: %.300s", err, dom)
+	}
+	relay.Close()
+	waitRelay(t, rec)
+
+	checkHTTPSVisit(t, "--keylog", keyLog, pcapPath)
+	// Without the key log the same capture only names the servers.
+	r, _ := analyzeJSON(t, pcapPath)
+	for _, s := range r.Sites {
+		if len(s.Events) > 0 {
+			t.Errorf("without --keylog, site %s has events %+v; want contacts only", s.Site, s.Events)
+		}
+	}
+	if *updateGolden {
+		out, err := exec.Command("editcap", "--inject-secrets", "tls,"+keyLog, pcapPath, exampleHTTPS).CombinedOutput()
+		if err != nil {
+			t.Fatalf("editcap (Wireshark's command-line tools): %v\n%s", err, out)
+		}
+	}
+}
+
+// TestAnalyzeExampleHTTPS analyzes the shipped HTTPS example, whose key
+// log is embedded in the pcapng: no --keylog is needed.
+func TestAnalyzeExampleHTTPS(t *testing.T) {
+	checkHTTPSVisit(t, exampleHTTPS)
+}
+
+// checkHTTPSVisit analyzes a capture of the HTTPS visit and checks that
+// it was decrypted: the Meta pixel event, the Like button and GA4's
+// page_view, all on the article.
+func checkHTTPSVisit(t *testing.T, args ...string) {
+	t.Helper()
+	r, stdout := analyzeJSON(t, args...)
+	if !strings.Contains(stdout, `"tls_decrypted"`) {
+		t.Errorf("report inputs do not count decrypted TLS connections:\n%.500s", stdout)
+	}
+	if len(r.Sites) != 1 || r.Sites[0].Site != "dailyplanet.example" {
+		t.Fatalf("sites %+v; want dailyplanet.example only (every request attributed to the article)", r.Sites)
+	}
+	s := r.Sites[0]
+	var events []string
+	for _, e := range s.Events {
+		events = append(events, e.Company+" "+e.Event)
+	}
+	for _, want := range []string{"Meta PageView", "Google page_view"} {
+		if !slices.Contains(events, want) {
+			t.Errorf("events %q lack %q, decoded from a decrypted HTTP/2 request", events, want)
+		}
+	}
+	var products []string
+	for _, tr := range s.Trackers {
+		for _, p := range tr.Products {
+			products = append(products, tr.Company+"/"+p.Category)
+		}
+	}
+	if !slices.Contains(products, "Meta/social-plugin") {
+		t.Errorf("trackers %q; want Meta's Like button (social-plugin)", products)
+	}
+	pageLeaks := map[string]bool{}
+	for _, l := range s.Leaks {
+		if l.Page == httpsArticle {
+			pageLeaks[l.Company] = true
+		}
+	}
+	if !pageLeaks["Meta"] || !pageLeaks["Google"] {
+		t.Errorf("leaks %+v; want Meta's and Google's attributed to %s", s.Leaks, httpsArticle)
+	}
+}
+
+// selfSignedCert returns a certificate for names and the base64 SHA-256
+// of its public key, for Chromium's --ignore-certificate-errors-spki-list.
+func selfSignedCert(t *testing.T, names ...string) (tls.Certificate, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// runWithTimeout runs cmd and returns its standard output.
+func runWithTimeout(cmd *exec.Cmd, d time.Duration) (string, error) {
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), err
+	case <-time.After(d):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		return out.String(), fmt.Errorf("no exit after %v", d)
+	}
+}
+
+// waitRelay waits for the relayed connections to end: Chromium's are
+// closed when it exits.
+func waitRelay(t *testing.T, rec *pcaprelay.Recorder) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- rec.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("relayed connections still open 30 s after Chromium exited")
+	}
+}
