@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/flate"
@@ -27,6 +28,9 @@ func appendCapped(body, data []byte) ([]byte, bool) {
 	}
 	return append(body, data...), false
 }
+
+// gzipReaders are gzip readers for decodeContent to reset and reuse.
+var gzipReaders sync.Pool
 
 // decodeContent removes the Content-Encoding codings (applied in the
 // order listed, so removed in reverse) from a captured body. It returns
@@ -52,7 +56,18 @@ func decodeContent(encoding string, body []byte, truncated bool) ([]byte, bool, 
 		case "", "identity":
 			continue
 		case "gzip", "x-gzip":
-			r, err = gzip.NewReader(in)
+			// A gzip reader holds a 32 KiB window: reuse them, as a
+			// capture may hold thousands of gzip bodies.
+			zr, _ := gzipReaders.Get().(*gzip.Reader)
+			if zr == nil {
+				zr, err = gzip.NewReader(in)
+			} else {
+				err = zr.Reset(in)
+			}
+			if zr != nil {
+				defer gzipReaders.Put(zr)
+			}
+			r = zr
 		case "deflate":
 			// RFC 9110 says zlib-wrapped; some servers send raw deflate.
 			if zr, zerr := zlib.NewReader(in); zerr == nil {
