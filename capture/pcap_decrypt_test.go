@@ -4,16 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
@@ -28,6 +22,7 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
+	"github.com/trackaudit/trackaudit/internal/fixtures"
 	"github.com/trackaudit/trackaudit/internal/pcaprelay"
 	"github.com/trackaudit/trackaudit/internal/tlskeylog"
 	"github.com/trackaudit/trackaudit/traffic"
@@ -52,35 +47,25 @@ func recordTLS(t testing.TB) tlsCapture {
 // sent n times.
 func recordTLSRequests(t testing.TB, n int) tlsCapture {
 	t.Helper()
-	cert, roots := testServerCert(t, "tracker.test", "news.test")
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/collect" {
-				body, _ := io.ReadAll(r.Body)
-				w.Header().Set("Content-Encoding", "gzip")
-				gz := gzip.NewWriter(w)
-				fmt.Fprintf(gz, "stored %s", body)
-				gz.Close()
-				return
-			}
-			w.Header().Set("Content-Type", "text/plain")
-			fmt.Fprintf(w, "hello from %s%s", r.Host, r.URL.Path)
-		}),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.ServeTLS(ln, "", "")
-	defer srv.Close()
+	addr, roots, _ := fixtures.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/collect" {
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzip.NewWriter(w)
+			fmt.Fprintf(gz, "stored %s", body)
+			gz.Close()
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintf(w, "hello from %s%s", r.Host, r.URL.Path)
+	}), "tracker.test", "news.test")
 
 	var pcap, keys bytes.Buffer
 	rec, err := pcaprelay.NewRecorder(&pcap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay, err := rec.Relay(ln.Addr().String(), netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
+	relay, err := rec.Relay(addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,33 +121,6 @@ func recordTLSRequests(t testing.TB, n int) tlsCapture {
 	return tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}
 }
 
-// testServerCert returns a self-signed certificate for names and a pool
-// trusting it.
-func testServerCert(t testing.TB, names ...string) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
-
 // readTLSCapture reads c with (withKeys) or without its key log.
 func readTLSCapture(t testing.TB, c tlsCapture, withKeys bool) ([]*traffic.Exchange, PCAPStats) {
 	t.Helper()
@@ -205,16 +163,20 @@ func recordLines(exs []*traffic.Exchange) []string {
 	return out
 }
 
+// tlsCaptureRecords are the records of a recordTLS capture read with its
+// key log, as recordLines gives them.
+var tlsCaptureRecords = []string{
+	`HTTP/2.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`,
+	`HTTP/2.0 POST https://tracker.test/collect -> 200 "stored email=reader%40mail.test"`,
+	`HTTP/1.1 GET https://news.test/article -> 200 "hello from news.test/article"`,
+	`tls-sni tracker.test`,
+}
+
 func TestReadPCAPDecryptsTLS(t *testing.T) {
 	c := recordTLS(t)
 
 	got, st := readTLSCapture(t, c, true)
-	want := []string{
-		`HTTP/2.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`,
-		`HTTP/2.0 POST https://tracker.test/collect -> 200 "stored email=reader%40mail.test"`,
-		`HTTP/1.1 GET https://news.test/article -> 200 "hello from news.test/article"`,
-		`tls-sni tracker.test`,
-	}
+	want := tlsCaptureRecords
 	if g := recordLines(got); strings.Join(g, "\n") != strings.Join(want, "\n") {
 		t.Errorf("records with the key log:\n%s\nwant:\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
 	}
@@ -411,12 +373,7 @@ func TestDecryptFixture(t *testing.T) {
 	}
 	c := loadDecryptFixture(t)
 	got, st := readTLSCapture(t, c, true)
-	want := []string{
-		`HTTP/2.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`,
-		`HTTP/2.0 POST https://tracker.test/collect -> 200 "stored email=reader%40mail.test"`,
-		`HTTP/1.1 GET https://news.test/article -> 200 "hello from news.test/article"`,
-		`tls-sni tracker.test`,
-	}
+	want := tlsCaptureRecords
 	if g := recordLines(got); strings.Join(g, "\n") != strings.Join(want, "\n") || st.Decrypted != 2 {
 		t.Errorf("%s (%d decrypted):\n%s\nwant:\n%s", decryptFixture, st.Decrypted, strings.Join(g, "\n"), strings.Join(want, "\n"))
 	}

@@ -3,16 +3,7 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
@@ -53,35 +44,25 @@ func TestAnalyzeKeyLogChromium(t *testing.T) {
 	exe := fixtures.Chromium(t, chromium.Find)
 	dir := t.TempDir()
 	hosts := []string{"www.dailyplanet.example", "www.facebook.com", "www.google-analytics.com"}
-	cert, spki := selfSignedCert(t, hosts...)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			esc := url.QueryEscape(httpsArticle)
-			switch {
-			case r.Host == "www.dailyplanet.example":
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				fmt.Fprintf(w, `<!doctype html><title>Senator hid health scandal – The Daily Planet</title><h1>Article</h1>
+	addr, _, spki := fixtures.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		esc := url.QueryEscape(httpsArticle)
+		switch {
+		case r.Host == "www.dailyplanet.example":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><title>Senator hid health scandal – The Daily Planet</title><h1>Article</h1>
 <iframe src="https://www.facebook.com/plugins/like.php?href=%[1]s&layout=button_count"></iframe>
 <img src="https://www.facebook.com/tr?id=123456789012345&ev=PageView&dl=%[1]s&noscript=1">
 <img src="https://www.google-analytics.com/g/collect?v=2&tid=G-DAILY12345&cid=1234567890.1700000000&en=page_view&dl=%[1]s">`, esc)
-			case r.URL.Path == "/plugins/like.php":
-				w.Header().Set("Content-Type", "text/html")
-				fmt.Fprint(w, "<button>Like</button>")
-			case r.URL.Path == "/tr" || r.URL.Path == "/g/collect":
-				w.Header().Set("Content-Type", "image/gif")
-				w.Write([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
-			default:
-				http.NotFound(w, r)
-			}
-		}),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.ServeTLS(ln, "", "")
-	defer srv.Close()
+		case r.URL.Path == "/plugins/like.php":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<button>Like</button>")
+		case r.URL.Path == "/tr" || r.URL.Path == "/g/collect":
+			w.Header().Set("Content-Type", "image/gif")
+			w.Write([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
+		default:
+			http.NotFound(w, r)
+		}
+	}), hosts...)
 
 	pcapPath, keyLog := filepath.Join(dir, "visit.pcap"), filepath.Join(dir, "keys.log")
 	f, err := os.OpenFile(pcapPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
@@ -93,7 +74,7 @@ func TestAnalyzeKeyLogChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay, err := rec.Relay(ln.Addr().String(), netip.MustParseAddr("192.168.1.20"), netip.MustParseAddrPort("198.51.100.10:443"))
+	relay, err := rec.Relay(addr, netip.MustParseAddr("192.168.1.20"), netip.MustParseAddrPort("198.51.100.10:443"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,31 +165,6 @@ func checkHTTPSVisit(t *testing.T, args ...string) {
 	if !pageLeaks["Meta"] || !pageLeaks["Google"] {
 		t.Errorf("leaks %+v; want Meta's and Google's attributed to %s", s.Leaks, httpsArticle)
 	}
-}
-
-// selfSignedCert returns a certificate for names and the base64 SHA-256
-// of its public key, for Chromium's --ignore-certificate-errors-spki-list.
-func selfSignedCert(t *testing.T, names ...string) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // runWithTimeout runs cmd and returns its standard output.
