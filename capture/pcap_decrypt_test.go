@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
@@ -442,4 +443,61 @@ func BenchmarkReadPCAPDecrypt(b *testing.B) {
 		n += st.Exchanges
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "requests/s")
+}
+
+// TestReadPCAPDecryptGap drops one segment the server sent in the middle
+// of the HTTP/2 connection: what came before it is still decrypted and
+// reported, the rest of that connection cannot be (TLS records are
+// numbered), and a warning says so.
+func TestReadPCAPDecryptGap(t *testing.T) {
+	c := loadDecryptFixture(t)
+	r, err := pcapgo.NewReader(bytes.NewReader(c.pcap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pkt struct {
+		ci   gopacket.CaptureInfo
+		data []byte
+	}
+	var pkts []pkt
+	var serverData []int // packets of the first connection with server payload
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
+		if tcp, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && tcp.SrcPort == 443 && len(tcp.Payload) > 0 && tcp.DstPort == 40001 {
+			serverData = append(serverData, len(pkts))
+		}
+		pkts = append(pkts, pkt{ci, data})
+	}
+	if len(serverData) < 4 {
+		t.Fatalf("the first connection has %d server data packets; want several", len(serverData))
+	}
+	drop := serverData[len(serverData)-2] // the POST's response, or what follows the GET's
+	var out bytes.Buffer
+	w := pcapgo.NewWriterNanos(&out)
+	w.WriteFileHeader(65536, layers.LinkTypeEthernet)
+	for i, p := range pkts {
+		if i != drop {
+			w.WritePacket(p.ci, p.data)
+		}
+	}
+	c.pcap = out.Bytes()
+	got, st := readTLSCapture(t, c, true)
+	lines := recordLines(got)
+	if len(lines) == 0 || lines[0] != tlsCaptureRecords[0] || !slices.Contains(lines, "HTTP/2.0 POST https://tracker.test/collect") {
+		t.Errorf("records:\n%s\nwant the pixel GET first, decrypted before the gap, and the POST without its response", strings.Join(lines, "\n"))
+	}
+	found := false
+	for _, w := range st.Warnings {
+		found = found || strings.Contains(w, "1 decrypted TLS connections could not be followed to their end: bytes missing from the capture")
+	}
+	if !found {
+		t.Errorf("warnings %q; want one about the missing bytes", st.Warnings)
+	}
 }
