@@ -11,19 +11,24 @@ import (
 	"path/filepath"
 
 	"github.com/trackaudit/trackaudit/capture"
+	"github.com/trackaudit/trackaudit/reports"
+	"github.com/trackaudit/trackaudit/rules"
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-// runExport writes a saved capture as HAR 1.2. Unless --show-secrets,
-// secrets are redacted as capture.WriteHAR describes (cookies, credentials,
-// tokens, personal values; bodies of unknown shape and response bodies
-// left out). The output is
+// runExport writes a capture (a saved one, a HAR file, or a packet
+// capture, decrypted with --keylog) as HAR 1.2, its exchanges tied to
+// their pages as analyze ties them. Unless --show-secrets, secrets are
+// redacted as capture.WriteHAR describes (cookies, credentials, tokens,
+// personal values; bodies of unknown shape and response bodies left out),
+// so a HAR or a capture can be turned into one fit to share. The output is
 // written to a temporary file (mode 0600) beside it and renamed into place
 // only when complete, so a failed export never leaves half a HAR, and an
 // existing file is replaced only with --force.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export", "export FILE.db --har OUT.har [--show-secrets] [--force]", stderr)
+	fs := newFlagSet("export", "export FILE.db|FILE.har|FILE.pcap|FILE.pcapng --har OUT.har [--keylog FILE] [--show-secrets] [--force]", stderr)
 	out := fs.String("har", "", "write the capture as HAR to this `file`")
+	keyLogPath := fs.String("keylog", "", "decrypt the TLS connections of a pcap capture with this key log (a browser's SSLKEYLOGFILE)")
 	showSecrets := fs.Bool("show-secrets", false, "keep cookie values, credentials, tokens and bodies in the HAR (the file is still 0600)")
 	force := fs.Bool("force", false, "replace the output file if it exists")
 	files, err := parseFlags(fs, args, stderr)
@@ -33,12 +38,14 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch {
 	case len(files) != 1:
 		fs.Usage()
-		return usagef("export: name exactly one saved capture (FILE.db), got %d", len(files))
+		return usagef("export: name exactly one capture, got %d", len(files))
 	case *out == "":
 		fs.Usage()
 		return usagef("export: say where to write with --har OUT.har")
-	case !maybeSavedCapture(files[0]):
-		return usagef("export: %s is not a saved capture (.db)", files[0])
+	}
+	opt, err := loadKeyLog(*keyLogPath)
+	if err != nil {
+		return err
 	}
 	src, dst := files[0], *out
 	if !*force {
@@ -52,7 +59,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *showSecrets {
 		fmt.Fprintf(stderr, "trackaudit: warning: %s will contain cookie values and credentials in clear; keep it private\n", dst)
 	}
-	n, hostOnly, err := exportHAR(ctx, src, dst, *force, capture.HARWriteOptions{ShowSecrets: *showSecrets, Creator: "trackaudit"})
+	n, hostOnly, err := exportHAR(ctx, src, dst, *force, opt, capture.HARWriteOptions{ShowSecrets: *showSecrets, Creator: "trackaudit"}, stderr)
 	if err != nil {
 		return err
 	}
@@ -63,9 +70,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// exportHAR streams the capture at src into a HAR at dst. It returns the
+// exportHAR streams the capture at src into a HAR at dst, attributing
+// pages on the way; the reader's warnings go to stderr. It returns the
 // number of exchanges written and of host-only contacts left out.
-func exportHAR(ctx context.Context, src, dst string, replace bool, opts capture.HARWriteOptions) (n, hostOnly int, err error) {
+func exportHAR(ctx context.Context, src, dst string, replace bool, opt inputOptions, opts capture.HARWriteOptions, stderr io.Writer) (n, hostOnly int, err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp") // mode 0600
 	if err != nil {
 		return 0, 0, fmt.Errorf("export: create %s: %w", dst, unwrapPath(err))
@@ -79,11 +87,14 @@ func exportHAR(ctx context.Context, src, dst string, replace bool, opts capture.
 	}()
 
 	var readErr error
+	attr := newAttributor(rules.Default())
 	seq := func(yield func(*traffic.Exchange) bool) {
-		_, readErr = capture.ReadStore(src, func(ex *traffic.Exchange) error {
+		var in reports.Input
+		in, readErr = readInput(src, opt, func(ex *traffic.Exchange) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			attr.Attribute(ex)
 			if ex.HostOnly || ex.Request.URL == nil {
 				hostOnly++ // WriteHAR leaves these out
 			} else {
@@ -94,6 +105,9 @@ func exportHAR(ctx context.Context, src, dst string, replace bool, opts capture.
 			}
 			return nil
 		})
+		for _, w := range in.Warnings {
+			fmt.Fprintf(stderr, "trackaudit: warning: %s\n", w)
+		}
 	}
 	werr := capture.WriteHAR(tmp, iter.Seq[*traffic.Exchange](seq), opts)
 	if readErr != nil && !errors.Is(readErr, errStopExport) {

@@ -24,10 +24,11 @@ func TestExportUsageAndErrors(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"nothing", []string{"export"}, 2, "export: name exactly one saved capture (FILE.db), got 0"},
+		{"nothing", []string{"export"}, 2, "export: name exactly one capture, got 0"},
 		{"no --har", []string{"export", db}, 2, "export: say where to write with --har OUT.har"},
 		{"two inputs", []string{"export", db, db, "--har", filepath.Join(dir, "x.har")}, 2, "got 2"},
-		{"har input", []string{"export", har, "--har", filepath.Join(dir, "x.har")}, 2, "in.har is not a saved capture"},
+		{"not a capture", []string{"export", existing, "--har", filepath.Join(dir, "x.har")}, 1, "existing.har: unrecognised format"},
+		{"bad key log", []string{"export", har, "--keylog", existing, "--har", filepath.Join(dir, "x.har")}, 1, "existing.har: no TLS secrets in the key log"},
 		{"bad flag", []string{"export", db, "--har", filepath.Join(dir, "x.har"), "--zip"}, 2, "flag provided but not defined: -zip"},
 		{"exists", []string{"export", db, "--har", existing}, 1, "existing.har already exists; pass --force to replace it"},
 		{"onto itself", []string{"export", db, "--har", db, "--force"}, 2, "is the capture itself"},
@@ -132,5 +133,52 @@ func TestExportForceReplaces(t *testing.T) {
 	}
 	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
 		t.Errorf("replaced file mode = %#o, want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestExportOtherCaptures turns a decrypted packet capture and a HAR file
+// into HAR: the exchanges come with the pages analyze gives them, and a
+// HAR exported without --show-secrets has its cookie values redacted.
+func TestExportOtherCaptures(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		wantN    string
+		wantPage string // title of a page the HAR lists
+		secret   string // a value in the input that must not be in the output
+	}{
+		{"decrypted pcapng", exampleHTTPS, "exported 5 exchanges", "Senator hid health scandal – The Daily Planet", ""},
+		{"HAR", "../../examples/news-site.har", "exported 11 exchanges", "Senator hid health scandal, records show – The Daily Planet", "100012345678901"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.har")
+			stdout, stderr, code := runCLI(t, "export", tt.in, "--har", out)
+			if code != 0 || !strings.Contains(stdout, tt.wantN) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want %q", code, stdout, stderr, tt.wantN)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var h struct {
+				Log struct {
+					Pages []struct{ Title string }
+				}
+			}
+			if err := json.Unmarshal(b, &h); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, p := range h.Log.Pages {
+				found = found || p.Title == tt.wantPage
+			}
+			if !found {
+				t.Errorf("HAR pages %+v; want the page %s", h.Log.Pages, tt.wantPage)
+			}
+			if tt.secret != "" && bytes.Contains(b, []byte(tt.secret)) {
+				t.Errorf("the exported HAR holds %s in clear", tt.secret)
+			}
+		})
 	}
 }

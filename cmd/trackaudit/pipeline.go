@@ -43,9 +43,15 @@ func newPipeline(o pipelineOptions) (*pipeline, error) {
 // never mixed into another.
 func (p *pipeline) startInput() {
 	rs := rules.Default()
-	p.attr = traffic.NewAttributor()
-	p.attr.IsTracker = func(ex *traffic.Exchange) bool { _, ok := rs.Match(ex.Request.URL); return ok }
+	p.attr = newAttributor(rs)
 	p.det = detectors.Default(detectors.Options{Rules: rs, Watch: p.o.flags.pii.parsed})
+}
+
+// newAttributor ties exchanges to their pages, knowing trackers by rs.
+func newAttributor(rs *rules.Set) *traffic.Attributor {
+	a := traffic.NewAttributor()
+	a.IsTracker = func(ex *traffic.Exchange) bool { _, ok := rs.Match(ex.Request.URL); return ok }
+	return a
 }
 
 // Add runs one exchange through the pipeline: detect, then record.
