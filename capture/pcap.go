@@ -158,6 +158,7 @@ type pcapReader struct {
 	tlsUndecrypted  map[string]int // TLS connections not decrypted, by reason
 	tlsStopped      map[string]int // decrypted ones that stopped early, by reason
 	h2Errors        int            // HTTP/2 connections not parsed to the end
+	quicContacts    int            // QUIC connections seen (never decrypted)
 	unsupportedLink map[linkType]int
 	lostDatagrams   int // IP datagrams whose fragments never all came
 	orphanResponses int
@@ -402,6 +403,9 @@ func (pr *pcapReader) finish() PCAPStats {
 	}
 	for why, n := range pr.tlsStopped {
 		pr.warnf("%d decrypted TLS connections could not be followed to their end: %s", n, why)
+	}
+	if pr.keyLog != nil && pr.quicContacts > 0 {
+		pr.warnf("%d QUIC (HTTP/3) connections not decrypted (shown as contacts): only TLS over TCP is; capture with the browser's QUIC off (chromium --disable-quic)", pr.quicContacts)
 	}
 	if pr.h2Errors > 0 {
 		pr.warnf("%d decrypted HTTP/2 connections could not be parsed to their end", pr.h2Errors)

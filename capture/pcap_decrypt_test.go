@@ -501,3 +501,22 @@ func TestReadPCAPDecryptGap(t *testing.T) {
 		t.Errorf("warnings %q; want one about the missing bytes", st.Warnings)
 	}
 }
+
+// TestReadPCAPKeyLogQUIC: with a key log, QUIC connections (which are
+// never decrypted) get a warning that says how to capture without them.
+func TestReadPCAPKeyLogQUIC(t *testing.T) {
+	c := loadDecryptFixture(t)
+	pcap, err := os.ReadFile(examplePCAP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, withKeys := range []bool{false, true} {
+		_, st := readTLSCapture(t, tlsCapture{pcap: pcap, keyLog: c.keyLog}, withKeys)
+		warned := slices.ContainsFunc(st.Warnings, func(w string) bool {
+			return strings.Contains(w, "1 QUIC (HTTP/3) connections not decrypted") && strings.Contains(w, "--disable-quic")
+		})
+		if warned != withKeys {
+			t.Errorf("with key log %v: warnings %q; want the QUIC warning only with a key log", withKeys, st.Warnings)
+		}
+	}
+}

@@ -116,6 +116,7 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 				HostOnly: true,
 				Via:      "quic-sni",
 			}, 0, 0)
+			pr.quicContacts++
 			c.done, c.frags = true, nil
 		case sniNone:
 			c.done, c.frags = true, nil
