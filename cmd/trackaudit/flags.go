@@ -104,8 +104,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, er
 }
 
 // parseFileCommand parses the command line of a command that reads capture
-// files and prints a report (analyze, report). It returns flag.ErrHelp
-// when -h was asked, and a usage error naming missing when no file is.
+// files and prints a report (analyze, report); extra, when not nil,
+// registers the command's own flags. It returns flag.ErrHelp when -h was
+// asked, and a usage error naming missing when no file is.
 func parseFileCommand(name, usage, missing string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) ([]string, reportFlags, error) {
 	fs := newFlagSet(name, usage, stderr)
 	var rf reportFlags
