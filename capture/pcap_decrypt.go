@@ -78,7 +78,7 @@ func (s *tcpStream) endDecrypt(why string) {
 	}
 	s.tls = nil
 	s.kind = kindOpaque
-	st := f.sess.State()
+	st := f.sess.End()
 	if why == "" && st != tlskeylog.Decrypting && st != tlskeylog.NotTLS {
 		why = st.String()
 	}

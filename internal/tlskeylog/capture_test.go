@@ -218,7 +218,7 @@ func feed(k *KeyLog, chunks []chunk) fed {
 			f.server = append(f.server, out...)
 		}
 	}
-	f.state, f.info = s.State(), s.Info()
+	f.state, f.info = s.End(), s.Info()
 	return f
 }
 

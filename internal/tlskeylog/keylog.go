@@ -5,8 +5,10 @@
 // Parse reads the key log; a Session follows one TCP connection, fed the
 // reassembled bytes of both directions, and returns the application data.
 // Decrypted are TLS 1.3 (AES-GCM and ChaCha20-Poly1305 suites, with
-// KeyUpdate) and TLS 1.2 with AEAD suites (AES-GCM, ChaCha20-Poly1305),
-// resumed or not. Not decrypted, and reported by the session's State, never
+// KeyUpdate, and with Encrypted Client Hello, whose secrets are logged
+// under a client random the capture never shows and are found by trial)
+// and TLS 1.2 with AEAD suites (AES-GCM, ChaCha20-Poly1305), resumed or
+// not. Not decrypted, and reported by the session's State, never
 // as an error: SSL 3.0 to TLS 1.1, CBC and CCM suites, TLS 1.2
 // renegotiation. TLS 1.3 0-RTT early data is skipped.
 package tlskeylog
@@ -41,10 +43,15 @@ const (
 // change after Parse, so sessions in several goroutines may share it.
 type KeyLog struct {
 	byRandom map[[randomLen]byte]*secrets
+	// order lists the secrets in the order their client randoms first
+	// appeared, for the search of a connection whose client random the
+	// capture does not show (see searchKeys).
+	order []*secrets
 }
 
 // secrets are the key log's secrets for one client random; nil when absent.
 type secrets struct {
+	random                           [randomLen]byte
 	master                           []byte // TLS 1.2 master secret
 	clientHandshake, serverHandshake []byte // TLS 1.3 handshake traffic secrets
 	clientTraffic, serverTraffic     []byte // TLS 1.3 application traffic secrets, generation 0
@@ -114,11 +121,7 @@ func (k *KeyLog) parseLine(text string) string {
 		// TLS 1.3 secrets are as long as the suite's hash: SHA-256 or SHA-384.
 		return "secret is not 32 or 48 bytes"
 	}
-	s := k.byRandom[[randomLen]byte(cr)]
-	if s == nil {
-		s = &secrets{}
-		k.byRandom[[randomLen]byte(cr)] = s
-	}
+	s := k.entry([randomLen]byte(cr))
 	switch label {
 	case labelClientRandom:
 		s.master = secret
@@ -132,6 +135,17 @@ func (k *KeyLog) parseLine(text string) string {
 		s.serverTraffic = secret
 	}
 	return ""
+}
+
+// entry returns the secrets of a client random, added empty when new.
+func (k *KeyLog) entry(cr [randomLen]byte) *secrets {
+	s := k.byRandom[cr]
+	if s == nil {
+		s = &secrets{random: cr}
+		k.byRandom[cr] = s
+		k.order = append(k.order, s)
+	}
+	return s
 }
 
 // Len is the number of client randoms with at least one usable secret.
@@ -159,12 +173,8 @@ func Merge(a, b *KeyLog) *KeyLog {
 		if from == nil {
 			continue
 		}
-		for cr, s := range from.byRandom {
-			into := k.byRandom[cr]
-			if into == nil {
-				into = &secrets{}
-				k.byRandom[cr] = into
-			}
+		for _, s := range from.order {
+			into := k.entry(s.random)
 			for _, f := range [][2]*[]byte{
 				{&into.master, &s.master},
 				{&into.clientHandshake, &s.clientHandshake}, {&into.serverHandshake, &s.serverHandshake},

@@ -42,6 +42,7 @@ type halfConn struct {
 	appSecret []byte // application traffic secret, taken after Finished; nil once in use
 	rekey     bool   // Finished or KeyUpdate ended the current record: change keys after it
 	trials    int    // records still allowed to fail authentication before the first one passes
+	searched  int    // records tried by Session.searchKeys
 	opened    bool   // a record passed authentication
 }
 

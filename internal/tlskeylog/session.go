@@ -79,6 +79,7 @@ type Session struct {
 	clientRandom, serverRandom []byte // nil until the hellos
 	earlyData                  bool   // the ClientHello offered 0-RTT data
 	suite                      suite  // negotiated, once Info.Version is set
+	searchLeft                 int    // records searchKeys may still try; 0 when not searching
 }
 
 // NewSession starts decrypting one TCP connection with the secrets of k
@@ -89,6 +90,16 @@ func (k *KeyLog) NewSession() *Session {
 
 // State says how far the session got; see State.
 func (s *Session) State() State { return s.state }
+
+// End tells the session that its connection ended and returns the final
+// State: a session still searching the key log for its secrets (see
+// searchKeys) found none, NoKeys.
+func (s *Session) End() State {
+	if s.searchLeft > 0 && s.active() {
+		s.stop(NoKeys)
+	}
+	return s.state
+}
 
 // Info returns what the handshake told so far.
 func (s *Session) Info() Info { return s.info }
@@ -133,7 +144,7 @@ func (s *Session) active() bool { return s.state == Handshake || s.state == Decr
 
 // stop ends decryption for good and frees the buffers.
 func (s *Session) stop(st State) {
-	s.state = st
+	s.state, s.searchLeft = st, 0
 	s.client = halfConn{fromClient: true}
 	s.server = halfConn{}
 }
@@ -168,6 +179,8 @@ func (s *Session) record(h *halfConn, rec []byte) {
 			}
 			h.cipher, h.pending = h.pending, nil
 		}
+	case typ == recordApplicationData && s.searchLeft > 0:
+		s.searchKeys(h, rec)
 	case typ == recordApplicationData:
 		if h.fromClient && s.earlyData && s.info.Version == 0 {
 			return // 0-RTT data (RFC 8446 §4.2.10), which we do not decrypt
@@ -270,21 +283,104 @@ func (s *Session) start13() {
 		s.stop(Unsupported)
 		return
 	}
-	sec := s.log.lookup(s.clientRandom)
-	if sec == nil || sec.clientTraffic == nil || sec.serverTraffic == nil {
-		s.stop(NoKeys)
-		return
-	}
 	s.suite = su
 	s.client.hs.reset()
 	s.server.hs.reset()
-	if !s.install13(&s.client, sec.clientHandshake, sec.clientTraffic) ||
-		!s.install13(&s.server, sec.serverHandshake, sec.serverTraffic) {
+	sec := s.log.lookup(s.clientRandom)
+	switch {
+	case sec == nil && s.log.Len() > 0:
+		// With Encrypted Client Hello the key log is keyed by the inner
+		// ClientHello's random, which the capture never shows.
+		s.searchLeft = 2 * maxTrials
+	case sec == nil || sec.clientTraffic == nil || sec.serverTraffic == nil:
+		s.stop(NoKeys)
+	default:
+		s.use13(sec, true, true)
+	}
+}
+
+// use13 installs the TLS 1.3 keys of sec for both directions, each with
+// its handshake secret, or, where that is not wanted (a direction whose
+// encrypted handshake went by unread), with the application secret found
+// by trial (install13).
+func (s *Session) use13(sec *secrets, clientHandshake, serverHandshake bool) {
+	ch, sh := sec.clientHandshake, sec.serverHandshake
+	if !clientHandshake {
+		ch = nil
+	}
+	if !serverHandshake {
+		sh = nil
+	}
+	if !s.install13(&s.client, ch, sec.clientTraffic) || !s.install13(&s.server, sh, sec.serverTraffic) {
 		s.stop(Failed)
 		return
 	}
 	if s.earlyData {
 		s.client.trials = maxTrials
+	}
+}
+
+// maxSearch bounds the key log entries searchKeys tries: the most recently
+// logged ones, where a capture's connections usually are.
+const maxSearch = 1024
+
+// searchKeys finds the secrets of a TLS 1.3 connection whose client random
+// has none in the key log (Encrypted Client Hello hides the random the
+// secrets were logged under) by trying the log's entries on the protected
+// records: an entry with handshake secrets on the server's first one (its
+// EncryptedExtensions), an entry with application secrets only on each
+// record of either direction until one opens. Only the right secret opens
+// a record (AEAD authentication). Records that open with no entry are
+// skipped (the encrypted handshake, 0-RTT data). When every entry is ruled
+// out, or none opened 2*maxTrials records, the session stops with NoKeys.
+func (s *Session) searchKeys(h *halfConn, rec []byte) {
+	serverFirst := !h.fromClient && h.searched == 0
+	h.searched++
+	s.searchLeft--
+	scratch := make([]byte, 0, len(rec))
+	opens := func(secret []byte) bool {
+		c, err := s.suite.cipher13(secret)
+		if err != nil {
+			return false // a secret of another hash
+		}
+		_, err = c.open(scratch, rec)
+		return err == nil
+	}
+	trafficOnly := false // entries left that only application secrets can rule out
+	entries := s.log.order[max(0, len(s.log.order)-maxSearch):]
+	for i := len(entries) - 1; i >= 0; i-- {
+		sec := entries[i]
+		if sec.clientTraffic == nil || sec.serverTraffic == nil {
+			continue
+		}
+		if sec.clientHandshake != nil && sec.serverHandshake != nil {
+			if serverFirst && opens(sec.serverHandshake) {
+				s.found(h, rec, sec, true)
+				return
+			}
+			continue
+		}
+		trafficOnly = true
+		traffic := sec.serverTraffic
+		if h.fromClient {
+			traffic = sec.clientTraffic
+		}
+		if opens(traffic) {
+			s.found(h, rec, sec, false)
+			return
+		}
+	}
+	if s.searchLeft == 0 || serverFirst && !trafficOnly {
+		s.stop(NoKeys)
+	}
+}
+
+// found installs the secrets searchKeys found, with or without their
+// handshake secrets, and decrypts the record that told them.
+func (s *Session) found(h *halfConn, rec []byte, sec *secrets, withHandshake bool) {
+	s.searchLeft = 0
+	if s.use13(sec, withHandshake, withHandshake); s.active() {
+		s.decrypt(h, rec)
 	}
 }
 

@@ -2,10 +2,15 @@ package tlskeylog
 
 import (
 	"bytes"
+	"cmp"
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 var (
@@ -30,6 +35,7 @@ type goCase struct {
 	alpn    bool     // both offer "h2"
 	hrr     bool     // the server makes the client retry with another group
 	resume  bool     // record a second connection that resumes the first
+	ech     bool     // the client hides testHost by Encrypted Client Hello
 }
 
 // record runs the case, each side sending its messages, and returns its
@@ -56,6 +62,11 @@ func (c goCase) record(t *testing.T, clientMsgs, serverMsgs [][]byte) ([]goConn,
 		client.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}
 		server.CurvePreferences = []tls.CurveID{tls.CurveP256}
 	}
+	if c.ech {
+		list, key := echConfig(t)
+		client.EncryptedClientHelloConfigList = list
+		server.EncryptedClientHelloKeys = []tls.EncryptedClientHelloKey{key}
+	}
 	n := 1
 	if c.resume {
 		client.ClientSessionCache = tls.NewLRUClientSessionCache(1)
@@ -64,6 +75,9 @@ func (c goCase) record(t *testing.T, clientMsgs, serverMsgs [][]byte) ([]goConn,
 	var conns []goConn
 	for i := range n {
 		conn := runGo(t, client, server, clientMsgs, serverMsgs)
+		if conn.state.ECHAccepted != c.ech {
+			t.Fatalf("connection %d: ECHAccepted = %v", i, conn.state.ECHAccepted)
+		}
 		if c.resume && conn.state.DidResume != (i == 1) {
 			t.Fatalf("connection %d: DidResume = %v", i, conn.state.DidResume)
 		}
@@ -74,6 +88,38 @@ func (c goCase) record(t *testing.T, clientMsgs, serverMsgs [][]byte) ([]goConn,
 		log = addResumedMasterSecret(t, log, conns[1])
 	}
 	return conns, log
+}
+
+// echPublicName is the name an Encrypted Client Hello shows outside.
+const echPublicName = "public.test"
+
+// echConfig makes an ECH configuration (draft-ietf-tls-esni-22 §4:
+// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and AES-128-GCM) and returns it
+// as the client's ECHConfigList and as the server's key.
+func echConfig(t *testing.T) ([]byte, tls.EncryptedClientHelloKey) {
+	t.Helper()
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b cryptobyte.Builder
+	b.AddUint16(0xfe0d) // version
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint8(1)       // config_id
+		b.AddUint16(0x0020) // kem_id
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(priv.PublicKey().Bytes()) })
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16(0x0001) // kdf_id HKDF-SHA256
+			b.AddUint16(0x0001) // aead_id AES-128-GCM
+		})
+		b.AddUint8(32) // maximum_name_length
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(echPublicName)) })
+		b.AddUint16(0) // no extensions
+	})
+	config := b.BytesOrPanic()
+	var list cryptobyte.Builder
+	list.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(config) })
+	return list.BytesOrPanic(), tls.EncryptedClientHelloKey{Config: config, PrivateKey: priv.Bytes()}
 }
 
 // addResumedMasterSecret adds the key log line of a resumed TLS 1.2
@@ -100,6 +146,7 @@ func TestSessionGo(t *testing.T) {
 		goCase
 		keyLog   func(string) string // edits the key log; nil keeps it
 		wantALPN string
+		wantName string // the server name the ClientHello shows; "" for testHost
 	}{
 		{goCase: goCase{name: "tls13 alpn", version: tls.VersionTLS13, alpn: true}, wantALPN: "h2"},
 		{
@@ -113,6 +160,14 @@ func TestSessionGo(t *testing.T) {
 			keyLog: func(l string) string { return keyLogWithout(l, "HANDSHAKE") },
 		},
 		{goCase: goCase{name: "tls13 resumed", version: tls.VersionTLS13, alpn: true, resume: true}, wantALPN: "h2"},
+		// The key log names the inner ClientHello's random, which the
+		// capture never shows: the keys are found by trying the log's.
+		{goCase: goCase{name: "tls13 encrypted client hello", version: tls.VersionTLS13, alpn: true, ech: true}, wantALPN: "h2", wantName: echPublicName},
+		{
+			goCase:   goCase{name: "tls13 encrypted client hello without handshake secrets", version: tls.VersionTLS13, ech: true},
+			keyLog:   func(l string) string { return keyLogWithout(l, "HANDSHAKE") },
+			wantName: echPublicName,
+		},
 		{goCase: goCase{name: "tls12 ecdhe ecdsa aes128 gcm alpn", version: tls.VersionTLS12, alpn: true, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}, wantALPN: "h2"},
 		{goCase: goCase{name: "tls12 ecdhe ecdsa aes256 gcm", version: tls.VersionTLS12, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}}},
 		{goCase: goCase{name: "tls12 ecdhe ecdsa chacha20", version: tls.VersionTLS12, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}},
@@ -135,7 +190,7 @@ func TestSessionGo(t *testing.T) {
 				if tt.hrr && !bytes.Contains(directionBytes(conn.chunks, false), helloRetryRandom) {
 					t.Fatal("the server sent no HelloRetryRequest")
 				}
-				want := Info{Version: conn.state.Version, CipherSuite: conn.state.CipherSuite, ServerName: testHost, ALPN: tt.wantALPN}
+				want := Info{Version: conn.state.Version, CipherSuite: conn.state.CipherSuite, ServerName: cmp.Or(tt.wantName, testHost), ALPN: tt.wantALPN}
 				if tt.alpn && conn.state.NegotiatedProtocol != "h2" {
 					t.Fatalf("crypto/tls negotiated %q", conn.state.NegotiatedProtocol)
 				}
@@ -209,6 +264,18 @@ func TestSessionGoStops(t *testing.T) {
 			recorded[c.name] = r
 		}
 		return r.conn, r.log
+	}
+	// A connection that ends while the key log is searched for its keys
+	// (its handshake only, here, and a log with only application secrets,
+	// which a handshake record cannot rule out) has none: End says so.
+	conn, _ := get(tls13)
+	_, otherLog := get(other)
+	s := mustParse(t, keyLogWithout(otherLog, "HANDSHAKE")).NewSession()
+	for _, c := range conn.chunks[:4] {
+		s.Feed(c.fromClient, c.data)
+	}
+	if st, end := s.State(), s.End(); st != Handshake || end != NoKeys || s.State() != NoKeys {
+		t.Errorf("a short connection with another's key log: State() %v, then End() %v; want %v, then %v", st, end, Handshake, NoKeys)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,5 +370,28 @@ func TestStateString(t *testing.T) {
 			t.Errorf("states %d and %d both say %q", prev, st, s)
 		}
 		seen[s] = st
+	}
+}
+
+// BenchmarkSearchMiss is the worst case of the key search: a TLS 1.3
+// connection none of a full key log's maxSearch entries belongs to (a key
+// log from another browsing session), per connection.
+func BenchmarkSearchMiss(b *testing.B) {
+	conns, _ := goCase{name: "tls13", version: tls.VersionTLS13, alpn: true}.record(&testing.T{}, clientMsgs, serverMsgs)
+	var log strings.Builder
+	for i := range maxSearch {
+		fmt.Fprintf(&log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET %064x %064x\n", i, i+1)
+		fmt.Fprintf(&log, "SERVER_HANDSHAKE_TRAFFIC_SECRET %064x %064x\n", i, i+2)
+		fmt.Fprintf(&log, "CLIENT_TRAFFIC_SECRET_0 %064x %064x\n", i, i+3)
+		fmt.Fprintf(&log, "SERVER_TRAFFIC_SECRET_0 %064x %064x\n", i, i+4)
+	}
+	k, err := Parse(strings.NewReader(log.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if f := feed(k, conns[0].chunks); f.state != NoKeys {
+			b.Fatalf("state %v, want %v", f.state, NoKeys)
+		}
 	}
 }
