@@ -244,14 +244,36 @@ func TestReadPCAPEmbeddedSecrets(t *testing.T) {
 	}
 }
 
-// pcapngWithSecrets rewrites a classic pcap of Ethernet packets as pcapng
-// with a Decryption Secrets Block holding keyLog before the packets.
-func pcapngWithSecrets(t *testing.T, pcap, keyLog []byte) []byte {
+// pcapPacket is one packet record of a classic pcap.
+type pcapPacket struct {
+	ci   gopacket.CaptureInfo
+	data []byte
+}
+
+// pcapPackets returns the packet records of a classic pcap.
+func pcapPackets(t testing.TB, pcap []byte) []pcapPacket {
 	t.Helper()
 	r, err := pcapgo.NewReader(bytes.NewReader(pcap))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var pkts []pcapPacket
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			return pkts
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkts = append(pkts, pcapPacket{ci, data})
+	}
+}
+
+// pcapngWithSecrets rewrites a classic pcap of Ethernet packets as pcapng
+// with a Decryption Secrets Block holding keyLog before the packets.
+func pcapngWithSecrets(t *testing.T, pcap, keyLog []byte) []byte {
+	t.Helper()
 	var out bytes.Buffer
 	w, err := pcapgo.NewNgWriter(&out, layers.LinkTypeEthernet)
 	if err != nil {
@@ -268,15 +290,8 @@ func pcapngWithSecrets(t *testing.T, pcap, keyLog []byte) []byte {
 	block = append(block, padded...)
 	block = binary.LittleEndian.AppendUint32(block, uint32(20+len(padded)))
 	out.Write(block)
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WritePacket(ci, data); err != nil {
+	for _, p := range pcapPackets(t, pcap) {
+		if err := w.WritePacket(p.ci, p.data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -451,29 +466,13 @@ func BenchmarkReadPCAPDecrypt(b *testing.B) {
 // numbered), and a warning says so.
 func TestReadPCAPDecryptGap(t *testing.T) {
 	c := loadDecryptFixture(t)
-	r, err := pcapgo.NewReader(bytes.NewReader(c.pcap))
-	if err != nil {
-		t.Fatal(err)
-	}
-	type pkt struct {
-		ci   gopacket.CaptureInfo
-		data []byte
-	}
-	var pkts []pkt
+	pkts := pcapPackets(t, c.pcap)
 	var serverData []int // packets of the first connection with server payload
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
+	for i, pk := range pkts {
+		p := gopacket.NewPacket(pk.data, layers.LayerTypeEthernet, gopacket.Default)
 		if tcp, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && tcp.SrcPort == 443 && len(tcp.Payload) > 0 && tcp.DstPort == 40001 {
-			serverData = append(serverData, len(pkts))
+			serverData = append(serverData, i)
 		}
-		pkts = append(pkts, pkt{ci, data})
 	}
 	if len(serverData) < 4 {
 		t.Fatalf("the first connection has %d server data packets; want several", len(serverData))
