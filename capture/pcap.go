@@ -381,6 +381,14 @@ func (pr *pcapReader) warnf(format string, args ...any) {
 	pr.st.Warnings = append(pr.st.Warnings, pr.name+": "+fmt.Sprintf(format, args...))
 }
 
+// connections says "1 <kind> connection" or "n <kind> connections".
+func connections(n int, kind string) string {
+	if n == 1 {
+		return "1 " + kind + " connection"
+	}
+	return fmt.Sprintf("%d %s connections", n, kind)
+}
+
 // finish turns the counters into stats.
 func (pr *pcapReader) finish() PCAPStats {
 	for lt := range pr.link {
@@ -399,16 +407,16 @@ func (pr *pcapReader) finish() PCAPStats {
 	}
 	pr.st.Decrypted = pr.tlsDecrypted
 	for why, n := range pr.tlsUndecrypted {
-		pr.warnf("%d TLS connections not decrypted (shown as contacts): %s", n, why)
+		pr.warnf("%s not decrypted (shown as contacts): %s", connections(n, "TLS"), why)
 	}
 	for why, n := range pr.tlsStopped {
-		pr.warnf("%d decrypted TLS connections could not be followed to their end: %s", n, why)
+		pr.warnf("decryption stopped early in %s: %s", connections(n, "TLS"), why)
 	}
 	if pr.keyLog != nil && pr.quicContacts > 0 {
-		pr.warnf("%d QUIC (HTTP/3) connections not decrypted (shown as contacts): only TLS over TCP is; capture with the browser's QUIC off (chromium --disable-quic)", pr.quicContacts)
+		pr.warnf("%s not decrypted (shown as contacts): only TLS over TCP is; capture with the browser's QUIC off (chromium --disable-quic)", connections(pr.quicContacts, "QUIC (HTTP/3)"))
 	}
 	if pr.h2Errors > 0 {
-		pr.warnf("%d decrypted HTTP/2 connections could not be parsed to their end", pr.h2Errors)
+		pr.warnf("HTTP/2 parsing stopped early in %s", connections(pr.h2Errors, "decrypted"))
 	}
 	if pr.panics > 0 {
 		pr.warnf("%d packets made a decoder fail and were skipped", pr.panics)

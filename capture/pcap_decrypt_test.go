@@ -184,7 +184,7 @@ func TestReadPCAPDecryptsTLS(t *testing.T) {
 	if st.Decrypted != 2 || st.Exchanges != 3 || st.Contacts != 1 {
 		t.Errorf("stats: %d decrypted, %d exchanges, %d contacts; want 2, 3, 1", st.Decrypted, st.Exchanges, st.Contacts)
 	}
-	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "1 TLS connections not decrypted") {
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "1 TLS connection not decrypted") {
 		t.Errorf("warnings %q; want one about the connection without keys", st.Warnings)
 	}
 	if len(got) == 4 {
@@ -222,7 +222,7 @@ func TestReadPCAPEmbeddedSecrets(t *testing.T) {
 		decrypts int
 		warning  string
 	}{
-		{"key log", c.keyLog, recordLines(want), 2, "1 TLS connections not decrypted"},
+		{"key log", c.keyLog, recordLines(want), 2, "1 TLS connection not decrypted"},
 		{"broken key log", []byte("CLIENT_RANDOM nothex\n"), []string{"tls-sni tracker.test", "tls-sni news.test", "tls-sni tracker.test"}, 0, "embedded TLS key log ignored: line 1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -494,7 +494,7 @@ func TestReadPCAPDecryptGap(t *testing.T) {
 	}
 	found := false
 	for _, w := range st.Warnings {
-		found = found || strings.Contains(w, "1 decrypted TLS connections could not be followed to their end: bytes missing from the capture")
+		found = found || strings.Contains(w, "decryption stopped early in 1 TLS connection: bytes missing from the capture")
 	}
 	if !found {
 		t.Errorf("warnings %q; want one about the missing bytes", st.Warnings)
@@ -512,7 +512,7 @@ func TestReadPCAPKeyLogQUIC(t *testing.T) {
 	for _, withKeys := range []bool{false, true} {
 		_, st := readTLSCapture(t, tlsCapture{pcap: pcap, keyLog: c.keyLog}, withKeys)
 		warned := slices.ContainsFunc(st.Warnings, func(w string) bool {
-			return strings.Contains(w, "1 QUIC (HTTP/3) connections not decrypted") && strings.Contains(w, "--disable-quic")
+			return strings.Contains(w, "1 QUIC (HTTP/3) connection not decrypted") && strings.Contains(w, "--disable-quic")
 		})
 		if warned != withKeys {
 			t.Errorf("with key log %v: warnings %q; want the QUIC warning only with a key log", withKeys, st.Warnings)
