@@ -519,3 +519,51 @@ func TestReadPCAPKeyLogQUIC(t *testing.T) {
 		}
 	}
 }
+
+// TestReadPCAPDecryptReordered shuffles the fixture as networks do:
+// neighbouring segments of one direction swapped, some segments sent
+// twice. TCP reassembly must hand the decryption the same byte streams,
+// so the records are those of the capture in order.
+func TestReadPCAPDecryptReordered(t *testing.T) {
+	c := loadDecryptFixture(t)
+	pkts := pcapPackets(t, c.pcap)
+	data := func(p pcapPacket) *layers.TCP {
+		tcp, _ := gopacket.NewPacket(p.data, layers.LayerTypeEthernet, gopacket.Default).Layer(layers.LayerTypeTCP).(*layers.TCP)
+		if tcp == nil || len(tcp.Payload) == 0 {
+			return nil
+		}
+		return tcp
+	}
+	var out []pcapPacket
+	swaps := 0
+	for i := 0; i < len(pkts); i++ {
+		p := pkts[i]
+		if i+1 < len(pkts) {
+			a, b := data(p), data(pkts[i+1])
+			if a != nil && b != nil && a.SrcPort == b.SrcPort && a.DstPort == b.DstPort {
+				out = append(out, pkts[i+1], p) // the later segment first
+				i++
+				swaps++
+				continue
+			}
+		}
+		out = append(out, p)
+		if i%7 == 2 { // a retransmission
+			out = append(out, p)
+		}
+	}
+	var b bytes.Buffer
+	w := pcapgo.NewWriterNanos(&b)
+	w.WriteFileHeader(65536, layers.LinkTypeEthernet)
+	for _, p := range out {
+		w.WritePacket(p.ci, p.data)
+	}
+	c.pcap = b.Bytes()
+	if swaps < 3 {
+		t.Fatalf("only %d swaps: the fixture has too few neighbouring segments of one direction", swaps)
+	}
+	got, st := readTLSCapture(t, c, true)
+	if g := recordLines(got); strings.Join(g, "\n") != strings.Join(tlsCaptureRecords, "\n") || st.Decrypted != 2 {
+		t.Errorf("reordered capture (%d decrypted):\n%s\nwant:\n%s", st.Decrypted, strings.Join(g, "\n"), strings.Join(tlsCaptureRecords, "\n"))
+	}
+}
