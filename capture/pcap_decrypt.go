@@ -39,10 +39,7 @@ const (
 	protoHTTP2
 )
 
-const (
-	h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-	maxEarly  = 64 << 10
-)
+const maxEarly = 64 << 10
 
 // decrypt feeds one direction's reassembled bytes of a TLS connection
 // followed with the key log.
@@ -125,7 +122,7 @@ func (s *tcpStream) plaintext(fromClient bool, data []byte) {
 			f.proto = protoHTTP2
 		case alpn == "http/1.1", alpn == "http/1.0":
 			f.proto = protoHTTP1
-		case fromClient && bytes.HasPrefix(data, []byte(h2Preface[:min(len(data), len(h2Preface))])):
+		case fromClient && bytes.HasPrefix(data, []byte(h2parse.ClientPreface[:min(len(data), len(h2parse.ClientPreface))])):
 			f.proto = protoHTTP2
 		case fromClient && looksLikeRequest(data), !fromClient && looksLikeResponse(data):
 			f.proto = protoHTTP1

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// clientPreface starts the client's byte stream (RFC 9113 §3.4).
-const clientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+// ClientPreface starts the client's byte stream (RFC 9113 §3.4).
+const ClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 // frameHeaderLen is the size of the fixed frame header (RFC 9113 §4.1).
 const frameHeaderLen = 9

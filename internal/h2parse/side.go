@@ -44,7 +44,7 @@ type side struct {
 func newSide(client bool) *side {
 	s := &side{client: client, tableLimit: defaultTableSize}
 	if client {
-		s.prefaceLeft = len(clientPreface)
+		s.prefaceLeft = len(ClientPreface)
 	}
 	s.dec = hpack.NewDecoder(defaultTableSize, s.emit)
 	s.dec.SetMaxStringLength(maxHeaderBytes)
@@ -53,10 +53,10 @@ func newSide(client bool) *side {
 
 // preface checks the next bytes against the client preface.
 func (c *Conn) preface(s *side, data []byte) []byte {
-	at := len(clientPreface) - s.prefaceLeft
+	at := len(ClientPreface) - s.prefaceLeft
 	n := min(len(data), s.prefaceLeft)
 	for i := range n {
-		if data[i] != clientPreface[at+i] {
+		if data[i] != ClientPreface[at+i] {
 			s.frameOff = s.offset + int64(i)
 			c.fail(s, ErrNotHTTP2)
 			return nil

@@ -68,7 +68,6 @@ func run(n, perConn int, out, keysPath string) error {
 		return err
 	}
 	defer kf.Close()
-	keyLog := &lockedWriter{w: kf}
 
 	conns := (n + perConn - 1) / perConn
 	work := make(chan int)
@@ -79,7 +78,8 @@ func run(n, perConn int, out, keysPath string) error {
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				if err := connection(c, min(perConn, n-c*perConn), srv, relay.Addr().String(), keyLog); err != nil {
+				// crypto/tls serialises all KeyLogWriters' writes, a line at a time.
+				if err := connection(c, min(perConn, n-c*perConn), srv, relay.Addr().String(), kf); err != nil {
 					errs <- err
 					return
 				}
@@ -138,16 +138,4 @@ func connection(c, k int, srv *fixtures.HTTPSServer, relay string, keyLog io.Wri
 		resp.Body.Close()
 	}
 	return nil
-}
-
-// lockedWriter serialises the key log lines of concurrent connections.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
