@@ -154,7 +154,6 @@ type pcapReader struct {
 	keyLog *tlskeylog.KeyLog
 
 	// counters for warnings
-	tlsDecrypted    int
 	tlsUndecrypted  map[string]int // TLS connections not decrypted, by reason
 	tlsStopped      map[string]int // decrypted ones that stopped early, by reason
 	h2Errors        int            // HTTP/2 connections not parsed to the end
@@ -405,7 +404,6 @@ func (pr *pcapReader) finish() PCAPStats {
 	if pr.orphanResponses > 0 {
 		pr.warnf("%d HTTP responses without a captured request ignored", pr.orphanResponses)
 	}
-	pr.st.Decrypted = pr.tlsDecrypted
 	for why, n := range pr.tlsUndecrypted {
 		pr.warnf("%s not decrypted (shown as contacts): %s", connections(n, "TLS"), why)
 	}

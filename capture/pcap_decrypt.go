@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bytes"
-	"net"
 	"net/url"
 	"strconv"
 	"time"
@@ -53,7 +52,7 @@ func (s *tcpStream) decrypt(dir reassembly.TCPFlowDirection, data []byte) {
 	if len(plain) > 0 {
 		if !f.decrypted {
 			f.decrypted = true
-			s.pr.tlsDecrypted++
+			s.pr.st.Decrypted++
 		}
 		s.plaintext(fromClient, plain)
 	}
@@ -158,24 +157,6 @@ func (s *tcpStream) plaintext(fromClient bool, data []byte) {
 	}
 }
 
-// contact hands over a TLS contact record for the server name host.
-func (s *tcpStream) contact(host string, t time.Time) {
-	if port := s.serverPort(); port != 443 {
-		host = net.JoinHostPort(host, strconv.Itoa(port))
-	}
-	if t.IsZero() {
-		t = s.pr.packetTime()
-	}
-	s.seq++
-	s.pr.emit(&traffic.Exchange{
-		Start:    t,
-		Client:   s.clientAddr(),
-		Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
-		HostOnly: true,
-		Via:      "tls-sni",
-	}, s.idx, s.seq)
-}
-
 // h2Exchange turns one HTTP/2 stream into an exchange.
 func (s *tcpStream) h2Exchange(st *h2parse.Stream) {
 	b := &exchangeBlock{}
@@ -232,21 +213,4 @@ func h2Body(ex *traffic.Exchange, which string, m *h2parse.Message) ([]byte, boo
 		ex.Error = which + err.Error()
 	}
 	return out, trunc
-}
-
-// serverHost is the server's address as a URL host, with its port when
-// it is not the scheme's default.
-func (s *tcpStream) serverHost() string {
-	server := s.endpoint(s.cliDir.Reverse())
-	def := 80
-	if s.tlsScheme {
-		def = 443
-	}
-	if port := s.serverPort(); port != def {
-		return net.JoinHostPort(server, strconv.Itoa(port))
-	}
-	if ip := net.ParseIP(server); ip != nil && ip.To4() == nil {
-		return "[" + server + "]"
-	}
-	return server
 }

@@ -1,8 +1,10 @@
 package capture
 
 import (
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/gopacket"
@@ -196,6 +198,41 @@ func (s *tcpStream) clientHello(data []byte) {
 		s.contact(name, t)
 	}
 	s.kind, s.tlsBuf = kindOpaque, nil
+}
+
+// contact hands over a TLS contact record for the server name host.
+func (s *tcpStream) contact(host string, t time.Time) {
+	if port := s.serverPort(); port != 443 {
+		host = net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	if t.IsZero() {
+		t = s.pr.packetTime()
+	}
+	s.seq++
+	s.pr.emit(&traffic.Exchange{
+		Start:    t,
+		Client:   s.clientAddr(),
+		Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
+		HostOnly: true,
+		Via:      "tls-sni",
+	}, s.idx, s.seq)
+}
+
+// serverHost is the server's address as a URL host, with its port when
+// it is not the scheme's default.
+func (s *tcpStream) serverHost() string {
+	server := s.endpoint(s.cliDir.Reverse())
+	def := 80
+	if s.tlsScheme {
+		def = 443
+	}
+	if port := s.serverPort(); port != def {
+		return net.JoinHostPort(server, strconv.Itoa(port))
+	}
+	if ip := net.ParseIP(server); ip != nil && ip.To4() == nil {
+		return "[" + server + "]"
+	}
+	return server
 }
 
 // endpoint returns the IP address of the side sending in direction dir.
