@@ -142,7 +142,7 @@ type goConn struct {
 // runGo connects a crypto/tls client and server over loopback TCP; each
 // sends its messages (concurrently with reading the other's), then both
 // close. The client's config should carry a KeyLogWriter.
-func runGo(t *testing.T, clientCfg, serverCfg *tls.Config, clientMsgs, serverMsgs [][]byte) goConn {
+func runGo(t testing.TB, clientCfg, serverCfg *tls.Config, clientMsgs, serverMsgs [][]byte) goConn {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -314,7 +314,7 @@ func corruptSecrets(log string) string {
 	return strings.Join(out, "\n")
 }
 
-func mustParse(t *testing.T, log string) *KeyLog {
+func mustParse(t testing.TB, log string) *KeyLog {
 	t.Helper()
 	k, err := Parse(strings.NewReader(log))
 	if err != nil {

@@ -40,7 +40,7 @@ type goCase struct {
 
 // record runs the case, each side sending its messages, and returns its
 // connections (two when resuming) and the key log the client wrote.
-func (c goCase) record(t *testing.T, clientMsgs, serverMsgs [][]byte) ([]goConn, string) {
+func (c goCase) record(t testing.TB, clientMsgs, serverMsgs [][]byte) ([]goConn, string) {
 	t.Helper()
 	cert := ecdsaCert()
 	if c.rsa {
@@ -96,7 +96,7 @@ const echPublicName = "public.test"
 // echConfig makes an ECH configuration (draft-ietf-tls-esni-22 §4:
 // DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and AES-128-GCM) and returns it
 // as the client's ECHConfigList and as the server's key.
-func echConfig(t *testing.T) ([]byte, tls.EncryptedClientHelloKey) {
+func echConfig(t testing.TB) ([]byte, tls.EncryptedClientHelloKey) {
 	t.Helper()
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
@@ -127,7 +127,7 @@ func echConfig(t *testing.T) ([]byte, tls.EncryptedClientHelloKey) {
 // resumed (the only one in log). BoringSSL (Chrome), NSS (Firefox) and
 // OpenSSL write this line on resumption; crypto/tls writes none, which the
 // test checks so that it notices when that changes.
-func addResumedMasterSecret(t *testing.T, log string, resumed goConn) string {
+func addResumedMasterSecret(t testing.TB, log string, resumed goConn) string {
 	t.Helper()
 	if n := strings.Count(log, "CLIENT_RANDOM "); n != 1 {
 		t.Fatalf("crypto/tls wrote %d CLIENT_RANDOM lines for a full and a resumed handshake, want 1", n)
@@ -377,7 +377,7 @@ func TestStateString(t *testing.T) {
 // connection none of a full key log's maxSearch entries belongs to (a key
 // log from another browsing session), per connection.
 func BenchmarkSearchMiss(b *testing.B) {
-	conns, _ := goCase{name: "tls13", version: tls.VersionTLS13, alpn: true}.record(&testing.T{}, clientMsgs, serverMsgs)
+	conns, _ := goCase{name: "tls13", version: tls.VersionTLS13, alpn: true}.record(b, clientMsgs, serverMsgs)
 	var log strings.Builder
 	for i := range maxSearch {
 		fmt.Fprintf(&log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET %064x %064x\n", i, i+1)
