@@ -42,6 +42,16 @@ func TestSlowClientsClosed(t *testing.T) {
 		}
 		return c, br
 	}
+	// connectTLS tunnels to slow.test:443 and completes TLS through it.
+	connectTLS := func(t *testing.T) (net.Conn, *tls.Conn) {
+		t.Helper()
+		c, _ := connect(t, true)
+		tc := tls.Client(c, &tls.Config{ServerName: "slow.test", RootCAs: roots})
+		if err := tc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		return c, tc
+	}
 	// closedWithin reads until the proxy ends the connection, which must
 	// happen well before the test's own limit, and returns what was read.
 	closedWithin := func(t *testing.T, c net.Conn, r io.Reader) string {
@@ -88,19 +98,11 @@ func TestSlowClientsClosed(t *testing.T) {
 		closedWithin(t, c, br)
 	})
 	t.Run("silent after TLS", func(t *testing.T) {
-		c, _ := connect(t, true)
-		tc := tls.Client(c, &tls.Config{ServerName: "slow.test", RootCAs: roots})
-		if err := tc.Handshake(); err != nil {
-			t.Fatal(err)
-		}
+		c, tc := connectTLS(t)
 		closedWithin(t, c, tc)
 	})
 	t.Run("request head dribbled after TLS", func(t *testing.T) {
-		c, _ := connect(t, true)
-		tc := tls.Client(c, &tls.Config{ServerName: "slow.test", RootCAs: roots})
-		if err := tc.Handshake(); err != nil {
-			t.Fatal(err)
-		}
+		c, tc := connectTLS(t)
 		dribble(tc, "GET /x HTTP/1.1\r\nHost: slow.test\r\nX-Slow: "+strings.Repeat("z", 100)+"\r\n\r\n")
 		if got := closedWithin(t, c, tc); got != "" && !strings.HasPrefix(got, "HTTP/1.1 400 ") {
 			t.Errorf("a dribbled request got %q, want a 400 or nothing", got)
@@ -115,11 +117,7 @@ func TestSlowClientsClosed(t *testing.T) {
 		}
 	})
 	t.Run("oversized head after TLS", func(t *testing.T) {
-		c, _ := connect(t, true)
-		tc := tls.Client(c, &tls.Config{ServerName: "slow.test", RootCAs: roots})
-		if err := tc.Handshake(); err != nil {
-			t.Fatal(err)
-		}
+		_, tc := connectTLS(t)
 		go io.WriteString(tc, hugeHead)
 		resp, err := http.ReadResponse(bufio.NewReader(tc), nil)
 		if err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {

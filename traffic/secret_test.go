@@ -2,51 +2,37 @@ package traffic
 
 import "testing"
 
-func TestSensitiveName(t *testing.T) {
+// TestSecretPredicates checks the tests that decide what counts as a
+// secret: parameter and header names, e-mail addresses, JWTs.
+func TestSecretPredicates(t *testing.T) {
+	preds := map[string]func(string) bool{"SensitiveName": SensitiveName, "LooksLikeEmail": LooksLikeEmail, "LooksLikeJWT": LooksLikeJWT}
 	for _, tt := range []struct {
-		name string
-		want bool
-	}{
-		{"token", true}, {"access_token", true}, {"X-Api-Key", true}, {"userEmail", true}, {"X-CSRF-Token", true},
-		{"session", true}, {"PHPSESSID", false}, {"sessionid", true}, {"refreshtoken", true}, {"pwd", true},
-		{"id", false}, {"ev", false}, {"dl", false}, {"Keep-Alive", false}, {"User-Agent", false}, {"monkey", false},
-	} {
-		if got := SensitiveName(tt.name); got != tt.want {
-			t.Errorf("SensitiveName(%q) = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
-func TestLooksLikeEmail(t *testing.T) {
-	for _, tt := range []struct {
+		pred string
 		s    string
 		want bool
 	}{
-		{"jane.doe@example.com", true}, {"a@b.co", true},
-		{"@example.com", false}, {"jane@example", false}, {"jane@.com", false}, {"a@b@c.com", false},
-		{"jane doe@example.com", false}, {"https://x.example/@user", false}, {"x@y.com/path", false},
-	} {
-		if got := LooksLikeEmail(tt.s); got != tt.want {
-			t.Errorf("LooksLikeEmail(%q) = %v, want %v", tt.s, got, tt.want)
-		}
-	}
-}
+		{"SensitiveName", "token", true}, {"SensitiveName", "access_token", true}, {"SensitiveName", "X-Api-Key", true},
+		{"SensitiveName", "userEmail", true}, {"SensitiveName", "X-CSRF-Token", true}, {"SensitiveName", "session", true},
+		{"SensitiveName", "PHPSESSID", false}, {"SensitiveName", "sessionid", true}, {"SensitiveName", "refreshtoken", true},
+		{"SensitiveName", "pwd", true}, {"SensitiveName", "id", false}, {"SensitiveName", "ev", false},
+		{"SensitiveName", "dl", false}, {"SensitiveName", "Keep-Alive", false}, {"SensitiveName", "User-Agent", false},
+		{"SensitiveName", "monkey", false},
 
-func TestLooksLikeJWT(t *testing.T) {
-	for _, tt := range []struct {
-		s    string
-		want bool
-	}{
-		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", true},
-		{"eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.x", true},
-		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0", false}, // two parts
-		{"eyJhbGciOiJIUzI1NiJ9..c2ln", false},           // empty part
-		{"abc.def.ghi", false},                          // not JSON
-		{"eyJhbGciOiJIUzI1NiJ9.eyJ zdWIi.c2ln", false},  // space
-		{"fb.1.1700000000000.1234567890", false},
+		{"LooksLikeEmail", "jane.doe@example.com", true}, {"LooksLikeEmail", "a@b.co", true},
+		{"LooksLikeEmail", "@example.com", false}, {"LooksLikeEmail", "jane@example", false}, {"LooksLikeEmail", "jane@.com", false},
+		{"LooksLikeEmail", "a@b@c.com", false}, {"LooksLikeEmail", "jane doe@example.com", false},
+		{"LooksLikeEmail", "https://x.example/@user", false}, {"LooksLikeEmail", "x@y.com/path", false},
+
+		{"LooksLikeJWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", true},
+		{"LooksLikeJWT", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.x", true},
+		{"LooksLikeJWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0", false}, // two parts
+		{"LooksLikeJWT", "eyJhbGciOiJIUzI1NiJ9..c2ln", false},           // empty part
+		{"LooksLikeJWT", "abc.def.ghi", false},                          // not JSON
+		{"LooksLikeJWT", "eyJhbGciOiJIUzI1NiJ9.eyJ zdWIi.c2ln", false},  // space
+		{"LooksLikeJWT", "fb.1.1700000000000.1234567890", false},
 	} {
-		if got := LooksLikeJWT(tt.s); got != tt.want {
-			t.Errorf("LooksLikeJWT(%q) = %v, want %v", tt.s, got, tt.want)
+		if got := preds[tt.pred](tt.s); got != tt.want {
+			t.Errorf("%s(%q) = %v, want %v", tt.pred, tt.s, got, tt.want)
 		}
 	}
 }
