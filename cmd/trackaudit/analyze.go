@@ -29,6 +29,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startProfiles(stderr)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	return analyzeFiles(ctx, files, rf, opt, stdout, stderr)
 }
 

@@ -111,9 +111,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // startProfiles honours two hidden environment variables for performance
-// work (bench/proxy/README.md): TRACKAUDIT_CPUPROFILE=FILE writes a CPU
-// profile of the serving time, TRACKAUDIT_MEMPROFILE=FILE an allocation
-// profile when serving stops. The returned stop is never nil.
+// work (bench/proxy/README.md, bench/pcap/README.md): TRACKAUDIT_CPUPROFILE=FILE
+// writes a CPU profile of the proxy's serving time or of analyze's whole
+// run, TRACKAUDIT_MEMPROFILE=FILE an allocation profile at its end. The
+// returned stop is never nil.
 func startProfiles(stderr io.Writer) (stop func(), err error) {
 	cpuPath, memPath := os.Getenv("TRACKAUDIT_CPUPROFILE"), os.Getenv("TRACKAUDIT_MEMPROFILE")
 	var cpu *os.File
