@@ -1,8 +1,9 @@
-// Package pcaprelay records real TCP connections as a pcap file, for tests
-// and example captures: a client dials a loopback relay, the relay
-// forwards to the real server, and every byte either way is written as
-// Ethernet/IPv4/TCP packets with consistent sequence numbers, as tcpdump
-// would have seen it on the wire. No libpcap and no privileges are needed.
+// Package pcaprelay records real TCP connections and UDP flows as a pcap
+// file, for tests and example captures: a client dials a loopback relay,
+// the relay forwards to the real server, and every byte either way is
+// written as Ethernet/IPv4/TCP packets with consistent sequence numbers
+// (or as one UDP packet per datagram), as tcpdump would have seen it on
+// the wire. No libpcap and no privileges are needed.
 package pcaprelay
 
 import (
@@ -136,10 +137,6 @@ func (r *Recorder) relay(c net.Conn, target string, client netip.Addr, server ne
 // packet writes one TCP segment in the given direction and advances that
 // direction's sequence number. The caller holds r.mu.
 func (k *conn) packet(fromClient bool, tcp *layers.TCP, payload []byte) {
-	r := k.r
-	if r.err != nil {
-		return
-	}
 	src, dst := k.cli, k.srv
 	seq, ack := &k.cliSeq, k.srvSeq
 	if !fromClient {
@@ -151,26 +148,126 @@ func (k *conn) packet(fromClient bool, tcp *layers.TCP, payload []byte) {
 	if tcp.ACK {
 		tcp.Ack = ack
 	}
-	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP,
-		SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
-	tcp.SetNetworkLayerForChecksum(ip)
-	eth := &layers.Ethernet{SrcMAC: mac(fromClient), DstMAC: mac(!fromClient), EthernetType: layers.EthernetTypeIPv4}
-	buf := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	if err := gopacket.SerializeLayers(buf, opts, eth, ip, tcp, gopacket.Payload(payload)); err != nil {
-		r.err = fmt.Errorf("serialize packet: %w", err)
-		return
-	}
-	data := buf.Bytes()
-	ci := gopacket.CaptureInfo{Timestamp: time.Now(), CaptureLength: len(data), Length: len(data)}
-	if err := r.w.WritePacket(ci, data); err != nil {
-		r.err = err
+	if !k.r.write(fromClient, src, dst, layers.IPProtocolTCP, tcp, payload) {
 		return
 	}
 	*seq += uint32(len(payload))
 	if tcp.SYN || tcp.FIN {
 		*seq++
 	}
+}
+
+// transport is the TCP or UDP header of a recorded packet.
+type transport interface {
+	gopacket.SerializableLayer
+	SetNetworkLayerForChecksum(gopacket.NetworkLayer) error
+}
+
+// write records one IPv4 packet from src to dst, reporting whether it
+// was written. The caller holds r.mu.
+func (r *Recorder) write(fromClient bool, src, dst netip.AddrPort, proto layers.IPProtocol, tr transport, payload []byte) bool {
+	if r.err != nil {
+		return false
+	}
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: proto,
+		SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	tr.SetNetworkLayerForChecksum(ip)
+	eth := &layers.Ethernet{SrcMAC: mac(fromClient), DstMAC: mac(!fromClient), EthernetType: layers.EthernetTypeIPv4}
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if err := gopacket.SerializeLayers(buf, opts, eth, ip, tr, gopacket.Payload(payload)); err != nil {
+		r.err = fmt.Errorf("serialize packet: %w", err)
+		return false
+	}
+	data := buf.Bytes()
+	ci := gopacket.CaptureInfo{Timestamp: time.Now(), CaptureLength: len(data), Length: len(data)}
+	if err := r.w.WritePacket(ci, data); err != nil {
+		r.err = err
+		return false
+	}
+	return true
+}
+
+// RelayUDP listens on a loopback UDP port and forwards datagrams to
+// target and back, recording each as a UDP packet between client and
+// server (the addresses the capture shows). Every loopback sender gets
+// its own upstream socket and its own recorded client port, as a QUIC
+// connection from its own socket would. Close the returned connection to
+// stop relaying; Wait returns only after that.
+func (r *Recorder) RelayUDP(target string, client netip.Addr, server netip.AddrPort) (net.PacketConn, error) {
+	raddr, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r.conns.Add(1)
+	go r.relayUDP(ln, raddr, client, server)
+	return ln, nil
+}
+
+func (r *Recorder) relayUDP(ln net.PacketConn, target *net.UDPAddr, client netip.Addr, server netip.AddrPort) {
+	defer r.conns.Done()
+	type flow struct {
+		up  *net.UDPConn
+		cli netip.AddrPort // the recorded client address
+	}
+	var answering sync.WaitGroup
+	flows := map[string]flow{}
+	defer func() {
+		for _, f := range flows {
+			f.up.Close()
+		}
+		answering.Wait()
+	}()
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := ln.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		f, ok := flows[from.String()]
+		if !ok {
+			up, err := net.DialUDP("udp", nil, target)
+			if err != nil {
+				continue
+			}
+			r.mu.Lock()
+			r.nextPort++
+			f = flow{up: up, cli: netip.AddrPortFrom(client, r.nextPort)}
+			r.mu.Unlock()
+			flows[from.String()] = f
+			answering.Add(1)
+			go func() { // the server's answers go back to this sender
+				defer answering.Done()
+				b := make([]byte, 64<<10)
+				for {
+					m, err := f.up.Read(b)
+					if err != nil {
+						return
+					}
+					r.datagram(f.cli, server, false, b[:m])
+					ln.WriteTo(b[:m], from)
+				}
+			}()
+		}
+		r.datagram(f.cli, server, true, buf[:n])
+		f.up.Write(buf[:n])
+	}
+}
+
+// datagram records one UDP datagram between cli and srv.
+func (r *Recorder) datagram(cli, srv netip.AddrPort, fromClient bool, payload []byte) {
+	src, dst := cli, srv
+	if !fromClient {
+		src, dst = srv, cli
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.write(fromClient, src, dst, layers.IPProtocolUDP,
+		&layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}, payload)
 }
 
 func mac(client bool) net.HardwareAddr {

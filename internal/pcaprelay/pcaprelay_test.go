@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -115,5 +116,105 @@ func TestRelayRecordsBothDirections(t *testing.T) {
 	}
 	if payload[0].String() != sent || payload[1].String() != strings.ToUpper(sent) {
 		t.Errorf("recorded %d bytes from the client and %d from the server; want %d each, as sent", payload[0].Len(), payload[1].Len(), len(sent))
+	}
+}
+
+// TestRelayUDP sends datagrams from two sockets through a UDP relay to an
+// upper-casing echo server and checks the capture: every datagram each
+// way, as UDP between the addresses asked for, one client port per
+// socket.
+func TestRelayUDP(t *testing.T) {
+	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		b := make([]byte, 2048)
+		for {
+			n, from, err := srv.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			srv.WriteTo(bytes.ToUpper(b[:n]), from)
+		}
+	}()
+
+	var pcap bytes.Buffer
+	rec, err := NewRecorder(&pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, server := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443")
+	relay, err := rec.RelayUDP(srv.LocalAddr().String(), client, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]bool{}
+	for i, msg := range []string{"one", "two"} {
+		c, err := net.Dial("udp", relay.LocalAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 3 {
+			d := strings.Repeat(msg, j+1)
+			sent[d] = true
+			if _, err := c.Write([]byte(d)); err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, 64)
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, err := c.Read(b)
+			if err != nil || string(b[:n]) != strings.ToUpper(d) {
+				t.Fatalf("socket %d: echo of %q = %q, %v", i, d, b[:n], err)
+			}
+		}
+		c.Close()
+	}
+	relay.Close()
+	if err := rec.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := pcapgo.NewReader(&pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := map[layers.UDPPort]int{}
+	got := map[string]bool{}
+	for {
+		data, _, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		p := gopacket.NewPacket(data, layers.LinkTypeEthernet, gopacket.Default)
+		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		udp, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
+		if ip == nil || udp == nil {
+			t.Fatalf("recorded packet is not IPv4/UDP: %v", p)
+		}
+		payload := string(udp.Payload)
+		if fromClient := ip.SrcIP.Equal(client.AsSlice()); fromClient {
+			if !ip.DstIP.Equal(server.Addr().AsSlice()) || udp.DstPort != layers.UDPPort(server.Port()) {
+				t.Errorf("client datagram %q to %v:%d, want %v", payload, ip.DstIP, udp.DstPort, server)
+			}
+			ports[udp.SrcPort]++
+			got[payload] = true
+		} else {
+			if !ip.SrcIP.Equal(server.Addr().AsSlice()) || udp.SrcPort != layers.UDPPort(server.Port()) {
+				t.Errorf("server datagram %q from %v:%d, want %v", payload, ip.SrcIP, udp.SrcPort, server)
+			}
+			got[strings.ToLower(payload)+" (answer)"] = true
+		}
+	}
+	for d := range sent {
+		if !got[d] || !got[d+" (answer)"] {
+			t.Errorf("datagram %q or its answer missing from the capture", d)
+		}
+	}
+	if len(ports) != 2 {
+		t.Errorf("client ports = %v, want one per socket (2)", ports)
 	}
 }
