@@ -164,6 +164,18 @@ func (k *KeyLog) lookup(clientRandom []byte) *secrets {
 	return k.byRandom[[randomLen]byte(clientRandom)]
 }
 
+// TrafficSecrets returns the TLS 1.3 application traffic secrets of
+// generation 0 (labels CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0)
+// for a ClientHello random, as QUIC needs them (RFC 9001 §5.1); ok is
+// false unless the key log holds both.
+func (k *KeyLog) TrafficSecrets(clientRandom []byte) (client, server []byte, ok bool) {
+	s := k.lookup(clientRandom)
+	if s == nil || s.clientTraffic == nil || s.serverTraffic == nil {
+		return nil, nil, false
+	}
+	return s.clientTraffic, s.serverTraffic, true
+}
+
 // Merge returns a key log holding the secrets of a and b; where both have
 // a secret for the same client random and label, b's wins. Neither is
 // changed, and either may be nil.

@@ -153,4 +153,18 @@ func TestMerge(t *testing.T) {
 	if Merge(nil, nil).Len() != 0 || Merge(a, nil).Len() != 2 {
 		t.Error("Merge with nil key logs")
 	}
+
+	// TrafficSecrets needs both directions' secrets.
+	r2, _ := hex.DecodeString(cr2)
+	if c, s, ok := m.TrafficSecrets(r2); !ok || hex.EncodeToString(c) != traffic("bb") || hex.EncodeToString(s) != traffic("dd") {
+		t.Errorf("TrafficSecrets = %x, %x, %v; want the merged pair", c, s, ok)
+	}
+	for name, k := range map[string]*KeyLog{"client secret only": a, "server secret only": b, "nil": nil} {
+		if _, _, ok := k.TrafficSecrets(r2); ok {
+			t.Errorf("TrafficSecrets of the key log with %s: ok", name)
+		}
+	}
+	if _, _, ok := m.TrafficSecrets(r2[:31]); ok {
+		t.Error("TrafficSecrets of a short random: ok")
+	}
 }
