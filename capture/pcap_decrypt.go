@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -159,9 +160,37 @@ func (s *tcpStream) plaintext(fromClient bool, data []byte) {
 
 // h2Exchange turns one HTTP/2 stream into an exchange.
 func (s *tcpStream) h2Exchange(st *h2parse.Stream) {
+	var resp *httpMessage
+	if st.Response != nil {
+		resp = (*httpMessage)(st.Response)
+	}
+	reset := ""
+	if st.Reset {
+		reset = "stream reset by RST_STREAM before it completed"
+	}
+	s.send(streamExchange((*httpMessage)(&st.Request), resp, reset, "HTTP/2.0", s.clientAddr(), s.serverHost()))
+}
+
+// httpMessage is one half of a decrypted HTTP/2 or HTTP/3 stream, as the
+// passive parsers h2parse and h3parse give it: their Message types
+// convert to it.
+type httpMessage struct {
+	Method, Scheme, Authority, Path string
+	Status                          int
+	Header, Trailer                 http.Header
+	Body                            []byte
+	Truncated                       bool
+	Start, End                      time.Time
+}
+
+// streamExchange turns one HTTP/2 or HTTP/3 stream into an exchange: req
+// and resp (nil when none was seen) are its two halves, reset the error
+// when the stream was reset, proto the protocol version, client the
+// client's address and server the server's host, for a request that names
+// none.
+func streamExchange(req, resp *httpMessage, reset, proto, client, server string) *traffic.Exchange {
 	b := &exchangeBlock{}
 	ex, u := &b.ex, &b.url
-	req := &st.Request
 	if !parseOriginForm(req.Path, u) {
 		p, err := url.ParseRequestURI(req.Path)
 		if err != nil {
@@ -179,27 +208,27 @@ func (s *tcpStream) h2Exchange(st *h2parse.Stream) {
 		u.Host = req.Header.Get("Host")
 	}
 	if u.Host == "" {
-		u.Host = s.serverHost()
+		u.Host = server
 	}
 	ex.Start = req.Start
-	ex.Client = s.clientAddr()
-	ex.Request = traffic.Request{Method: req.Method, URL: u, Proto: "HTTP/2.0", Header: req.Header}
-	ex.Request.Body, ex.Request.BodyTruncated = h2Body(ex, "request ", req)
-	if resp := st.Response; resp != nil {
+	ex.Client = client
+	ex.Request = traffic.Request{Method: req.Method, URL: u, Proto: proto, Header: req.Header}
+	ex.Request.Body, ex.Request.BodyTruncated = decodedBody(ex, "request ", req)
+	if resp != nil {
 		r := &b.res
-		r.Status, r.Proto, r.Header = resp.Status, "HTTP/2.0", resp.Header
-		r.Body, r.BodyTruncated = h2Body(ex, "response ", resp)
+		r.Status, r.Proto, r.Header = resp.Status, proto, resp.Header
+		r.Body, r.BodyTruncated = decodedBody(ex, "response ", resp)
 		ex.Response = r
 	}
-	if st.Reset && ex.Error == "" {
-		ex.Error = "stream reset by RST_STREAM before it completed"
+	if reset != "" && ex.Error == "" {
+		ex.Error = reset
 	}
-	s.send(ex)
+	return ex
 }
 
-// h2Body returns m's body with its content coding removed; a coding that
-// cannot be removed is noted in ex.Error.
-func h2Body(ex *traffic.Exchange, which string, m *h2parse.Message) ([]byte, bool) {
+// decodedBody returns m's body with its content coding removed; a coding
+// that cannot be removed is noted in ex.Error.
+func decodedBody(ex *traffic.Exchange, which string, m *httpMessage) ([]byte, bool) {
 	var body []byte
 	if len(m.Body) > 0 {
 		body = m.Body
