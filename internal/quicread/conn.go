@@ -1,0 +1,531 @@
+// Package quicread follows one QUIC version 1 connection (RFC 9000, RFC
+// 9001) from the UDP payloads a passive observer captured, in both
+// directions and in capture order, and, given the TLS 1.3 application
+// traffic secrets of an NSS key log, hands the in-order bytes of its
+// streams to a Handler.
+//
+// The client's Initial packets are decrypted with keys anyone can derive
+// (RFC 9001 §5.2) to reassemble its ClientHello, whose random names the
+// connection in the key log. 1-RTT (short header) packets are then
+// decrypted with keys derived from the traffic secrets. 0-RTT and
+// Handshake packets are stepped over: they hold no stream data the
+// observer can read without further secrets (0-RTT) or none at all
+// (Handshake).
+//
+// Nothing on the wire is trusted: every input is parsed defensively, no
+// input makes the reader panic, and the memory a Conn holds is bounded
+// (the ClientHello to 16 KiB, packets waiting for keys to 256 KiB,
+// buffered stream data to 1 MiB per stream direction and 8 MiB per
+// connection, 1000 open stream directions).
+package quicread
+
+import (
+	"bytes"
+	"slices"
+	"time"
+)
+
+// Secrets looks up the TLS 1.3 application traffic secrets (key log labels
+// CLIENT_TRAFFIC_SECRET_0 and SERVER_TRAFFIC_SECRET_0) for a ClientHello
+// random. ok is false when the key log has none.
+type Secrets func(clientRandom []byte) (client, server []byte, ok bool)
+
+// Handler receives stream data. Data is only valid during the call (copy
+// to keep). Its methods must not call back into the Conn.
+type Handler interface {
+	// StreamData delivers the next in-order bytes of one direction of
+	// stream id (RFC 9000 §2.1: the low two bits give initiator and
+	// uni/bidi), fin when they end that direction. t is the capture time
+	// of the datagram that completed these bytes. A direction's FIN may
+	// come with empty data.
+	StreamData(id uint64, fromClient bool, data []byte, fin bool, t time.Time)
+	// StreamReset reports RESET_STREAM from the sender of that direction.
+	StreamReset(id uint64, fromClient bool, t time.Time)
+}
+
+// GapHandler may be implemented by a Handler to learn which stream
+// directions lost bytes: StreamGap is called once for a direction given up
+// because a bound was hit, and, from Close, for each direction left with
+// missing bytes. Nothing more is delivered for that direction afterwards.
+type GapHandler interface {
+	StreamGap(id uint64, fromClient bool, t time.Time)
+}
+
+// Bounds on what a Conn keeps besides streams.
+const (
+	// maxPending and maxPendingBytes bound the 1-RTT packets kept while
+	// the ClientHello is incomplete (captures can reorder datagrams).
+	maxPending      = 64
+	maxPendingBytes = 256 << 10
+	// maxTrialFailures is how many 1-RTT packets of a direction may fail
+	// every key, suite and connection ID length tried before the
+	// direction stops trying: with the wrong secrets each would cost
+	// dozens of AEAD openings.
+	maxTrialFailures = 64
+	// maxInitialKeys bounds the Initial keys cached by Destination
+	// Connection ID (one per client Initial DCID: two after a Retry).
+	maxInitialKeys = 4
+)
+
+// keyState tracks the lookup of the 1-RTT secrets.
+type keyState int
+
+const (
+	keysUnknown  keyState = iota // ClientHello not complete yet
+	keysMissing                  // no secrets for its random
+	keysUnusable                 // secrets of no suite's length
+	keysReady                    // 1-RTT keys derived
+)
+
+// Conn follows one QUIC connection. It is not safe for concurrent use.
+type Conn struct {
+	secrets Secrets
+	h       Handler
+	streams *streams
+	stats   Stats
+
+	hello    helloBuffer
+	keyState keyState
+	// initial caches the Initial keys that opened packets, by client
+	// DCID, the latest used last.
+	initial []initialKeys
+
+	client, server direction
+	unsupported    bool // a version other than 1, or Version Negotiation
+	decrypted1RTT  int
+	failed1RTT     int
+	suiteUsed      suite // the suite 1-RTT packets authenticated with
+
+	pending        []pendingPacket // 1-RTT packets waiting for the ClientHello
+	pendingInitial []pendingPacket // Initials waiting for Initial keys
+	pendingBytes   int             // of both
+	helloReady     bool            // the ClientHello completed in the packet being read
+
+	hdr, plain []byte // scratch: unprotected header, plaintext
+	last       time.Time
+	closed     bool
+}
+
+// initialKeys are the Initial keys derived from one client DCID.
+type initialKeys struct {
+	dcid           []byte
+	client, server *keys
+}
+
+// pendingPacket is a 1-RTT packet waiting for the ClientHello.
+type pendingPacket struct {
+	fromClient bool
+	pkt        []byte
+	t          time.Time
+}
+
+// NewConn starts following a connection. With secrets or h nil, Initials
+// are still read (ClientHello) but nothing is decrypted beyond that.
+func NewConn(secrets Secrets, h Handler) *Conn {
+	c := &Conn{
+		secrets: secrets,
+		h:       h,
+		client:  newDirection(),
+		server:  newDirection(),
+		hdr:     make([]byte, 0, 64),
+		plain:   make([]byte, 0, 1500),
+	}
+	c.streams = newStreams(h, &c.stats)
+	return c
+}
+
+// Datagram reads one UDP payload sent by the client (fromClient) or the
+// server, captured at t. A datagram may hold several long header packets
+// and end with one short header packet (RFC 9000 §12.2).
+func (c *Conn) Datagram(fromClient bool, payload []byte, t time.Time) {
+	if c.closed {
+		return
+	}
+	c.stats.Datagrams++
+	c.last = t
+	for b := payload; len(b) > 0; {
+		if !isLong(b[0]) {
+			c.shortPacket(fromClient, b, t)
+			return
+		}
+		h, ok := parseLong(b)
+		if !ok {
+			c.stats.Malformed++
+			return
+		}
+		c.longPacket(fromClient, h, b[:h.size], t)
+		b = b[h.size:]
+	}
+}
+
+// ClientHello returns the complete ClientHello handshake message (type 1,
+// with its 4-byte header) reassembled from the client's Initial CRYPTO
+// frames, or nil until it is complete. The caller must not modify it.
+func (c *Conn) ClientHello() []byte { return c.hello.done }
+
+// State says how far decryption got.
+func (c *Conn) State() State {
+	switch {
+	case c.decrypted1RTT > 0:
+		return Decrypting
+	case c.unsupported:
+		return Unsupported
+	case c.keyState == keysMissing:
+		return NoKeys
+	case c.keyState == keysUnusable, c.keyState == keysReady && c.failed1RTT > 0:
+		return AuthFailed
+	}
+	return Handshake
+}
+
+// Stats returns the counts so far.
+func (c *Conn) Stats() Stats { return c.stats }
+
+// Close ends the capture: stream directions with missing bytes are
+// counted as gaps (and reported to a GapHandler), packets still waiting
+// for keys as undecryptable, and all state is freed. Later calls to
+// Datagram are ignored.
+func (c *Conn) Close() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.stats.Undecryptable += len(c.pending) + len(c.pendingInitial)
+	c.pending, c.pendingInitial, c.pendingBytes = nil, nil, 0
+	c.streams.close(c.last)
+	c.initial = nil
+	c.client, c.server = direction{}, direction{}
+	c.hdr, c.plain = nil, nil
+}
+
+// longPacket handles one long header packet (RFC 9000 §17.2).
+func (c *Conn) longPacket(fromClient bool, h longHeader, pkt []byte, t time.Time) {
+	if h.version != version1 {
+		// Version Negotiation (version 0, §17.2.1) or another version,
+		// whose packets this reader cannot parse.
+		c.unsupported = true
+		c.stats.Skipped++
+		return
+	}
+	// A long header's SCID is the connection ID the peer puts in the
+	// short headers it receives (§7.2): a hint for their DCID length.
+	if fromClient {
+		c.server.hintCID(len(h.scid))
+	} else {
+		c.client.hintCID(len(h.scid))
+	}
+	if h.typ != typeInitial {
+		// 0-RTT, Handshake: keys the key log's traffic secrets do not
+		// give; Retry: nothing protected to read.
+		c.stats.Skipped++
+		return
+	}
+	c.initialPacket(fromClient, h, pkt, t)
+	if len(c.pendingInitial) > 0 && len(c.initial) > 0 {
+		c.flushInitials()
+	}
+	if c.helloReady {
+		c.helloReady = false
+		c.lookupKeys()
+		c.flushPending()
+	}
+}
+
+// initialPacket decrypts an Initial packet (RFC 9001 §5.2) and reads its
+// frames. Initial keys come from the DCID of the client's first Initial,
+// or, after a Retry, of its first Initial after the Retry (RFC 9000
+// §17.2.5); the client's later Initials carry the server's chosen CID
+// instead but keep those keys (RFC 9001 §5.2). So a client Initial is
+// tried with keys from its own DCID and then with the keys that opened
+// earlier client Initials, newest first; a server Initial with the latter.
+func (c *Conn) initialPacket(fromClient bool, h longHeader, pkt []byte, t time.Time) {
+	candidates := make([]initialKeys, 0, maxInitialKeys+1)
+	if fromClient && c.initialIndex(h.dcid) < 0 {
+		candidates = append(candidates, deriveInitial(h.dcid))
+	}
+	for i := len(c.initial) - 1; i >= 0; i-- {
+		candidates = append(candidates, c.initial[i])
+	}
+	if len(candidates) == 0 {
+		c.queueInitial(fromClient, pkt, t) // a server Initial first
+		return
+	}
+	d := c.dir(fromClient)
+	for _, ik := range candidates {
+		k := ik.server
+		if fromClient {
+			k = ik.client
+		}
+		u, ok := unmask(k.hp, pkt, h.pnOffset, true, c.hdr)
+		if !ok {
+			c.stats.Malformed++
+			return
+		}
+		var pns [3]uint64
+		for _, pn := range pnCandidates(&pns, d.initialLargest, u, d.initialLargest >= 0) {
+			plain, ok := openPayload(k, pkt, u, pn, c.plain)
+			if !ok {
+				continue
+			}
+			c.keepPlain(plain)
+			c.keepInitial(ik)
+			d.initialLargest = max(d.initialLargest, int64(pn))
+			c.countDecrypted(fromClient)
+			c.frames(fromClient, false, plain, t)
+			return
+		}
+	}
+	if len(c.initial) == 0 {
+		// No Initial has opened yet: this may be a later client Initial,
+		// carrying the server's CID, reordered before the first.
+		c.queueInitial(fromClient, pkt, t)
+		return
+	}
+	c.stats.Failed++
+}
+
+// queueInitial keeps an Initial that no known keys open until a client
+// Initial gives the keys, within the pending bounds.
+func (c *Conn) queueInitial(fromClient bool, pkt []byte, t time.Time) {
+	if len(c.pendingInitial) == maxPending || c.pendingBytes+len(pkt) > maxPendingBytes {
+		c.stats.Undecryptable++
+		return
+	}
+	c.pendingInitial = append(c.pendingInitial, pendingPacket{fromClient, slices.Clone(pkt), t})
+	c.pendingBytes += len(pkt)
+}
+
+// flushInitials reads the queued Initials once Initial keys are known;
+// those that still fail count as failed.
+func (c *Conn) flushInitials() {
+	pending := c.pendingInitial
+	c.pendingInitial = nil
+	for _, p := range pending {
+		c.pendingBytes -= len(p.pkt)
+		if h, ok := parseLong(p.pkt); ok {
+			c.longPacket(p.fromClient, h, p.pkt, p.t)
+		}
+	}
+}
+
+// deriveInitial derives the Initial keys of a client DCID.
+func deriveInitial(dcid []byte) initialKeys {
+	cs, ss := initialSecrets(dcid)
+	// newKeys fails only for a secret of the wrong length, and these are
+	// SHA-256 outputs for an AES-128 suite.
+	ck, _ := newKeys(aes128GCM, cs)
+	sk, _ := newKeys(aes128GCM, ss)
+	return initialKeys{dcid: slices.Clone(dcid), client: ck, server: sk}
+}
+
+// initialIndex finds the cached keys of a DCID, -1 when none.
+func (c *Conn) initialIndex(dcid []byte) int {
+	return slices.IndexFunc(c.initial, func(ik initialKeys) bool { return bytes.Equal(ik.dcid, dcid) })
+}
+
+// keepInitial moves keys that opened a packet to the newest place of the
+// cache, dropping the oldest beyond maxInitialKeys.
+func (c *Conn) keepInitial(ik initialKeys) {
+	if i := c.initialIndex(ik.dcid); i >= 0 {
+		c.initial = slices.Delete(c.initial, i, i+1)
+	}
+	if len(c.initial) == maxInitialKeys {
+		c.initial = slices.Delete(c.initial, 0, 1)
+	}
+	c.initial = append(c.initial, ik)
+}
+
+// shortPacket handles a 1-RTT packet (RFC 9000 §17.3), the last in its
+// datagram.
+func (c *Conn) shortPacket(fromClient bool, pkt []byte, t time.Time) {
+	switch c.keyState {
+	case keysUnknown:
+		c.queue(fromClient, pkt, t)
+	case keysReady:
+		c.open1RTT(fromClient, pkt, t)
+	default:
+		c.stats.Undecryptable++
+	}
+}
+
+// queue keeps a 1-RTT packet until the ClientHello completes, within
+// bounds.
+func (c *Conn) queue(fromClient bool, pkt []byte, t time.Time) {
+	if c.secrets == nil || c.h == nil || len(c.pending) == maxPending ||
+		c.pendingBytes+len(pkt) > maxPendingBytes {
+		c.stats.Undecryptable++
+		return
+	}
+	c.pending = append(c.pending, pendingPacket{fromClient, slices.Clone(pkt), t})
+	c.pendingBytes += len(pkt)
+}
+
+// flushPending reads the queued 1-RTT packets once keys are known.
+func (c *Conn) flushPending() {
+	pending := c.pending
+	c.pending = nil
+	for _, p := range pending {
+		c.pendingBytes -= len(p.pkt)
+		c.shortPacket(p.fromClient, p.pkt, p.t)
+	}
+}
+
+// lookupKeys asks for the traffic secrets of the ClientHello's random and
+// derives 1-RTT keys for each cipher suite the secrets may belong to.
+func (c *Conn) lookupKeys() {
+	random, ok := c.hello.random()
+	if !ok || c.secrets == nil || c.h == nil {
+		c.keyState = keysMissing
+		return
+	}
+	cs, ss, ok := c.secrets(random)
+	if !ok {
+		c.keyState = keysMissing
+		return
+	}
+	suites := suitesFor(cs)
+	if len(cs) != len(ss) || len(suites) == 0 {
+		c.keyState = keysUnusable
+		return
+	}
+	for _, s := range suites {
+		ck, err1 := newKeys(s, slices.Clone(cs))
+		sk, err2 := newKeys(s, slices.Clone(ss))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		c.client.app = append(c.client.app, &appKeys{cur: ck})
+		c.server.app = append(c.server.app, &appKeys{cur: sk})
+	}
+	c.keyState = keysReady
+}
+
+// open1RTT decrypts a short header packet and reads its frames. What the
+// capture does not tell is found by trying until the packet authenticates:
+// the DCID length, the cipher suite, the key generation around a key
+// update, and the packet number when the capture reordered packets.
+func (c *Conn) open1RTT(fromClient bool, pkt []byte, t time.Time) {
+	d := c.dir(fromClient)
+	if d.gaveUp {
+		c.fail1RTT(d)
+		return
+	}
+	var lens [maxCIDLen + 2]int
+	var pns [3]uint64
+	for _, cidLen := range d.cidCandidates(&lens) {
+		for _, ak := range d.app {
+			u, ok := unmask(ak.cur.hp, pkt, 1+cidLen, false, c.hdr)
+			// The reserved bits are zero in a valid packet (§17.3.1):
+			// a cheap filter for a wrong length or suite.
+			if !ok || u.first&0x18 != 0 {
+				continue
+			}
+			for _, k := range ak.candidates(u.keyPhase()) {
+				for _, pn := range pnCandidates(&pns, d.appLargest, u, d.succeeded) {
+					plain, ok := openPayload(k, pkt, u, pn, c.plain)
+					if !ok {
+						continue
+					}
+					c.keepPlain(plain)
+					c.accept(d, ak, k, cidLen, pn)
+					c.countDecrypted(fromClient)
+					c.frames(fromClient, true, plain, t)
+					return
+				}
+			}
+		}
+	}
+	c.fail1RTT(d)
+}
+
+// fail1RTT counts a 1-RTT packet that authenticated with nothing tried.
+func (c *Conn) fail1RTT(d *direction) {
+	c.stats.Failed++
+	c.failed1RTT++
+	if !d.succeeded {
+		if d.failures++; d.failures >= maxTrialFailures {
+			d.gaveUp = true
+		}
+	}
+}
+
+// accept records what the first authenticating 1-RTT packets taught: the
+// DCID length, the suite (the same both ways, so the other direction stops
+// trying the rest), the key generation and the largest packet number.
+func (c *Conn) accept(d *direction, ak *appKeys, k *keys, cidLen int, pn uint64) {
+	c.decrypted1RTT++
+	d.cidLen, d.cidKnown = cidLen, true
+	d.appLargest = max(d.appLargest, int64(pn))
+	if k == ak.next {
+		// A key update (RFC 9001 §6.2): keep the old generation for
+		// packets reordered across it.
+		ak.prev, ak.cur, ak.next = ak.cur, ak.next, nil
+		ak.phase = !ak.phase
+	}
+	if !d.succeeded {
+		d.succeeded = true
+		c.suiteUsed = k.suite
+		c.client.keepSuite(k.suite)
+		c.server.keepSuite(k.suite)
+	}
+}
+
+// frames reads the frames of a decrypted packet; app is true for 1-RTT
+// packets. Only CRYPTO frames of client Initials and STREAM and
+// RESET_STREAM frames of 1-RTT packets matter; the others are stepped
+// over (RFC 9000 §12.4, §19).
+func (c *Conn) frames(fromClient, app bool, plain []byte, t time.Time) {
+	r := reader{b: plain}
+	for !r.empty() {
+		f, err := nextFrame(&r)
+		switch err {
+		case nil:
+		case errFrameUnknown:
+			c.stats.UnknownFrames++
+			return
+		default:
+			c.stats.Malformed++
+			return
+		}
+		switch {
+		case f.typ == frameCrypto && !app && fromClient:
+			c.hello.add(f.offset, f.data)
+			if c.hello.done != nil && c.keyState == keysUnknown {
+				c.helloReady = true
+			}
+		case app && (f.typ&^0x07 == frameStream || f.typ == frameResetStream):
+			k := streamKey{id: f.stream, fromClient: fromClient}
+			if !k.validSender() {
+				c.stats.Malformed++
+				continue
+			}
+			if f.typ == frameResetStream {
+				c.streams.reset(k, f.offset, t)
+			} else {
+				c.streams.data(k, f.offset, f.data, f.fin, t)
+			}
+		}
+	}
+}
+
+// keepPlain keeps a plaintext buffer that Open had to grow, for reuse.
+func (c *Conn) keepPlain(plain []byte) {
+	if cap(plain) > cap(c.plain) {
+		c.plain = plain[:0]
+	}
+}
+
+func (c *Conn) countDecrypted(fromClient bool) {
+	if fromClient {
+		c.stats.ClientPackets++
+	} else {
+		c.stats.ServerPackets++
+	}
+}
+
+func (c *Conn) dir(fromClient bool) *direction {
+	if fromClient {
+		return &c.client
+	}
+	return &c.server
+}
