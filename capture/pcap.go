@@ -27,8 +27,8 @@ type PCAPStats struct {
 	// the host-only records (TLS SNI, DNS).
 	Exchanges int
 	Contacts  int
-	// Decrypted counts the TLS connections whose traffic the key log
-	// (PCAPOptions.KeyLog) decrypted.
+	// Decrypted counts the TLS connections, QUIC ones included, whose
+	// traffic the key log (PCAPOptions.KeyLog) decrypted.
 	Decrypted int
 	// Skipped counts packets that could not be decoded: a link, IP, TCP or
 	// UDP header cut short or malformed, an unsupported link type, an IPv4
@@ -111,7 +111,8 @@ type PCAPOptions struct {
 	// ones (scheme https), instead of one "tls-sni" contact record. A
 	// connection it cannot decrypt stays a contact record, and the stats'
 	// warnings count why (no keys, unsupported cipher suite, failed
-	// authentication). QUIC (HTTP/3) is not decrypted.
+	// authentication). QUIC version 1 connections are decrypted likewise,
+	// and their HTTP/3 exchanges become records.
 	KeyLog *tlskeylog.KeyLog
 }
 
@@ -157,7 +158,9 @@ type pcapReader struct {
 	tlsUndecrypted  map[string]int // TLS connections not decrypted, by reason
 	tlsStopped      map[string]int // decrypted ones that stopped early, by reason
 	h2Errors        int            // HTTP/2 connections not parsed to the end
-	quicContacts    int            // QUIC connections seen (never decrypted)
+	quicUndecrypted map[string]int // QUIC connections not decrypted with a key log, by reason
+	quicGaps        int            // decrypted QUIC connections with stream bytes missing
+	h3Errors        int            // HTTP/3 connections not parsed to the end
 	unsupportedLink map[linkType]int
 	lostDatagrams   int // IP datagrams whose fragments never all came
 	orphanResponses int
@@ -313,6 +316,7 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 func (pr *pcapReader) flushOlder(t time.Time) {
 	pr.batching = true
 	pr.asm.FlushCloseOlderThan(t)
+	pr.quic.endOlder(t, false)
 	pr.endBatch()
 	pr.lostDatagrams += pr.dec.discardFragments(t)
 }
@@ -327,6 +331,7 @@ func (pr *pcapReader) flushAll() {
 			}
 		}()
 		pr.asm.FlushAll()
+		pr.quic.endOlder(time.Time{}, true)
 	}()
 	pr.endBatch()
 }
@@ -410,11 +415,17 @@ func (pr *pcapReader) finish() PCAPStats {
 	for why, n := range pr.tlsStopped {
 		pr.warnf("decryption stopped early in %s: %s", connections(n, "TLS"), why)
 	}
-	if pr.keyLog != nil && pr.quicContacts > 0 {
-		pr.warnf("%s not decrypted (shown as contacts): only TLS over TCP is; capture with the browser's QUIC off (chromium --disable-quic)", connections(pr.quicContacts, "QUIC (HTTP/3)"))
+	for why, n := range pr.quicUndecrypted {
+		pr.warnf("%s not decrypted (shown as contacts): %s", connections(n, "QUIC (HTTP/3)"), why)
+	}
+	if pr.quicGaps > 0 {
+		pr.warnf("%s missed stream bytes: their requests may be incomplete", connections(pr.quicGaps, "decrypted QUIC"))
 	}
 	if pr.h2Errors > 0 {
 		pr.warnf("HTTP/2 parsing stopped early in %s", connections(pr.h2Errors, "decrypted"))
+	}
+	if pr.h3Errors > 0 {
+		pr.warnf("HTTP/3 parsing stopped early in %s", connections(pr.h3Errors, "decrypted QUIC"))
 	}
 	if pr.panics > 0 {
 		pr.warnf("%d packets made a decoder fail and were skipped", pr.panics)

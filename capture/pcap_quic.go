@@ -1,17 +1,14 @@
 package capture
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/sha256"
-	"encoding/binary"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/trackaudit/trackaudit/internal/h3parse"
+	"github.com/trackaudit/trackaudit/internal/quicread"
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
@@ -21,332 +18,277 @@ import (
 // they hold the TLS ClientHello, server name included. Browsers speak
 // HTTP/3 to Google's and Meta's hosts whenever they can, and with DNS
 // over HTTPS a capture then shows no other trace of those trackers.
+//
+// So every QUIC connection becomes a contact (Via "quic-sni") once its
+// ClientHello is complete. With a key log holding the connection's TLS
+// secrets it is decrypted instead (quicread) and its HTTP/3 requests
+// (h3parse) become exchanges, as those of TLS over TCP do.
 
-// quicV1Salt is the initial salt of QUIC version 1 (RFC 9001 §5.2).
-var quicV1Salt = []byte{
-	0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
-}
-
-// Bounds of the QUIC state: connections remembered, how long one waits
-// for the rest of its ClientHello, and how many CRYPTO bytes and pieces
-// one may hold (a ClientHello with a post-quantum key share is about
-// 1.8 KB): at most 8 MiB in all.
+// Bounds of the QUIC state: connections followed at once (a browser keeps
+// a few dozen open; with a key log each may buffer several MiB of stream
+// data, so fewer are kept), and how long a connection whose ClientHello
+// was read must be quiet before a new ClientHello from the same port is a
+// new connection.
 const (
-	maxQUICConns     = 1024
-	quicWait         = 10 * time.Second
-	maxQUICHello     = 8 << 10
-	maxQUICFragments = 64
+	maxQUICConns          = 1024
+	maxQUICConnsDecrypted = 128
+	quicWait              = 10 * time.Second
 )
 
 // quicKey identifies one QUIC connection by the client's and the server's
 // address. Not by connection ID: after a Retry the client sends its
-// ClientHello again under a new one, and that is still one contact.
+// ClientHello again under a new one, and that is still one connection.
 type quicKey struct {
 	client, server string
 }
 
-// quicConn collects the CRYPTO frames of a client's Initial packets until
-// they hold the whole ClientHello.
-type quicConn struct {
-	first, last time.Time
-	frags       []quicFragment
-	size        int
-	done        bool // the server name was found, or cannot be
-}
-
-type quicFragment struct {
-	off  int
-	data []byte
-}
-
-// quicTracker holds the connections seen recently.
+// quicTracker holds the connections being followed.
 type quicTracker struct {
 	conns map[quicKey]*quicConn
 }
 
-// quicPacket looks for client Initial packets of QUIC version 1 in a UDP
-// datagram (several packets may be coalesced in one) and emits a HostOnly
-// record with Via "quic-sni" once a connection's ClientHello is complete.
-// Anything else (short-header packets, other versions, the server's
-// Initials, which do not decrypt with the client's keys) is ignored.
+// quicConn follows one QUIC connection: quicread reads its packets, and,
+// when they decrypt, h3parse its streams.
+type quicConn struct {
+	pr          *pcapReader
+	idx, seq    int // order of its records in a flush, numbered with the TCP streams
+	first, last time.Time
+	client      string // the client's IP address
+	server      string // the server's address, a request's host when it names none
+	port        int    // the server's UDP port
+	rd          *quicread.Conn
+	h3          *h3parse.Conn // nil until stream data comes
+	hello       bool          // the ClientHello was read
+	name        string        // its server name; "" when it has none
+	decided     bool          // contact handed over, or the connection decrypts
+	gaps        bool          // stream bytes were lost
+}
+
+// quicPacket hands a UDP datagram to the QUIC connection it belongs to,
+// in either direction, or starts following a new one when it opens with a
+// client Initial packet of QUIC version 1. Other datagrams are ignored.
 func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
-	b := p.udp.Payload
-	for len(b) > 0 {
-		h, rest, ok := parseQUICLong(b)
-		if !ok {
+	src := net.JoinHostPort(p.netFlow.Src().String(), strconv.Itoa(int(p.udp.SrcPort)))
+	dst := net.JoinHostPort(p.netFlow.Dst().String(), strconv.Itoa(int(p.udp.DstPort)))
+	payload := p.udp.Payload
+	initial := isClientInitial(payload)
+	if c := pr.quic.conns[quicKey{src, dst}]; c != nil {
+		if !(initial && c.hello && ts.Sub(c.last) >= quicWait) {
+			c.datagram(true, payload, ts)
 			return
 		}
-		b = rest
-		if h.typ != 0 { // not Initial
-			continue
-		}
-		k := quicKey{client: net.JoinHostPort(p.netFlow.Src().String(), strconv.Itoa(int(p.udp.SrcPort))),
-			server: net.JoinHostPort(p.netFlow.Dst().String(), strconv.Itoa(int(p.udp.DstPort)))}
-		c := pr.quic.conns[k]
-		if c != nil && c.done {
-			if ts.Sub(c.last) < quicWait {
-				c.last = ts
-				continue
-			}
-			c = nil // quiet for long: a new connection from the same port
-		}
-		payload, ok := openQUICInitial(h)
-		if !ok {
-			continue
-		}
-		if c == nil {
-			c = pr.quic.add(k, ts)
-		}
-		c.last = ts
-		if !c.addFrames(payload) {
-			c.done, c.frags = true, nil
-			continue
-		}
-		switch name, res := c.serverName(); res {
-		case sniFound:
-			host := name
-			if port := int(p.udp.DstPort); port != 443 {
-				host = net.JoinHostPort(name, strconv.Itoa(port))
-			}
-			pr.emit(&traffic.Exchange{
-				Start:    c.first,
-				Client:   p.netFlow.Src().String(),
-				Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
-				HostOnly: true,
-				Via:      "quic-sni",
-			}, 0, 0)
-			pr.quicContacts++
-			c.done, c.frags = true, nil
-		case sniNone:
-			c.done, c.frags = true, nil
-		}
+		// A new connection from the same port.
+		c.end()
+		delete(pr.quic.conns, quicKey{src, dst})
+	}
+	if c := pr.quic.conns[quicKey{dst, src}]; c != nil {
+		c.datagram(false, payload, ts)
+		return
+	}
+	if !initial {
+		return
+	}
+	c := pr.quic.add(pr, quicKey{src, dst}, ts)
+	c.client, c.port = p.netFlow.Src().String(), int(p.udp.DstPort)
+	c.server = hostPort(p.netFlow.Dst().String(), c.port, 443)
+	c.datagram(true, payload, ts)
+	if c.rd.Stats().ClientPackets == 0 { // not QUIC after all
+		delete(pr.quic.conns, quicKey{src, dst})
 	}
 }
 
-// add starts the state of a new connection, first forgetting those idle
-// for quicWait when the table is full (all of them if none is).
-func (t *quicTracker) add(k quicKey, ts time.Time) *quicConn {
+// isClientInitial reports whether a datagram starts with a long-header
+// Initial packet of QUIC version 1 (RFC 9000 §17.2.2).
+func isClientInitial(b []byte) bool {
+	return len(b) >= 5 && b[0]&0xf0 == 0xc0 && b[1] == 0 && b[2] == 0 && b[3] == 0 && b[4] == 1
+}
+
+// hostPort is host with port appended unless it is def; IPv6 addresses
+// are bracketed.
+func hostPort(host string, port, def int) string {
+	if port != def {
+		return net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return "[" + host + "]"
+	}
+	return host
+}
+
+// add starts following a new connection, first ending those quiet for
+// quicWait when the table is full, then the one quiet longest while it
+// still is.
+func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 	if t.conns == nil {
 		t.conns = map[quicKey]*quicConn{}
 	}
-	if len(t.conns) >= maxQUICConns {
-		for k2, c := range t.conns {
-			if ts.Sub(c.last) >= quicWait || c.last.Sub(ts) >= quicWait {
+	limit := maxQUICConns
+	if pr.keyLog != nil {
+		limit = maxQUICConnsDecrypted
+	}
+	if len(t.conns) >= limit {
+		for _, k2 := range t.sorted() {
+			if c := t.conns[k2]; ts.Sub(c.last) >= quicWait || c.last.Sub(ts) >= quicWait {
+				c.end()
 				delete(t.conns, k2)
 			}
 		}
-		if len(t.conns) >= maxQUICConns {
-			clear(t.conns)
-		}
 	}
-	c := &quicConn{first: ts}
+	for len(t.conns) >= limit {
+		oldest := slices.MinFunc(t.sorted(), func(a, b quicKey) int { return t.conns[a].last.Compare(t.conns[b].last) })
+		t.conns[oldest].end()
+		delete(t.conns, oldest)
+	}
+	pr.streams++
+	c := &quicConn{pr: pr, idx: pr.streams, first: ts, last: ts}
+	var secrets quicread.Secrets
+	if pr.keyLog != nil {
+		secrets = pr.keyLog.TrafficSecrets
+	}
+	c.rd = quicread.NewConn(secrets, c)
 	t.conns[k] = c
 	return c
 }
 
-// quicLong is a parsed long-header packet; pnOff is where its (protected)
-// packet number starts within pkt.
-type quicLong struct {
-	typ   int
-	dcid  []byte
-	pkt   []byte
-	pnOff int
+// sorted returns the keys of the connections in the order they started.
+func (t *quicTracker) sorted() []quicKey {
+	keys := make([]quicKey, 0, len(t.conns))
+	for k := range t.conns {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b quicKey) int { return t.conns[a].idx - t.conns[b].idx })
+	return keys
 }
 
-// parseQUICLong parses the long header of the first packet in b (RFC 9000
-// §17.2) and returns it and the bytes after it. Only version 1 is
-// accepted; a short-header packet ends the datagram.
-func parseQUICLong(b []byte) (quicLong, []byte, bool) {
-	if len(b) < 7 || b[0]&0xc0 != 0xc0 || binary.BigEndian.Uint32(b[1:5]) != 1 {
-		return quicLong{}, nil, false
-	}
-	h := quicLong{typ: int(b[0]>>4) & 3}
-	c := tlsCursor{b: b[5:]}
-	dl := c.u8()
-	if dl > 20 {
-		return quicLong{}, nil, false
-	}
-	h.dcid = c.sub(dl).b
-	sl := c.u8()
-	if sl > 20 {
-		return quicLong{}, nil, false
-	}
-	c.skip(sl)
-	switch h.typ {
-	case 0: // Initial: a token precedes the length
-		c.skip(int(quicVarint(&c)))
-	case 3: // Retry: no length, no packet number; nothing of ours
-		return quicLong{}, nil, false
-	}
-	n := quicVarint(&c)
-	if c.bad || n > uint64(len(c.b)) {
-		return quicLong{}, nil, false
-	}
-	end := len(b) - len(c.b) + int(n)
-	h.pnOff = len(b) - len(c.b)
-	h.pkt = b[:end]
-	return h, b[end:], true
-}
-
-// quicVarint reads a variable-length integer (RFC 9000 §16).
-func quicVarint(c *tlsCursor) uint64 {
-	if len(c.b) == 0 {
-		c.bad = true
-		return 0
-	}
-	n := 1 << (c.b[0] >> 6)
-	if len(c.b) < n {
-		c.bad, c.b = true, nil
-		return 0
-	}
-	v := uint64(c.b[0] & 0x3f)
-	for _, x := range c.b[1:n] {
-		v = v<<8 | uint64(x)
-	}
-	c.b = c.b[n:]
-	return v
-}
-
-// openQUICInitial removes header protection from a client Initial packet
-// and decrypts its payload with the keys its connection ID gives (RFC 9001
-// §5.2-5.4). It reports false when the packet does not decrypt: a
-// server's Initial, or not QUIC at all.
-func openQUICInitial(h quicLong) ([]byte, bool) {
-	key, iv, hp, ok := quicClientKeys(h.dcid)
-	if !ok || len(h.pkt) < h.pnOff+4+16 {
-		return nil, false
-	}
-	block, err := aes.NewCipher(hp)
-	if err != nil {
-		return nil, false
-	}
-	var mask [16]byte
-	block.Encrypt(mask[:], h.pkt[h.pnOff+4:h.pnOff+20])
-	// The header is rewritten unprotected in a copy: pkt points into the
-	// packet source's buffer.
-	hdr := slices.Clone(h.pkt[:h.pnOff+4])
-	hdr[0] ^= mask[0] & 0x0f
-	pnLen := int(hdr[0]&3) + 1
-	var pn uint64
-	for i := range pnLen {
-		hdr[h.pnOff+i] ^= mask[1+i]
-		pn = pn<<8 | uint64(hdr[h.pnOff+i])
-	}
-	hdr = hdr[:h.pnOff+pnLen]
-	aesKey, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, false
-	}
-	aead, err := cipher.NewGCM(aesKey)
-	if err != nil {
-		return nil, false
-	}
-	nonce := slices.Clone(iv)
-	for i := range 8 {
-		nonce[len(nonce)-1-i] ^= byte(pn >> (8 * i))
-	}
-	out, err := aead.Open(nil, nonce, h.pkt[h.pnOff+pnLen:], hdr)
-	return out, err == nil
-}
-
-// quicClientKeys derives the client's Initial key, IV and header
-// protection key from the connection ID (RFC 9001 §5.1-5.2).
-func quicClientKeys(dcid []byte) (key, iv, hp []byte, ok bool) {
-	initial, err := hkdf.Extract(sha256.New, dcid, quicV1Salt)
-	if err != nil {
-		return nil, nil, nil, false
-	}
-	secret := hkdfExpandLabel(initial, "client in", 32)
-	key = hkdfExpandLabel(secret, "quic key", 16)
-	iv = hkdfExpandLabel(secret, "quic iv", 12)
-	hp = hkdfExpandLabel(secret, "quic hp", 16)
-	return key, iv, hp, key != nil && iv != nil && hp != nil
-}
-
-// hkdfExpandLabel is TLS 1.3's HKDF-Expand-Label with an empty context
-// (RFC 8446 §7.1).
-func hkdfExpandLabel(secret []byte, label string, n int) []byte {
-	full := "tls13 " + label
-	info := make([]byte, 0, 4+len(full))
-	info = append(info, byte(n>>8), byte(n), byte(len(full)))
-	info = append(info, full...)
-	info = append(info, 0)
-	out, err := hkdf.Expand(sha256.New, secret, string(info), n)
-	if err != nil {
-		return nil
-	}
-	return out
-}
-
-// addFrames keeps the CRYPTO frames of a decrypted Initial payload
-// (RFC 9000 §19). It reports false when the payload holds a frame not
-// allowed in an Initial packet or the connection exceeds its bounds.
-func (c *quicConn) addFrames(p []byte) bool {
-	f := tlsCursor{b: p}
-	for len(f.b) > 0 && !f.bad {
-		switch t := quicVarint(&f); t {
-		case 0x00, 0x01: // PADDING, PING
-		case 0x02, 0x03: // ACK
-			quicVarint(&f) // largest acknowledged
-			quicVarint(&f) // delay
-			ranges := quicVarint(&f)
-			quicVarint(&f) // first range
-			for i := uint64(0); i < ranges && !f.bad; i++ {
-				quicVarint(&f)
-				quicVarint(&f)
-			}
-			if t == 0x03 {
-				quicVarint(&f)
-				quicVarint(&f)
-				quicVarint(&f)
-			}
-		case 0x06: // CRYPTO
-			off := quicVarint(&f)
-			n := quicVarint(&f)
-			if f.bad || n > uint64(len(f.b)) || off+n > maxQUICHello {
-				return false
-			}
-			data := f.sub(int(n)).b
-			if len(c.frags) >= maxQUICFragments || c.size+len(data) > maxQUICHello {
-				return false
-			}
-			c.frags = append(c.frags, quicFragment{off: int(off), data: slices.Clone(data)})
-			c.size += len(data)
-		case 0x1c: // CONNECTION_CLOSE
-			return false
-		default:
-			return false
+// endOlder ends the connections quiet since before t, or all of them (at
+// the end of the capture), in the order they started.
+func (t *quicTracker) endOlder(before time.Time, all bool) {
+	for _, k := range t.sorted() {
+		if c := t.conns[k]; all || c.last.Before(before) {
+			c.end()
+			delete(t.conns, k)
 		}
 	}
-	return !f.bad
 }
 
-// serverName joins the CRYPTO bytes received so far from offset 0 and
-// reads the ClientHello's server name once they hold all of it.
-func (c *quicConn) serverName() (string, sniResult) {
-	slices.SortFunc(c.frags, func(a, b quicFragment) int { return a.off - b.off })
-	var hs []byte
-	for _, fr := range c.frags {
-		if fr.off > len(hs) {
-			break // a gap: wait for the missing piece
+// datagram reads one datagram of the connection.
+func (c *quicConn) datagram(fromClient bool, payload []byte, ts time.Time) {
+	c.last = ts
+	c.rd.Datagram(fromClient, payload, ts)
+	if !c.hello {
+		h := c.rd.ClientHello()
+		if h == nil {
+			return
 		}
-		if end := fr.off + len(fr.data); end > len(hs) {
-			hs = append(hs, fr.data[len(hs)-fr.off:]...)
+		c.hello = true
+		if len(h) > 4 {
+			if name, res := helloServerName(h[4:]); res == sniFound {
+				c.name = name
+			}
 		}
 	}
-	if len(hs) < 4 {
-		return "", sniNeedMore
+	if !c.decided {
+		c.decide(false)
 	}
-	if hs[0] != 1 { // handshake type client_hello
-		return "", sniNone
+}
+
+// decide hands over the contact record of a connection that will not be
+// decrypted, and counts one that is. Until that is known (the key log has
+// the secrets, but no 1-RTT packet came yet) it waits, unless the
+// connection ends.
+func (c *quicConn) decide(ending bool) {
+	pr := c.pr
+	if pr.keyLog == nil {
+		c.contact()
+		return
 	}
-	n := int(hs[1])<<16 | int(hs[2])<<8 | int(hs[3])
-	if 4+n > maxQUICHello {
-		return "", sniNone
+	switch st := c.rd.State(); {
+	case st == quicread.Decrypting:
+		c.decided = true
+		pr.st.Decrypted++
+	case st != quicread.Handshake || ending:
+		why := st.String()
+		if st == quicread.Handshake {
+			why = "no 1-RTT packet captured"
+		}
+		if pr.quicUndecrypted == nil {
+			pr.quicUndecrypted = map[string]int{}
+		}
+		pr.quicUndecrypted[why]++
+		c.contact()
 	}
-	if len(hs) < 4+n {
-		return "", sniNeedMore
+}
+
+// contact hands over the connection's contact record, once.
+func (c *quicConn) contact() {
+	c.decided = true
+	if c.name == "" {
+		return
 	}
-	return helloServerName(hs[4 : 4+n])
+	c.pr.emit(&traffic.Exchange{
+		Start:    c.first,
+		Client:   c.client,
+		Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: hostPort(c.name, c.port, 443), Path: "/"}},
+		HostOnly: true,
+		Via:      "quic-sni",
+	}, c.idx, c.next())
+}
+
+func (c *quicConn) next() int {
+	c.seq++
+	return c.seq
+}
+
+// end finishes the connection: streams still open are handed over as
+// they are, and a connection never decided gets its contact.
+func (c *quicConn) end() {
+	c.rd.Close()
+	if c.h3 != nil {
+		c.exchanges(c.h3.Close())
+		if c.h3.Err() != nil {
+			c.pr.h3Errors++
+		}
+	}
+	if c.gaps {
+		c.pr.quicGaps++
+	}
+	if c.hello && !c.decided {
+		c.decide(true)
+	}
+}
+
+// StreamData passes decrypted stream bytes to the HTTP/3 parser
+// (quicread.Handler).
+func (c *quicConn) StreamData(id uint64, fromClient bool, data []byte, fin bool, t time.Time) {
+	if c.h3 == nil {
+		c.h3 = h3parse.NewConn(traffic.BodyCap)
+	}
+	c.exchanges(c.h3.StreamData(id, fromClient, data, fin, t))
+}
+
+// StreamReset passes a RESET_STREAM on (quicread.Handler).
+func (c *quicConn) StreamReset(id uint64, fromClient bool, t time.Time) {
+	if c.h3 != nil {
+		c.exchanges(c.h3.StreamReset(id, fromClient, t))
+	}
+}
+
+// StreamGap notes stream bytes the capture lacks (quicread.GapHandler):
+// that stream's message is handed over incomplete when the connection
+// ends.
+func (c *quicConn) StreamGap(uint64, bool, time.Time) { c.gaps = true }
+
+// exchanges hands over the exchanges of finished HTTP/3 streams.
+func (c *quicConn) exchanges(sts []*h3parse.Stream) {
+	for _, st := range sts {
+		var resp *httpMessage
+		if st.Response != nil {
+			resp = (*httpMessage)(st.Response)
+		}
+		reset := ""
+		if st.Reset {
+			reset = "stream reset by RESET_STREAM before it completed"
+		}
+		c.pr.emit(streamExchange((*httpMessage)(&st.Request), resp, reset, "HTTP/3.0", c.client, c.server), c.idx, c.next())
+	}
 }

@@ -51,6 +51,10 @@ type jsonReport struct {
 			Where    string `json:"where"`
 			Value    string `json:"value"`
 		} `json:"personal_data"`
+		Contacts []struct {
+			Host string `json:"host"`
+			Via  string `json:"via"`
+		} `json:"contacts"`
 	} `json:"sites"`
 }
 

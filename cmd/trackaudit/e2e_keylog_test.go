@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -28,6 +29,9 @@ import (
 // that needs editcap, from Wireshark's command-line tools).
 const exampleHTTPS = "../../examples/https-visit.pcapng"
 
+// exampleHTTP3 is the same visit over HTTP/3 (TestAnalyzeKeyLogChromiumHTTP3).
+const exampleHTTP3 = "../../examples/http3-visit.pcapng"
+
 // httpsArticle is the page of that visit.
 const httpsArticle = "https://www.dailyplanet.example/politics/2026/11/senator-health-scandal"
 
@@ -41,30 +45,68 @@ const httpsArticle = "https://www.dailyplanet.example/politics/2026/11/senator-h
 // would for a HAR file. Skipped with a notice when no Chromium is
 // installed, except under CI=true.
 func TestAnalyzeKeyLogChromium(t *testing.T) {
-	exe := fixtures.Chromium(t, chromium.Find)
-	dir := t.TempDir()
-	hosts := []string{"www.dailyplanet.example", "www.facebook.com", "www.google-analytics.com"}
-	addr, _, spki := fixtures.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		esc := url.QueryEscape(httpsArticle)
-		switch {
-		case r.Host == "www.dailyplanet.example":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, `<!doctype html><title>Senator hid health scandal – The Daily Planet</title><h1>Article</h1>
+	pcapPath, keyLog := recordChromiumVisit(t, false)
+	checkHTTPSVisit(t, "--keylog", keyLog, pcapPath)
+	// Without the key log the same capture only names the servers.
+	checkContactsOnly(t, pcapPath)
+	updateExample(t, pcapPath, keyLog, exampleHTTPS)
+}
+
+// TestAnalyzeKeyLogChromiumHTTP3 is TestAnalyzeKeyLogChromium with
+// Chromium made to speak HTTP/3 (QUIC) to every host, as it does to
+// Google's and Meta's servers when it can.
+func TestAnalyzeKeyLogChromiumHTTP3(t *testing.T) {
+	pcapPath, keyLog := recordChromiumVisit(t, true)
+	checkHTTPSVisit(t, "--keylog", keyLog, pcapPath)
+	checkContactsOnly(t, pcapPath)
+	updateExample(t, pcapPath, keyLog, exampleHTTP3)
+}
+
+// updateExample, under -update-cmd, writes the capture with its key log
+// embedded to the shipped example dest.
+func updateExample(t *testing.T, pcapPath, keyLog, dest string) {
+	t.Helper()
+	if !*updateGolden {
+		return
+	}
+	out, err := exec.Command("editcap", "--inject-secrets", "tls,"+keyLog, pcapPath, dest).CombinedOutput()
+	if err != nil {
+		t.Fatalf("editcap (Wireshark's command-line tools): %v\n%s", err, out)
+	}
+}
+
+// visitHosts are the hosts of the HTTPS visit: the news site and the
+// trackers it embeds.
+var visitHosts = []string{"www.dailyplanet.example", "www.facebook.com", "www.google-analytics.com"}
+
+// visitHandler serves the HTTPS visit: the article and its trackers.
+func visitHandler(w http.ResponseWriter, r *http.Request) {
+	esc := url.QueryEscape(httpsArticle)
+	switch {
+	case r.Host == "www.dailyplanet.example":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Senator hid health scandal – The Daily Planet</title><h1>Article</h1>
 <iframe src="https://www.facebook.com/plugins/like.php?href=%[1]s&layout=button_count"></iframe>
 <img src="https://www.facebook.com/tr?id=123456789012345&ev=PageView&dl=%[1]s&noscript=1">
 <img src="https://www.google-analytics.com/g/collect?v=2&tid=G-DAILY12345&cid=1234567890.1700000000&en=page_view&dl=%[1]s">`, esc)
-		case r.URL.Path == "/plugins/like.php":
-			w.Header().Set("Content-Type", "text/html")
-			fmt.Fprint(w, "<button>Like</button>")
-		case r.URL.Path == "/tr" || r.URL.Path == "/g/collect":
-			w.Header().Set("Content-Type", "image/gif")
-			w.Write([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
-		default:
-			http.NotFound(w, r)
-		}
-	}), hosts...)
+	case r.URL.Path == "/plugins/like.php":
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<button>Like</button>")
+	case r.URL.Path == "/tr" || r.URL.Path == "/g/collect":
+		w.Header().Set("Content-Type", "image/gif")
+		w.Write([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
+	default:
+		http.NotFound(w, r)
+	}
+}
 
-	pcapPath, keyLog := filepath.Join(dir, "visit.pcap"), filepath.Join(dir, "keys.log")
+// recordChromiumVisit makes headless Chromium, with SSLKEYLOGFILE set,
+// load the HTTPS article through a recording relay, over TLS (HTTP/2) or
+// over QUIC (HTTP/3), and returns the capture's and the key log's paths.
+func recordChromiumVisit(t *testing.T, quic bool) (pcapPath, keyLog string) {
+	exe := fixtures.Chromium(t, chromium.Find)
+	dir := t.TempDir()
+	pcapPath, keyLog = filepath.Join(dir, "visit.pcap"), filepath.Join(dir, "keys.log")
 	f, err := os.OpenFile(pcapPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -74,55 +116,82 @@ func TestAnalyzeKeyLogChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay, err := rec.Relay(addr, netip.MustParseAddr("192.168.1.20"), netip.MustParseAddrPort("198.51.100.10:443"))
-	if err != nil {
-		t.Fatal(err)
+	client, server := netip.MustParseAddr("192.168.1.20"), netip.MustParseAddrPort("198.51.100.10:443")
+	var port int
+	var spki string
+	var relay io.Closer
+	flags := []string{"--disable-quic"}
+	if quic {
+		addr, _, key := fixtures.H3Server(t, http.HandlerFunc(visitHandler), visitHosts...)
+		conn, err := rec.RelayUDP(addr, client, server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relay, port, spki = conn, conn.LocalAddr().(*net.UDPAddr).Port, key
+		var origins []string
+		for _, h := range visitHosts {
+			origins = append(origins, h+":443")
+		}
+		flags = []string{"--enable-quic", "--origin-to-force-quic-on=" + strings.Join(origins, ",")}
+	} else {
+		addr, _, key := fixtures.TLSServer(t, http.HandlerFunc(visitHandler), visitHosts...)
+		ln, err := rec.Relay(addr, client, server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relay, port, spki = ln, ln.Addr().(*net.TCPAddr).Port, key
 	}
-	port := relay.Addr().(*net.TCPAddr).Port
 	var rules []string
-	for _, h := range hosts {
+	for _, h := range visitHosts {
 		rules = append(rules, fmt.Sprintf("MAP %s 127.0.0.1:%d", h, port))
 	}
 	profile, err := os.MkdirTemp("", "trackaudit-keylog-test-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-quic",
-		"--user-data-dir="+profile, "--ignore-certificate-errors-spki-list="+spki,
+	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update"}, flags...)
+	args = append(args, "--user-data-dir="+profile, "--ignore-certificate-errors-spki-list="+spki,
 		"--host-resolver-rules="+strings.Join(append(rules, "MAP * ~NOTFOUND"), ", "),
 		"--dump-dom", httpsArticle)
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keyLog)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to stop its helper processes too
 	dom, err := runWithTimeout(cmd, 60*time.Second)
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	os.RemoveAll(profile) // best effort: a helper may still be exiting
+	relay.Close()
 	if err != nil || !strings.Contains(dom, "Article") {
 		t.Fatalf("chromium: %v; page: %.300s", err, dom)
 	}
-	relay.Close()
 	waitRelay(t, rec)
+	return pcapPath, keyLog
+}
 
-	checkHTTPSVisit(t, "--keylog", keyLog, pcapPath)
-	// Without the key log the same capture only names the servers.
+// checkContactsOnly checks that a capture of the HTTPS visit read without
+// its key log shows contacts, not events.
+func checkContactsOnly(t *testing.T, pcapPath string) {
+	t.Helper()
 	r, _ := analyzeJSON(t, pcapPath)
+	contacts := 0
 	for _, s := range r.Sites {
 		if len(s.Events) > 0 {
 			t.Errorf("without --keylog, site %s has events %+v; want contacts only", s.Site, s.Events)
 		}
+		contacts += len(s.Contacts)
 	}
-	if *updateGolden {
-		out, err := exec.Command("editcap", "--inject-secrets", "tls,"+keyLog, pcapPath, exampleHTTPS).CombinedOutput()
-		if err != nil {
-			t.Fatalf("editcap (Wireshark's command-line tools): %v\n%s", err, out)
-		}
+	if contacts == 0 {
+		t.Errorf("without --keylog, sites %+v show no contacts", r.Sites)
 	}
 }
 
-// TestAnalyzeExampleHTTPS analyzes the shipped HTTPS example, whose key
-// log is embedded in the pcapng: no --keylog is needed.
+// TestAnalyzeExampleHTTPS analyzes the shipped HTTPS examples, over TLS
+// and over QUIC, whose key logs are embedded in the pcapng: no --keylog
+// is needed.
 func TestAnalyzeExampleHTTPS(t *testing.T) {
-	checkHTTPSVisit(t, exampleHTTPS)
+	for _, example := range []string{exampleHTTPS, exampleHTTP3} {
+		t.Run(filepath.Base(example), func(t *testing.T) { checkHTTPSVisit(t, example) })
+	}
 }
 
 // checkHTTPSVisit analyzes a capture of the HTTPS visit and checks that
@@ -144,7 +213,7 @@ func checkHTTPSVisit(t *testing.T, args ...string) {
 	}
 	for _, want := range []string{"Meta PageView", "Google page_view"} {
 		if !slices.Contains(events, want) {
-			t.Errorf("events %q lack %q, decoded from a decrypted HTTP/2 request", events, want)
+			t.Errorf("events %q lack %q, decoded from a decrypted request", events, want)
 		}
 	}
 	var products []string

@@ -1,0 +1,147 @@
+package capture
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+
+	"github.com/trackaudit/trackaudit/internal/fixtures"
+	"github.com/trackaudit/trackaudit/internal/pcaprelay"
+)
+
+// h3Big is the size of the large response in recordH3: it spans a few
+// hundred QUIC packets.
+const h3Big = 200 << 10
+
+// recordH3 records HTTP/3 (quic-go's client and server) through a UDP
+// recording relay: a connection to tracker.test (a pixel GET with cookies
+// and Referer, a POST answered with gzip, a large response), one to
+// news.test (an article), both logging their keys, and one to
+// tracker.test from a client that logs none.
+func recordH3(t testing.TB) tlsCapture {
+	t.Helper()
+	addr, roots, _ := fixtures.H3Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/collect":
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzip.NewWriter(w)
+			fmt.Fprintf(gz, "stored %s", body)
+			gz.Close()
+		case "/big":
+			w.Write(bytes.Repeat([]byte("0123456789abcdef"), h3Big/16))
+		default:
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Set-Cookie", "sid=fresh; Secure")
+			fmt.Fprintf(w, "hello from %s%s", r.Host, r.URL.Path)
+		}
+	}), "tracker.test", "news.test")
+
+	var pcap, keys bytes.Buffer
+	rec, err := pcaprelay.NewRecorder(&pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, err := rec.RelayUDP(addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(keyLog io.Writer) (*http.Client, *http3.Transport) {
+		tr := &http3.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots, KeyLogWriter: keyLog},
+			Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
+				return quic.DialAddr(ctx, relay.LocalAddr().String(), tlsCfg, cfg)
+			},
+		}
+		return &http.Client{Transport: tr}, tr
+	}
+	do := func(c *http.Client, method, url, body string, header ...string) {
+		t.Helper()
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	logged, tr := client(&keys)
+	do(logged, "GET", "https://tracker.test/tr?id=123&ev=PageView", "",
+		"Cookie", "_fbp=fb.1.1700000000000.42; sid=abc", "Referer", "https://news.test/article")
+	do(logged, "POST", "https://tracker.test/collect", "email=reader%40mail.test", "Content-Type", "application/x-www-form-urlencoded")
+	do(logged, "GET", "https://tracker.test/big", "")
+	do(logged, "GET", "https://news.test/article", "")
+	hidden, htr := client(io.Discard)
+	do(hidden, "GET", "https://tracker.test/hidden", "")
+	tr.Close()
+	htr.Close()
+	relay.Close()
+	if err := rec.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}
+}
+
+func TestReadPCAPDecryptsHTTP3(t *testing.T) {
+	c := recordH3(t)
+
+	got, st := readTLSCapture(t, c, true)
+	want := []string{
+		`HTTP/3.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`,
+		`HTTP/3.0 POST https://tracker.test/collect -> 200 "stored email=reader%40mail.test"`,
+		`HTTP/3.0 GET https://tracker.test/big -> 200 "` + strings.Repeat("0123456789abcdef", h3Big/16) + `"`,
+		`HTTP/3.0 GET https://news.test/article -> 200 "hello from news.test/article"`,
+		`quic-sni tracker.test`,
+	}
+	if g := recordLines(got); strings.Join(g, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records with the key log:\n%.2000s\nwant:\n%.2000s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+	if st.Decrypted != 2 || st.Exchanges != 4 || st.Contacts != 1 {
+		t.Errorf("stats: %d decrypted, %d exchanges, %d contacts; want 2, 4, 1", st.Decrypted, st.Exchanges, st.Contacts)
+	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "1 QUIC (HTTP/3) connection not decrypted") {
+		t.Errorf("warnings %q; want one about the connection without keys", st.Warnings)
+	}
+	if len(got) == len(want) {
+		pixel := got[0]
+		if h := pixel.Request.Header; h.Get("Cookie") != "_fbp=fb.1.1700000000000.42; sid=abc" || h.Get("Referer") != "https://news.test/article" {
+			t.Errorf("pixel request headers %v; want the cookies and Referer sent", h)
+		}
+		if pixel.Client != "192.0.2.7" || pixel.Start.IsZero() {
+			t.Errorf("pixel client %q, start %v; want 192.0.2.7 and a capture time", pixel.Client, pixel.Start)
+		}
+		if r := pixel.Response; r == nil || r.Header.Get("Set-Cookie") != "sid=fresh; Secure" {
+			t.Errorf("pixel response %+v; want the Set-Cookie sent", r)
+		}
+		if b := string(got[1].Request.Body); b != "email=reader%40mail.test" {
+			t.Errorf("POST body %q; want the form sent", b)
+		}
+	}
+
+	// Without the key log, every connection is a contact.
+	got, st = readTLSCapture(t, c, false)
+	want = []string{`quic-sni tracker.test`, `quic-sni news.test`, `quic-sni tracker.test`}
+	if g := recordLines(got); strings.Join(g, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records without the key log:\n%s\nwant:\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+	if st.Decrypted != 0 || len(st.Warnings) != 0 {
+		t.Errorf("without the key log: %d decrypted, warnings %q; want none", st.Decrypted, st.Warnings)
+	}
+}
