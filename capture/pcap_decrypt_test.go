@@ -410,14 +410,21 @@ func loadDecryptFixture(t testing.TB) tlsCapture {
 
 // FuzzReadPCAPDecrypt reads arbitrary captures with the fixture's key
 // log, so that mutated TLS records reach the decryption and the HTTP/2
-// parser; nothing may panic or hang, and every record has a URL.
+// parser, and mutated QUIC packets (the HTTP/3 example, whose key log is
+// embedded) quicread and the HTTP/3 parser; nothing may panic or hang,
+// and every record has a URL.
 func FuzzReadPCAPDecrypt(f *testing.F) {
 	c := loadDecryptFixture(f)
 	kl, err := tlskeylog.Parse(bytes.NewReader(c.keyLog))
 	if err != nil {
 		f.Fatal(err)
 	}
+	h3, err := os.ReadFile(filepath.Join("..", "examples", "http3-visit.pcapng"))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(c.pcap)
+	f.Add(h3)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan struct{})
 		go func() {
