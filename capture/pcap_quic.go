@@ -36,8 +36,9 @@ const (
 )
 
 // quicKey identifies one QUIC connection by the client's and the server's
-// address. Not by connection ID: after a Retry the client sends its
-// ClientHello again under a new one, and that is still one connection.
+// address. Not by connection ID: short-header packets do not say how long
+// theirs is. When a client opens a new connection from the same port, its
+// first Initial goes to a connection ID the old one never used.
 type quicKey struct {
 	client, server string
 }
@@ -62,6 +63,7 @@ type quicConn struct {
 	name        string        // its server name; "" when it has none
 	decided     bool          // contact handed over, or the connection decrypts
 	gaps        bool          // stream bytes were lost
+	cids        []string      // connection IDs its client Initials may carry
 }
 
 // quicPacket hands a UDP datagram to the QUIC connection it belongs to,
@@ -73,15 +75,17 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 	payload := p.udp.Payload
 	initial := isClientInitial(payload)
 	if c := pr.quic.conns[quicKey{src, dst}]; c != nil {
-		if !(initial && c.hello && ts.Sub(c.last) >= quicWait) {
+		if !initial || !c.hello || !c.restarts(payload, ts) {
 			c.datagram(true, payload, ts)
 			return
 		}
-		// A new connection from the same port.
 		c.end()
 		delete(pr.quic.conns, quicKey{src, dst})
 	}
 	if c := pr.quic.conns[quicKey{dst, src}]; c != nil {
+		if scid := longSCID(payload); scid != nil {
+			c.learn(scid)
+		}
 		c.datagram(false, payload, ts)
 		return
 	}
@@ -91,6 +95,7 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 	c := pr.quic.add(pr, quicKey{src, dst}, ts)
 	c.client, c.port = p.netFlow.Src().String(), int(p.udp.DstPort)
 	c.server = hostPort(p.netFlow.Dst().String(), c.port, 443)
+	c.learn(longDCID(payload))
 	c.datagram(true, payload, ts)
 	if c.rd.Stats().ClientPackets == 0 { // not QUIC after all
 		delete(pr.quic.conns, quicKey{src, dst})
@@ -102,6 +107,72 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 func isClientInitial(b []byte) bool {
 	return len(b) >= 5 && b[0]&0xf0 == 0xc0 && b[1] == 0 && b[2] == 0 && b[3] == 0 && b[4] == 1
 }
+
+// longDCID and longSCID return the destination and source connection IDs
+// of the long-header packet a datagram starts with (RFC 9000 §17.2: they
+// are not protected), or nil.
+func longDCID(b []byte) []byte {
+	dcid, _ := longCIDs(b)
+	return dcid
+}
+
+func longSCID(b []byte) []byte {
+	_, scid := longCIDs(b)
+	return scid
+}
+
+func longCIDs(b []byte) (dcid, scid []byte) {
+	if len(b) < 6 || b[0]&0x80 == 0 {
+		return nil, nil
+	}
+	dl := int(b[5])
+	if dl > 20 || len(b) < 7+dl {
+		return nil, nil
+	}
+	sl := int(b[6+dl])
+	if sl > 20 || len(b) < 7+dl+sl {
+		return nil, nil
+	}
+	return b[6 : 6+dl], b[7+dl : 7+dl+sl]
+}
+
+// restarts reports whether a client Initial, on a connection whose
+// ClientHello was read, starts a new connection from the same port: one
+// sent after a quiet spell, or one to a connection ID this connection
+// never used that decrypts with that ID's own keys. Only a first Initial
+// does (RFC 9001 §5.2): later ones keep the first one's keys whatever ID
+// they carry, and clients switch to IDs the server hands them, even
+// within the handshake (quic-go does).
+func (c *quicConn) restarts(payload []byte, ts time.Time) bool {
+	if ts.Sub(c.last) >= quicWait {
+		return true
+	}
+	if c.knows(longDCID(payload)) {
+		return false
+	}
+	probe := quicread.NewConn(nil, nil)
+	probe.Datagram(true, payload, ts)
+	return probe.Stats().ClientPackets > 0
+}
+
+// maxQUICCIDs bounds the connection IDs remembered per connection.
+const maxQUICCIDs = 8
+
+// learn remembers a connection ID the client's Initials may be sent to
+// without starting a new connection: its first one, and the server's
+// (RFC 9000 §7.2: from the server's first Initial on, or after a Retry,
+// the client uses the ID the server chose).
+func (c *quicConn) learn(cid []byte) {
+	if c.knows(cid) {
+		return
+	}
+	if len(c.cids) == maxQUICCIDs {
+		c.cids = c.cids[1:]
+	}
+	c.cids = append(c.cids, string(cid))
+}
+
+func (c *quicConn) knows(cid []byte) bool { return slices.Contains(c.cids, string(cid)) }
 
 // hostPort is host with port appended unless it is def; IPv6 addresses
 // are bracketed.

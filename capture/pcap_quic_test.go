@@ -35,7 +35,15 @@ func quicVarintBytes(v uint64) []byte {
 // derivation gives RFC 9001 Appendix A.1's keys (TestSealQUICInitialKeys).
 func sealQUICInitial(t testing.TB, dcid []byte, pn uint32, frames []byte) []byte {
 	t.Helper()
-	key, iv, hp := quicClientKeys(t, dcid)
+	return sealQUICInitialTo(t, dcid, dcid, pn, frames)
+}
+
+// sealQUICInitialTo is sealQUICInitial for a later Initial of a
+// connection: sent to dcid, with the keys of the connection's first
+// Initial, sent to first.
+func sealQUICInitialTo(t testing.TB, first, dcid []byte, pn uint32, frames []byte) []byte {
+	t.Helper()
+	key, iv, hp := quicClientKeys(t, first)
 	hdr := []byte{0xc3, 0, 0, 0, 1, byte(len(dcid))}
 	hdr = append(hdr, dcid...)
 	hdr = append(hdr, 0, 0) // no source connection ID, no token
@@ -111,9 +119,9 @@ func (b *capBuilder) quicUDP(cli, srv string, cport, sport uint16, payload []byt
 // for connect.facebook.net in three CRYPTO frames, shuffled over two
 // Initial packets sent in reverse order and the first sent again; a
 // server's Initial (keys of another connection ID) and a short-header
-// packet, which must give nothing; the ClientHello again after a Retry,
-// and a minute later; a ClientHello for a non-443 port; and one whose
-// second half never came.
+// packet, which must give nothing; the ClientHello again after the
+// server's Retry, and a minute later; a ClientHello for a non-443 port; and one whose
+// second half never came; and a port used by two connections at once.
 func buildQUIC(t testing.TB) *capBuilder {
 	b := newCapBuilder(t, linkTypeEthernet)
 	hello := realClientHello(t, "connect.facebook.net")[5:] // the handshake message, without its record header
@@ -129,7 +137,11 @@ func buildQUIC(t testing.TB) *capBuilder {
 	// After a Retry the client sends its ClientHello again under the
 	// connection ID the server chose: the same connection, no second
 	// contact. The same port a minute later is a new connection.
-	again := sealQUICInitial(t, []byte{0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5}, 2, quicCrypto(0, hello))
+	retrySCID := []byte{0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5}
+	retry := append([]byte{0xf0, 0, 0, 0, 1, 0, byte(len(retrySCID))}, retrySCID...) // RFC 9000 §17.2.5, to the client's empty ID
+	retry = append(retry, make([]byte, 16+16)...)                                    // token and integrity tag (not checked)
+	b.quicUDP("157.240.0.35", "10.0.0.2", 443, 50500, retry)
+	again := sealQUICInitial(t, retrySCID, 2, quicCrypto(0, hello))
 	b.quicUDP("10.0.0.2", "157.240.0.35", 50500, 443, again)
 	b.now = b.now.Add(time.Minute)
 	b.quicUDP("10.0.0.2", "157.240.0.35", 50500, 443, again)
@@ -139,5 +151,13 @@ func buildQUIC(t testing.TB) *capBuilder {
 
 	lost := realClientHello(t, "lost.example")[5:]
 	b.quicUDP("10.0.0.2", "192.0.2.9", 50502, 443, sealQUICInitial(t, []byte{7, 7, 7, 7, 7, 7, 7, 7}, 0, quicCrypto(0, lost[:100])))
+
+	// Port 50503: an Initial of the connection sent to an ID the server
+	// handed over (with the first Initial's keys) is the same connection;
+	// a new ClientHello at once to a new ID is a new one.
+	first := []byte{5, 5, 5, 5, 5, 5, 5, 5}
+	b.quicUDP("10.0.0.2", "157.240.0.36", 50503, 443, sealQUICInitial(t, first, 0, quicCrypto(0, realClientHello(t, "static.xx.fbcdn.net")[5:])))
+	b.quicUDP("10.0.0.2", "157.240.0.36", 50503, 443, sealQUICInitialTo(t, first, []byte{6, 6, 6, 6}, 1, []byte{0x02, 0, 0, 0, 0}))
+	b.quicUDP("10.0.0.2", "157.240.0.36", 50503, 443, sealQUICInitial(t, []byte{4, 4, 4, 4, 4, 4, 4, 4}, 0, quicCrypto(0, realClientHello(t, "www.facebook.com")[5:])))
 	return b
 }

@@ -353,8 +353,9 @@ func pcapScenarios() []pcapScenario {
 		{
 			// QUIC client Initials (see buildQUIC): the server names of
 			// complete ClientHellos, once per connection (a Retry does
-			// not make a new one; a port reused a minute later does),
-			// with the port when it is not 443.
+			// not make a new one, nor a later Initial to a new ID; a
+			// port reused a minute later does, and so does a new
+			// ClientHello at once), with the port when it is not 443.
 			name: "quic", format: "pcap",
 			build: buildQUIC,
 			check: func(t *testing.T, exs []*traffic.Exchange, st PCAPStats) {
@@ -365,7 +366,7 @@ func pcapScenarios() []pcapScenario {
 					}
 					got = append(got, ex.Request.URL.Host)
 				}
-				want := []string{"connect.facebook.net", "connect.facebook.net", "www.google-analytics.com:8443"}
+				want := []string{"connect.facebook.net", "connect.facebook.net", "www.google-analytics.com:8443", "static.xx.fbcdn.net", "www.facebook.com"}
 				if !slices.Equal(got, want) {
 					t.Errorf("contacts = %q, want %q", got, want)
 				}
