@@ -1,7 +1,8 @@
 // Command tlsgen writes a packet capture of real HTTPS traffic and the key
 // log that decrypts it, for the decryption benchmark (bench/pcap/tls.sh):
-// Go's HTTP/2 client over TLS 1.3 talks to a local net/http server through
-// a relay that records every connection (internal/pcaprelay). Each client
+// Go's HTTP/2 client over TLS 1.3 talks to a local net/http server (with
+// -h3: quic-go's HTTP/3 client and server) through a relay that records
+// every connection (internal/pcaprelay). Each client
 // sends -per-conn tracker requests (Meta pixel and GA4 in turn, so one
 // keep-alive connection to each host) with a Cookie and a Referer,
 // answered by 128 bytes, as bench/pcap/gen's plaintext ones are. TLS keys are random, so two runs differ byte for byte.
@@ -23,6 +24,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+
 	"github.com/trackaudit/trackaudit/internal/fixtures"
 	"github.com/trackaudit/trackaudit/internal/pcaprelay"
 )
@@ -32,16 +36,21 @@ func main() {
 	perConn := flag.Int("per-conn", 20, "requests per keep-alive connection")
 	out := flag.String("o", "tls.pcap", "capture to write")
 	keys := flag.String("keys", "tls.keys", "key log to write")
+	h3 := flag.Bool("h3", false, "HTTP/3 over QUIC instead of HTTP/2 over TLS")
 	flag.Parse()
-	if err := run(*n, *perConn, *out, *keys); err != nil {
+	if err := run(*n, *perConn, *out, *keys, *h3); err != nil {
 		fmt.Fprintln(os.Stderr, "tlsgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, perConn int, out, keysPath string) error {
+func run(n, perConn int, out, keysPath string, h3 bool) error {
 	body := strings.Repeat("x", 128)
-	srv, err := fixtures.ServeTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serve := fixtures.ServeTLS
+	if h3 {
+		serve = fixtures.ServeH3
+	}
+	srv, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, body)
 	}), "www.facebook.com", "www.google-analytics.com")
@@ -59,9 +68,21 @@ func run(n, perConn int, out, keysPath string) error {
 	if err != nil {
 		return err
 	}
-	relay, err := rec.Relay(srv.Addr, netip.MustParseAddr("192.168.1.20"), netip.MustParseAddrPort("198.51.100.10:443"))
-	if err != nil {
-		return err
+	client, server := netip.MustParseAddr("192.168.1.20"), netip.MustParseAddrPort("198.51.100.10:443")
+	var relay io.Closer
+	var relayAddr string
+	if h3 {
+		conn, err := rec.RelayUDP(srv.Addr, client, server)
+		if err != nil {
+			return err
+		}
+		relay, relayAddr = conn, conn.LocalAddr().String()
+	} else {
+		ln, err := rec.Relay(srv.Addr, client, server)
+		if err != nil {
+			return err
+		}
+		relay, relayAddr = ln, ln.Addr().String()
 	}
 	kf, err := os.OpenFile(keysPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -79,7 +100,7 @@ func run(n, perConn int, out, keysPath string) error {
 			defer wg.Done()
 			for c := range work {
 				// crypto/tls serialises all KeyLogWriters' writes, a line at a time.
-				if err := connection(c, min(perConn, n-c*perConn), srv, relay.Addr().String(), kf); err != nil {
+				if err := connection(c, min(perConn, n-c*perConn), transport(h3, srv, relayAddr, kf)); err != nil {
 					errs <- err
 					return
 				}
@@ -107,16 +128,41 @@ func run(n, perConn int, out, keysPath string) error {
 	return nil
 }
 
-// connection sends k requests over one new HTTP/2 connection.
-func connection(c, k int, srv *fixtures.HTTPSServer, relay string, keyLog io.Writer) error {
-	tr := &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: srv.Roots, KeyLogWriter: keyLog},
+// transport is a new client transport that dials the relay: HTTP/2 over
+// TLS, or HTTP/3 over QUIC.
+func transport(h3 bool, srv *fixtures.HTTPSServer, relay string, keyLog io.Writer) roundTripCloser {
+	cfg := &tls.Config{RootCAs: srv.Roots, KeyLogWriter: keyLog}
+	if h3 {
+		return &http3.Transport{TLSClientConfig: cfg,
+			Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, qcfg *quic.Config) (*quic.Conn, error) {
+				return quic.DialAddr(ctx, relay, tlsCfg, qcfg)
+			}}
+	}
+	return &h2Transport{&http.Transport{
+		TLSClientConfig:   cfg,
 		ForceAttemptHTTP2: true,
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "tcp", relay)
 		},
-	}
-	defer tr.CloseIdleConnections()
+	}}
+}
+
+// roundTripCloser is a client transport that closes its connections.
+type roundTripCloser interface {
+	http.RoundTripper
+	io.Closer
+}
+
+type h2Transport struct{ *http.Transport }
+
+func (t *h2Transport) Close() error {
+	t.CloseIdleConnections()
+	return nil
+}
+
+// connection sends k requests over one new connection of tr.
+func connection(c, k int, tr roundTripCloser) error {
+	defer tr.Close()
 	client := &http.Client{Transport: tr}
 	for i := range k {
 		page := fmt.Sprintf("https://shop%d.example/p/%d", c%500, c*1000+i)
