@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
 	"github.com/trackaudit/trackaudit/internal/h3parse"
 	"github.com/trackaudit/trackaudit/internal/quicread"
 	"github.com/trackaudit/trackaudit/traffic"
@@ -40,7 +43,8 @@ const (
 // theirs is. When a client opens a new connection from the same port, its
 // first Initial goes to a connection ID the old one never used.
 type quicKey struct {
-	client, server string
+	client, server         gopacket.Endpoint // IP addresses
+	clientPort, serverPort layers.UDPPort
 }
 
 // quicTracker holds the connections being followed.
@@ -70,35 +74,44 @@ type quicConn struct {
 // in either direction, or starts following a new one when it opens with a
 // client Initial packet of QUIC version 1. Other datagrams are ignored.
 func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
-	src := net.JoinHostPort(p.netFlow.Src().String(), strconv.Itoa(int(p.udp.SrcPort)))
-	dst := net.JoinHostPort(p.netFlow.Dst().String(), strconv.Itoa(int(p.udp.DstPort)))
+	out := quicKey{p.netFlow.Src(), p.netFlow.Dst(), p.udp.SrcPort, p.udp.DstPort}
+	back := quicKey{out.server, out.client, out.serverPort, out.clientPort}
 	payload := p.udp.Payload
 	initial := isClientInitial(payload)
-	if c := pr.quic.conns[quicKey{src, dst}]; c != nil {
+	if k := out; pr.quic.conns[k] != nil {
+		c := pr.quic.conns[k]
 		if !initial || !c.hello || !c.restarts(payload, ts) {
-			c.datagram(true, payload, ts)
+			pr.quic.datagram(k, true, payload, ts)
 			return
 		}
-		c.end()
-		delete(pr.quic.conns, quicKey{src, dst})
+		pr.quic.end([]quicKey{k})
 	}
-	if c := pr.quic.conns[quicKey{dst, src}]; c != nil {
+	if k := back; pr.quic.conns[k] != nil {
 		if scid := longSCID(payload); scid != nil {
-			c.learn(scid)
+			pr.quic.conns[k].learn(scid)
 		}
-		c.datagram(false, payload, ts)
+		pr.quic.datagram(k, false, payload, ts)
 		return
 	}
 	if !initial {
 		return
 	}
-	c := pr.quic.add(pr, quicKey{src, dst}, ts)
+	c := pr.quic.add(pr, out, ts)
 	c.client, c.port = p.netFlow.Src().String(), int(p.udp.DstPort)
 	c.server = hostPort(p.netFlow.Dst().String(), c.port, 443)
 	c.learn(longDCID(payload))
-	c.datagram(true, payload, ts)
-	if c.rd.Stats().ClientPackets == 0 { // not QUIC after all
-		delete(pr.quic.conns, quicKey{src, dst})
+	if pr.quic.datagram(out, true, payload, ts); c.rd.Stats().ClientPackets == 0 {
+		delete(pr.quic.conns, out) // not QUIC after all
+	}
+}
+
+// datagram hands a datagram to the connection of k, and ends it once a
+// CONNECTION_CLOSE went by: nothing after one is part of it.
+func (t *quicTracker) datagram(k quicKey, fromClient bool, payload []byte, ts time.Time) {
+	c := t.conns[k]
+	c.datagram(fromClient, payload, ts)
+	if c.rd.Stats().Closes > 0 {
+		t.end([]quicKey{k})
 	}
 }
 
@@ -186,9 +199,8 @@ func hostPort(host string, port, def int) string {
 	return host
 }
 
-// add starts following a new connection, first ending those quiet for
-// quicWait when the table is full, then the one quiet longest while it
-// still is.
+// add starts following a new connection. When the table is full, those
+// quiet for quicWait end first, then the one quiet longest.
 func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 	if t.conns == nil {
 		t.conns = map[quicKey]*quicConn{}
@@ -198,17 +210,23 @@ func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 		limit = maxQUICConnsDecrypted
 	}
 	if len(t.conns) >= limit {
-		for _, k2 := range t.sorted() {
-			if c := t.conns[k2]; ts.Sub(c.last) >= quicWait || c.last.Sub(ts) >= quicWait {
-				c.end()
-				delete(t.conns, k2)
+		var quiet []quicKey
+		for k2, c := range t.conns {
+			if ts.Sub(c.last) >= quicWait || c.last.Sub(ts) >= quicWait {
+				quiet = append(quiet, k2)
 			}
 		}
+		t.end(quiet)
 	}
 	for len(t.conns) >= limit {
-		oldest := slices.MinFunc(t.sorted(), func(a, b quicKey) int { return t.conns[a].last.Compare(t.conns[b].last) })
-		t.conns[oldest].end()
-		delete(t.conns, oldest)
+		var oldest quicKey
+		var o *quicConn
+		for k2, c := range t.conns {
+			if o == nil || c.last.Before(o.last) || c.last.Equal(o.last) && c.idx < o.idx {
+				oldest, o = k2, c
+			}
+		}
+		t.end([]quicKey{oldest})
 	}
 	pr.streams++
 	c := &quicConn{pr: pr, idx: pr.streams, first: ts, last: ts}
@@ -221,25 +239,26 @@ func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 	return c
 }
 
-// sorted returns the keys of the connections in the order they started.
-func (t *quicTracker) sorted() []quicKey {
-	keys := make([]quicKey, 0, len(t.conns))
-	for k := range t.conns {
-		keys = append(keys, k)
-	}
+// end ends the connections of keys, in the order they started, and
+// forgets them.
+func (t *quicTracker) end(keys []quicKey) {
 	slices.SortFunc(keys, func(a, b quicKey) int { return t.conns[a].idx - t.conns[b].idx })
-	return keys
+	for _, k := range keys {
+		t.conns[k].end()
+		delete(t.conns, k)
+	}
 }
 
 // endOlder ends the connections quiet since before t, or all of them (at
-// the end of the capture), in the order they started.
+// the end of the capture).
 func (t *quicTracker) endOlder(before time.Time, all bool) {
-	for _, k := range t.sorted() {
-		if c := t.conns[k]; all || c.last.Before(before) {
-			c.end()
-			delete(t.conns, k)
+	var keys []quicKey
+	for k, c := range t.conns {
+		if all || c.last.Before(before) {
+			keys = append(keys, k)
 		}
 	}
+	t.end(keys)
 }
 
 // datagram reads one datagram of the connection.

@@ -493,6 +493,8 @@ func (c *Conn) frames(fromClient, app bool, plain []byte, t time.Time) {
 			if c.hello.done != nil && c.keyState == keysUnknown {
 				c.helloReady = true
 			}
+		case f.typ == frameConnectionClose || f.typ == frameConnectionCloseApp:
+			c.stats.Closes++
 		case app && (f.typ&^0x07 == frameStream || f.typ == frameResetStream):
 			k := streamKey{id: f.stream, fromClient: fromClient}
 			if !k.validSender() {

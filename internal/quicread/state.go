@@ -66,6 +66,10 @@ type Stats struct {
 	// waiting for the ClientHello.
 	Undecryptable int
 
+	// Closes counts CONNECTION_CLOSE frames in packets that
+	// authenticated: after one the connection is over (RFC 9000 §10.2).
+	Closes int
+
 	StreamBytes uint64 // stream data delivered to the Handler
 	Resets      int    // RESET_STREAM reported to the Handler
 	// Gaps counts stream directions given up because a buffer bound was
