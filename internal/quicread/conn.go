@@ -222,12 +222,16 @@ func (c *Conn) longPacket(fromClient bool, h longHeader, pkt []byte, t time.Time
 	}
 	c.initialPacket(fromClient, h, pkt, t)
 	if len(c.pendingInitial) > 0 && len(c.initial) > 0 {
-		c.flushInitials()
+		c.release(&c.pendingInitial, func(p pendingPacket) {
+			if h, ok := parseLong(p.pkt); ok {
+				c.longPacket(p.fromClient, h, p.pkt, p.t)
+			}
+		})
 	}
 	if c.helloReady {
 		c.helloReady = false
 		c.lookupKeys()
-		c.flushPending()
+		c.release(&c.pending, func(p pendingPacket) { c.shortPacket(p.fromClient, p.pkt, p.t) })
 	}
 }
 
@@ -247,7 +251,7 @@ func (c *Conn) initialPacket(fromClient bool, h longHeader, pkt []byte, t time.T
 		candidates = append(candidates, c.initial[i])
 	}
 	if len(candidates) == 0 {
-		c.queueInitial(fromClient, pkt, t) // a server Initial first
+		c.hold(&c.pendingInitial, fromClient, pkt, t) // a server Initial first
 		return
 	}
 	d := c.dir(fromClient)
@@ -278,33 +282,32 @@ func (c *Conn) initialPacket(fromClient bool, h longHeader, pkt []byte, t time.T
 	if len(c.initial) == 0 {
 		// No Initial has opened yet: this may be a later client Initial,
 		// carrying the server's CID, reordered before the first.
-		c.queueInitial(fromClient, pkt, t)
+		c.hold(&c.pendingInitial, fromClient, pkt, t)
 		return
 	}
 	c.stats.Failed++
 }
 
-// queueInitial keeps an Initial that no known keys open until a client
-// Initial gives the keys, within the pending bounds.
-func (c *Conn) queueInitial(fromClient bool, pkt []byte, t time.Time) {
-	if len(c.pendingInitial) == maxPending || c.pendingBytes+len(pkt) > maxPendingBytes {
+// hold keeps a packet in *list (Initials waiting for Initial keys, or
+// 1-RTT packets waiting for the ClientHello) within the bounds both
+// lists share.
+func (c *Conn) hold(list *[]pendingPacket, fromClient bool, pkt []byte, t time.Time) {
+	if len(*list) == maxPending || c.pendingBytes+len(pkt) > maxPendingBytes {
 		c.stats.Undecryptable++
 		return
 	}
-	c.pendingInitial = append(c.pendingInitial, pendingPacket{fromClient, slices.Clone(pkt), t})
+	*list = append(*list, pendingPacket{fromClient, slices.Clone(pkt), t})
 	c.pendingBytes += len(pkt)
 }
 
-// flushInitials reads the queued Initials once Initial keys are known;
-// those that still fail count as failed.
-func (c *Conn) flushInitials() {
-	pending := c.pendingInitial
-	c.pendingInitial = nil
+// release empties *list once its keys are known, reading each packet
+// again; those that still fail count as such.
+func (c *Conn) release(list *[]pendingPacket, read func(pendingPacket)) {
+	pending := *list
+	*list = nil
 	for _, p := range pending {
 		c.pendingBytes -= len(p.pkt)
-		if h, ok := parseLong(p.pkt); ok {
-			c.longPacket(p.fromClient, h, p.pkt, p.t)
-		}
+		read(p)
 	}
 }
 
@@ -348,26 +351,14 @@ func (c *Conn) shortPacket(fromClient bool, pkt []byte, t time.Time) {
 	}
 }
 
-// queue keeps a 1-RTT packet until the ClientHello completes, within
-// bounds.
+// queue keeps a 1-RTT packet until the ClientHello completes, when
+// there are secrets to look up then.
 func (c *Conn) queue(fromClient bool, pkt []byte, t time.Time) {
-	if c.secrets == nil || c.h == nil || len(c.pending) == maxPending ||
-		c.pendingBytes+len(pkt) > maxPendingBytes {
+	if c.secrets == nil || c.h == nil {
 		c.stats.Undecryptable++
 		return
 	}
-	c.pending = append(c.pending, pendingPacket{fromClient, slices.Clone(pkt), t})
-	c.pendingBytes += len(pkt)
-}
-
-// flushPending reads the queued 1-RTT packets once keys are known.
-func (c *Conn) flushPending() {
-	pending := c.pending
-	c.pending = nil
-	for _, p := range pending {
-		c.pendingBytes -= len(p.pkt)
-		c.shortPacket(p.fromClient, p.pkt, p.t)
-	}
+	c.hold(&c.pending, fromClient, pkt, t)
 }
 
 // lookupKeys asks for the traffic secrets of the ClientHello's random and
