@@ -83,35 +83,18 @@ func recordTLSRequests(t testing.TB, n int) tlsCapture {
 		}
 		return &http.Client{Transport: tr}
 	}
-	do := func(c *http.Client, method, url, body string, header ...string) {
-		t.Helper()
-		req, err := http.NewRequest(method, url, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
-
 	h2 := client(true, 0, &keys)
 	h1 := client(false, tls.VersionTLS12, &keys)
 	for range n {
-		do(h2, "GET", "https://tracker.test/tr?id=123&ev=PageView", "",
+		do(t, h2, "GET", "https://tracker.test/tr?id=123&ev=PageView", "",
 			"Cookie", "_fbp=fb.1.1700000000000.42; sid=abc", "Referer", "https://news.test/article")
-		do(h2, "POST", "https://tracker.test/collect", "email=reader%40mail.test", "Content-Type", "application/x-www-form-urlencoded")
+		do(t, h2, "POST", "https://tracker.test/collect", "email=reader%40mail.test", "Content-Type", "application/x-www-form-urlencoded")
 	}
 	for range n {
-		do(h1, "GET", "https://news.test/article", "")
+		do(t, h1, "GET", "https://news.test/article", "")
 	}
 	hidden := client(true, 0, io.Discard)
-	do(hidden, "GET", "https://tracker.test/hidden", "")
+	do(t, hidden, "GET", "https://tracker.test/hidden", "")
 	for _, c := range []*http.Client{h2, h1, hidden} {
 		c.CloseIdleConnections()
 	}
@@ -120,6 +103,25 @@ func recordTLSRequests(t testing.TB, n int) tlsCapture {
 		t.Fatal(err)
 	}
 	return tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}
+}
+
+// do sends one request with c, headers given as name, value pairs, and
+// reads the whole response.
+func do(t testing.TB, c *http.Client, method, url, body string, header ...string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
 }
 
 // readTLSCapture reads c with (withKeys) or without its key log.

@@ -65,31 +65,14 @@ func recordH3(t testing.TB) tlsCapture {
 		}
 		return &http.Client{Transport: tr}, tr
 	}
-	do := func(c *http.Client, method, url, body string, header ...string) {
-		t.Helper()
-		req, err := http.NewRequest(method, url, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
-
 	logged, tr := client(&keys)
-	do(logged, "GET", "https://tracker.test/tr?id=123&ev=PageView", "",
+	do(t, logged, "GET", "https://tracker.test/tr?id=123&ev=PageView", "",
 		"Cookie", "_fbp=fb.1.1700000000000.42; sid=abc", "Referer", "https://news.test/article")
-	do(logged, "POST", "https://tracker.test/collect", "email=reader%40mail.test", "Content-Type", "application/x-www-form-urlencoded")
-	do(logged, "GET", "https://tracker.test/big", "")
-	do(logged, "GET", "https://news.test/article", "")
+	do(t, logged, "POST", "https://tracker.test/collect", "email=reader%40mail.test", "Content-Type", "application/x-www-form-urlencoded")
+	do(t, logged, "GET", "https://tracker.test/big", "")
+	do(t, logged, "GET", "https://news.test/article", "")
 	hidden, htr := client(io.Discard)
-	do(hidden, "GET", "https://tracker.test/hidden", "")
+	do(t, hidden, "GET", "https://tracker.test/hidden", "")
 	tr.Close()
 	htr.Close()
 	relay.Close()

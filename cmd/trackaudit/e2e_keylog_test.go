@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -45,7 +46,7 @@ const httpsArticle = "https://www.dailyplanet.example/politics/2026/11/senator-h
 // would for a HAR file. Skipped with a notice when no Chromium is
 // installed, except under CI=true.
 func TestAnalyzeKeyLogChromium(t *testing.T) {
-	pcapPath, keyLog := recordChromiumVisit(t, false)
+	pcapPath, keyLog := recordChromiumVisit(t, visitOptions{})
 	checkHTTPSVisit(t, "--keylog", keyLog, pcapPath)
 	// Without the key log the same capture only names the servers.
 	checkContactsOnly(t, pcapPath)
@@ -56,10 +57,64 @@ func TestAnalyzeKeyLogChromium(t *testing.T) {
 // Chromium made to speak HTTP/3 (QUIC) to every host, as it does to
 // Google's and Meta's servers when it can.
 func TestAnalyzeKeyLogChromiumHTTP3(t *testing.T) {
-	pcapPath, keyLog := recordChromiumVisit(t, true)
+	pcapPath, keyLog := recordChromiumVisit(t, visitOptions{quic: true})
 	checkHTTPSVisit(t, "--keylog", keyLog, pcapPath)
 	checkContactsOnly(t, pcapPath)
 	updateExample(t, pcapPath, keyLog, exampleHTTP3)
+}
+
+// TestAnalyzeKeyLogChromiumQPACK checks the HTTP/3 header decoding
+// against Chromium's own QPACK encoder using its dynamic table: the
+// server offers one, Chromium inserts its request headers into it and
+// refers to them. quic-go's server cannot decode that (it knows only the
+// static table) and never answers, which shows the table was used; the
+// capture must still give the article's request, every header decoded.
+func TestAnalyzeKeyLogChromiumQPACK(t *testing.T) {
+	pcapPath, keyLog := recordChromiumVisit(t, visitOptions{quic: true, qpackTable: true})
+	har := filepath.Join(t.TempDir(), "visit.har")
+	if _, stderr, code := runCLI(t, "export", "--keylog", keyLog, "--show-secrets", "--har", har, pcapPath); code != 0 {
+		t.Fatalf("export: exit %d, %s", code, stderr)
+	}
+	b, err := os.ReadFile(har)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Log struct {
+			Entries []struct {
+				Request struct {
+					Method, URL, HTTPVersion string
+					Headers                  []struct{ Name, Value string }
+				}
+				Response struct{ Status int }
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Log.Entries) == 0 {
+		t.Fatal("no request decoded from Chromium's HTTP/3 with a QPACK dynamic table")
+	}
+	for i, e := range doc.Log.Entries {
+		r := e.Request
+		h := map[string]string{}
+		for _, f := range r.Headers {
+			h[strings.ToLower(f.Name)] = f.Value
+		}
+		if r.Method != "GET" || r.URL != httpsArticle || r.HTTPVersion != "HTTP/3.0" {
+			t.Errorf("request %d: %s %s %s; want GET of the article over HTTP/3", i, r.Method, r.URL, r.HTTPVersion)
+		}
+		for name, want := range map[string]string{"user-agent": "Mozilla/5.0", "sec-fetch-dest": "document",
+			"sec-fetch-mode": "navigate", "accept": "text/html", "upgrade-insecure-requests": "1"} {
+			if !strings.HasPrefix(h[name], want) {
+				t.Errorf("request %d: %s = %q; want it to start with %q", i, name, h[name], want)
+			}
+		}
+		if e.Response.Status != 0 {
+			t.Errorf("request %d answered %d: quic-go decoded it, so Chromium did not use the dynamic table and the test checks nothing", i, e.Response.Status)
+		}
+	}
 }
 
 // updateExample, under -update-cmd, writes the capture with its key log
@@ -100,10 +155,21 @@ func visitHandler(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// visitOptions say how Chromium reaches the article's server.
+type visitOptions struct {
+	// quic makes Chromium speak HTTP/3 to every host.
+	quic bool
+	// qpackTable (with quic) makes the server offer a QPACK dynamic table
+	// (SETTINGS_QPACK_MAX_TABLE_CAPACITY, RFC 9204 §5), which Chromium
+	// then fills and uses for its requests' headers. quic-go's server
+	// cannot decode those, so the page does not load.
+	qpackTable bool
+}
+
 // recordChromiumVisit makes headless Chromium, with SSLKEYLOGFILE set,
 // load the HTTPS article through a recording relay, over TLS (HTTP/2) or
 // over QUIC (HTTP/3), and returns the capture's and the key log's paths.
-func recordChromiumVisit(t *testing.T, quic bool) (pcapPath, keyLog string) {
+func recordChromiumVisit(t *testing.T, o visitOptions) (pcapPath, keyLog string) {
 	exe := fixtures.Chromium(t, chromium.Find)
 	dir := t.TempDir()
 	pcapPath, keyLog = filepath.Join(dir, "visit.pcap"), filepath.Join(dir, "keys.log")
@@ -121,13 +187,21 @@ func recordChromiumVisit(t *testing.T, quic bool) (pcapPath, keyLog string) {
 	var spki string
 	var relay io.Closer
 	flags := []string{"--disable-quic"}
-	if quic {
-		addr, _, key := fixtures.H3Server(t, http.HandlerFunc(visitHandler), visitHosts...)
-		conn, err := rec.RelayUDP(addr, client, server)
+	if o.quic {
+		var settings map[uint64]uint64
+		if o.qpackTable {
+			settings = map[uint64]uint64{0x01: 64 << 10, 0x07: 100} // table capacity, blocked streams
+		}
+		srv, err := fixtures.ServeH3Settings(http.HandlerFunc(visitHandler), settings, visitHosts...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		relay, port, spki = conn, conn.LocalAddr().(*net.UDPAddr).Port, key
+		t.Cleanup(func() { srv.Close() })
+		conn, err := rec.RelayUDP(srv.Addr, client, server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relay, port, spki = conn, conn.LocalAddr().(*net.UDPAddr).Port, srv.SPKI
 		var origins []string
 		for _, h := range visitHosts {
 			origins = append(origins, h+":443")
@@ -161,7 +235,7 @@ func recordChromiumVisit(t *testing.T, quic bool) (pcapPath, keyLog string) {
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	os.RemoveAll(profile) // best effort: a helper may still be exiting
 	relay.Close()
-	if err != nil || !strings.Contains(dom, "Article") {
+	if err != nil || !o.qpackTable && !strings.Contains(dom, "Article") {
 		t.Fatalf("chromium: %v; page: %.300s", err, dom)
 	}
 	waitRelay(t, rec)
