@@ -10,6 +10,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/trackaudit/trackaudit/capture"
 	"github.com/trackaudit/trackaudit/internal/tlskeylog"
 	"github.com/trackaudit/trackaudit/reports"
@@ -117,7 +120,8 @@ func analyzeInput(ctx context.Context, name string, opt inputOptions, p *pipelin
 }
 
 // readInput reads one capture, recognised by its first bytes rather than
-// its name, and hands its exchanges to fn.
+// its name, and hands its exchanges to fn. A HAR or packet capture may be
+// compressed with gzip or zstd (as Wireshark writes and reads them).
 func readInput(name string, opt inputOptions, fn func(*traffic.Exchange) error) (reports.Input, error) {
 	in := reports.Input{Name: name}
 	f, err := os.Open(name)
@@ -134,26 +138,71 @@ func readInput(name string, opt inputOptions, fn func(*traffic.Exchange) error) 
 		in.Format = "trackaudit capture"
 		_, err := capture.ReadStore(name, count(&in, fn))
 		return in, err
+	}
+	r, compression, err := decompress(br)
+	if err != nil {
+		return in, fmt.Errorf("%s: %w", name, err)
+	}
+	if compression != "" {
+		defer r.Close()
+		br = bufio.NewReaderSize(r, 1<<16)
+		if head, _ = br.Peek(16); len(head) == 0 {
+			return in, fmt.Errorf("%s: empty once decompressed (%s)", name, compression)
+		}
+	}
+	switch {
 	case capture.IsPCAP(head):
 		in.Format = "pcap"
 		if bytes.HasPrefix(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
 			in.Format = "pcapng"
 		}
+		in.Format += compressed(compression)
 		st, err := capture.ReadPCAPWith(br, name, capture.PCAPOptions{KeyLog: opt.keyLog}, count(&in, fn))
 		in.Skipped = st.Skipped
 		in.Decrypted = st.Decrypted
 		in.Warnings = append(in.Warnings, st.Warnings...)
 		return in, err
 	case looksLikeJSON(head):
-		in.Format = "HAR"
+		in.Format = "HAR" + compressed(compression)
 		st, err := capture.ReadHAR(br, name, count(&in, fn))
 		in.Skipped = st.Skipped
 		if st.Entries > 0 && st.CookieHeaders == 0 {
 			in.Warnings = append(in.Warnings, capture.SanitizedHARWarning(name))
 		}
 		return in, err
+	case bytes.HasPrefix(head, []byte("SQLite format 3\x00")):
+		return in, fmt.Errorf("%s: a %s-compressed trackaudit capture: decompress it first (SQLite reads only plain files)", name, compression)
 	}
-	return in, fmt.Errorf("%s: unrecognised format: not a HAR, pcap/pcapng or trackaudit capture (.db)", name)
+	return in, fmt.Errorf("%s: unrecognised format: not a HAR, pcap/pcapng or trackaudit capture (.db)%s", name, compressed(compression))
+}
+
+// decompress returns a reader of r's content: r itself (compression "")
+// or, when r starts with a gzip or zstd frame, its decompressed bytes.
+func decompress(r *bufio.Reader) (io.ReadCloser, string, error) {
+	head, _ := r.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}): // RFC 1952 §2.3.1
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, "", fmt.Errorf("gzip: %w", err)
+		}
+		return zr, "gzip", nil
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}): // RFC 8878 §3.1.1
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, "", fmt.Errorf("zstd: %w", err)
+		}
+		return zr.IOReadCloser(), "zstd", nil
+	}
+	return io.NopCloser(r), "", nil
+}
+
+// compressed is " (gzip)" for a compressed input's format, "" otherwise.
+func compressed(compression string) string {
+	if compression == "" {
+		return ""
+	}
+	return " (" + compression + ")"
 }
 
 // count wraps fn to count exchanges into in.

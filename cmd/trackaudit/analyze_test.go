@@ -21,6 +21,7 @@ type jsonReport struct {
 	Schema string `json:"schema"`
 	Inputs []struct {
 		Name      string `json:"name"`
+		Format    string `json:"format"`
 		Exchanges int    `json:"exchanges"`
 	} `json:"inputs"`
 	Sites []struct {
