@@ -22,6 +22,10 @@ const (
 	extALPN              = 16 // RFC 7301 §3.1
 	extEarlyData         = 42 // RFC 8446 §4.2.10
 	extSupportedVersions = 43 // RFC 8446 §4.2.1
+	// extECH is encrypted_client_hello (draft-ietf-tls-esni-22 §5). Chrome
+	// also sends it with random contents (ECH GREASE) when it has no ECH
+	// configuration for the server.
+	extECH = 0xfe0d
 )
 
 // maxHandshake bounds the handshake messages we keep to read; others
@@ -108,6 +112,7 @@ type clientHello struct {
 	random     []byte
 	serverName string
 	earlyData  bool // offers 0-RTT data
+	ech        bool // carries an encrypted_client_hello extension
 }
 
 func parseClientHello(body []byte) (clientHello, bool) {
@@ -140,6 +145,8 @@ func parseClientHello(body []byte) (clientHello, bool) {
 			}
 		case extEarlyData:
 			ch.earlyData = true
+		case extECH:
+			ch.ech = true
 		}
 		return true
 	})

@@ -78,6 +78,7 @@ type Session struct {
 
 	clientRandom, serverRandom []byte // nil until the hellos
 	earlyData                  bool   // the ClientHello offered 0-RTT data
+	ech                        bool   // the ClientHello carried an ECH extension
 	suite                      suite  // negotiated, once Info.Version is set
 	searchLeft                 int    // records searchKeys may still try; 0 when not searching
 }
@@ -219,7 +220,7 @@ func (s *Session) clientHello(body []byte) bool {
 	}
 	s.clientRandom = bytesClone(ch.random)
 	s.info.ServerName = ch.serverName
-	s.earlyData = ch.earlyData
+	s.earlyData, s.ech = ch.earlyData, ch.ech
 	return true
 }
 
@@ -288,9 +289,11 @@ func (s *Session) start13() {
 	s.server.hs.reset()
 	sec := s.log.lookup(s.clientRandom)
 	switch {
-	case sec == nil && s.log.Len() > 0:
+	case sec == nil && s.ech && s.log.Len() > 0:
 		// With Encrypted Client Hello the key log is keyed by the inner
-		// ClientHello's random, which the capture never shows.
+		// ClientHello's random, which the capture never shows. Without
+		// the extension (an app other than the browser) the random shown
+		// is the one, so no search is worth its cost.
 		s.searchLeft = 2 * maxTrials
 	case sec == nil || sec.clientTraffic == nil || sec.serverTraffic == nil:
 		s.stop(NoKeys)

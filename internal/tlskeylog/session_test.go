@@ -229,6 +229,7 @@ func TestSessionGoStops(t *testing.T) {
 	tls13 := goCase{name: "tls13", version: tls.VersionTLS13, alpn: true}
 	tls12 := goCase{name: "tls12", version: tls.VersionTLS12, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}
 	other := goCase{name: "other", version: tls.VersionTLS13}
+	ech := goCase{name: "ech", version: tls.VersionTLS13, ech: true}
 	cbc := goCase{name: "cbc", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}
 	tls11 := goCase{name: "tls11", version: tls.VersionTLS11, rsa: true}
 	tests := []struct {
@@ -242,6 +243,9 @@ func TestSessionGoStops(t *testing.T) {
 		{"empty key log", tls13, func(string, string) string { return "" }, NoKeys, tls.VersionTLS13, 0},
 		{"another connection's key log", tls13, func(_, o string) string { return o }, NoKeys, tls.VersionTLS13, 0},
 		{"tls13 traffic secrets missing", tls13, func(l, _ string) string { return keyLogWithout(l, "TRAFFIC_SECRET_0") }, NoKeys, tls.VersionTLS13, 0},
+		// Secrets logged under another random are searched for only
+		// behind Encrypted Client Hello, which hides the logged random.
+		{"tls13 secrets under another random, no ech", tls13, func(l, _ string) string { return relabel(l) }, NoKeys, tls.VersionTLS13, 0},
 		{"tls13 only a tls12 line", tls13, func(l, _ string) string {
 			return "CLIENT_RANDOM " + strings.Fields(l)[1] + " " + strings.Repeat("00", 48)
 		}, NoKeys, tls.VersionTLS13, 0},
@@ -268,7 +272,7 @@ func TestSessionGoStops(t *testing.T) {
 	// A connection that ends while the key log is searched for its keys
 	// (its handshake only, here, and a log with only application secrets,
 	// which a handshake record cannot rule out) has none: End says so.
-	conn, _ := get(tls13)
+	conn, _ := get(ech)
 	_, otherLog := get(other)
 	s := mustParse(t, keyLogWithout(otherLog, "HANDSHAKE")).NewSession()
 	for _, c := range conn.chunks[:4] {
@@ -299,6 +303,16 @@ func TestSessionGoStops(t *testing.T) {
 			}
 		})
 	}
+}
+
+// relabel logs every secret of l under another client random.
+func relabel(l string) string {
+	var out strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(l), "\n") {
+		f := strings.Fields(line)
+		fmt.Fprintf(&out, "%s %s %s\n", f[0], strings.Repeat("ee", randomLen), f[2])
+	}
+	return out.String()
 }
 
 // firstRecord returns the first TLS record of b.
@@ -374,10 +388,11 @@ func TestStateString(t *testing.T) {
 }
 
 // BenchmarkSearchMiss is the worst case of the key search: a TLS 1.3
-// connection none of a full key log's maxSearch entries belongs to (a key
-// log from another browsing session), per connection.
+// connection with Encrypted Client Hello none of a full key log's
+// maxSearch entries belongs to (a key log from another browsing session),
+// per connection.
 func BenchmarkSearchMiss(b *testing.B) {
-	conns, _ := goCase{name: "tls13", version: tls.VersionTLS13, alpn: true}.record(b, clientMsgs, serverMsgs)
+	conns, _ := goCase{name: "tls13 ech", version: tls.VersionTLS13, alpn: true, ech: true}.record(b, clientMsgs, serverMsgs)
 	var log strings.Builder
 	for i := range maxSearch {
 		fmt.Fprintf(&log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET %064x %064x\n", i, i+1)
