@@ -160,15 +160,11 @@ func (s *tcpStream) plaintext(fromClient bool, data []byte) {
 
 // h2Exchange turns one HTTP/2 stream into an exchange.
 func (s *tcpStream) h2Exchange(st *h2parse.Stream) {
-	var resp *httpMessage
-	if st.Response != nil {
-		resp = (*httpMessage)(st.Response)
-	}
 	reset := ""
 	if st.Reset {
 		reset = "stream reset by RST_STREAM before it completed"
 	}
-	s.send(streamExchange((*httpMessage)(&st.Request), resp, reset, "HTTP/2.0", s.clientAddr(), s.serverHost()))
+	s.send(streamExchange((*httpMessage)(&st.Request), (*httpMessage)(st.Response), reset, "HTTP/2.0", s.clientAddr(), s.serverHost()))
 }
 
 // httpMessage is one half of a decrypted HTTP/2 or HTTP/3 stream, as the

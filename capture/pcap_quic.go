@@ -1,10 +1,8 @@
 package capture
 
 import (
-	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/google/gopacket"
@@ -78,19 +76,18 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 	back := quicKey{out.server, out.client, out.serverPort, out.clientPort}
 	payload := p.udp.Payload
 	initial := isClientInitial(payload)
-	if k := out; pr.quic.conns[k] != nil {
-		c := pr.quic.conns[k]
+	if c := pr.quic.conns[out]; c != nil {
 		if !initial || !c.hello || !c.restarts(payload, ts) {
-			pr.quic.datagram(k, true, payload, ts)
+			pr.quic.datagram(out, true, payload, ts)
 			return
 		}
-		pr.quic.end([]quicKey{k})
+		pr.quic.end([]quicKey{out})
 	}
-	if k := back; pr.quic.conns[k] != nil {
+	if c := pr.quic.conns[back]; c != nil {
 		if scid := longSCID(payload); scid != nil {
-			pr.quic.conns[k].learn(scid)
+			c.learn(scid)
 		}
-		pr.quic.datagram(k, false, payload, ts)
+		pr.quic.datagram(back, false, payload, ts)
 		return
 	}
 	if !initial {
@@ -186,18 +183,6 @@ func (c *quicConn) learn(cid []byte) {
 }
 
 func (c *quicConn) knows(cid []byte) bool { return slices.Contains(c.cids, string(cid)) }
-
-// hostPort is host with port appended unless it is def; IPv6 addresses
-// are bracketed.
-func hostPort(host string, port, def int) string {
-	if port != def {
-		return net.JoinHostPort(host, strconv.Itoa(port))
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
-		return "[" + host + "]"
-	}
-	return host
-}
 
 // add starts following a new connection. When the table is full, those
 // quiet for quicWait end first, then the one quiet longest.
@@ -371,14 +356,11 @@ func (c *quicConn) StreamGap(uint64, bool, time.Time) { c.gaps = true }
 // exchanges hands over the exchanges of finished HTTP/3 streams.
 func (c *quicConn) exchanges(sts []*h3parse.Stream) {
 	for _, st := range sts {
-		var resp *httpMessage
-		if st.Response != nil {
-			resp = (*httpMessage)(st.Response)
-		}
 		reset := ""
 		if st.Reset {
 			reset = "stream reset by RESET_STREAM before it completed"
 		}
-		c.pr.emit(streamExchange((*httpMessage)(&st.Request), resp, reset, "HTTP/3.0", c.client, c.server), c.idx, c.next())
+		ex := streamExchange((*httpMessage)(&st.Request), (*httpMessage)(st.Response), reset, "HTTP/3.0", c.client, c.server)
+		c.pr.emit(ex, c.idx, c.next())
 	}
 }

@@ -221,18 +221,23 @@ func (s *tcpStream) contact(host string, t time.Time) {
 // serverHost is the server's address as a URL host, with its port when
 // it is not the scheme's default.
 func (s *tcpStream) serverHost() string {
-	server := s.endpoint(s.cliDir.Reverse())
 	def := 80
 	if s.tlsScheme {
 		def = 443
 	}
-	if port := s.serverPort(); port != def {
-		return net.JoinHostPort(server, strconv.Itoa(port))
+	return hostPort(s.endpoint(s.cliDir.Reverse()), s.serverPort(), def)
+}
+
+// hostPort is host with port appended unless it is def; IPv6 addresses
+// are bracketed.
+func hostPort(host string, port, def int) string {
+	if port != def {
+		return net.JoinHostPort(host, strconv.Itoa(port))
 	}
-	if ip := net.ParseIP(server); ip != nil && ip.To4() == nil {
-		return "[" + server + "]"
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return "[" + host + "]"
 	}
-	return server
+	return host
 }
 
 // endpoint returns the IP address of the side sending in direction dir.
