@@ -44,22 +44,35 @@ func recordTLS(t testing.TB) tlsCapture {
 	return recordTLSRequests(t, 1)
 }
 
+// bigBody is the size of testSite's large response: it spans a few
+// hundred packets.
+const bigBody = 200 << 10
+
+// testSite answers for tracker.test and news.test in the decryption
+// tests: /collect answers the request body with gzip, /big with bigBody
+// bytes, anything else with a line naming host and path, and a cookie.
+func testSite(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/collect":
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		fmt.Fprintf(gz, "stored %s", body)
+		gz.Close()
+	case "/big":
+		w.Write(bytes.Repeat([]byte("0123456789abcdef"), bigBody/16))
+	default:
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Set-Cookie", "sid=fresh; Secure")
+		fmt.Fprintf(w, "hello from %s%s", r.Host, r.URL.Path)
+	}
+}
+
 // recordTLSRequests is recordTLS with every request but the hidden one
 // sent n times.
 func recordTLSRequests(t testing.TB, n int) tlsCapture {
 	t.Helper()
-	addr, roots, _ := fixtures.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/collect" {
-			body, _ := io.ReadAll(r.Body)
-			w.Header().Set("Content-Encoding", "gzip")
-			gz := gzip.NewWriter(w)
-			fmt.Fprintf(gz, "stored %s", body)
-			gz.Close()
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprintf(w, "hello from %s%s", r.Host, r.URL.Path)
-	}), "tracker.test", "news.test")
+	addr, roots, _ := fixtures.TLSServer(t, http.HandlerFunc(testSite), "tracker.test", "news.test")
 
 	var pcap, keys bytes.Buffer
 	rec, err := pcaprelay.NewRecorder(&pcap)

@@ -2,10 +2,8 @@ package capture
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -19,10 +17,6 @@ import (
 	"github.com/trackaudit/trackaudit/internal/pcaprelay"
 )
 
-// h3Big is the size of the large response in recordH3: it spans a few
-// hundred QUIC packets.
-const h3Big = 200 << 10
-
 // recordH3 records HTTP/3 (quic-go's client and server) through a UDP
 // recording relay: a connection to tracker.test (a pixel GET with cookies
 // and Referer, a POST answered with gzip, a large response), one to
@@ -30,22 +24,7 @@ const h3Big = 200 << 10
 // tracker.test from a client that logs none.
 func recordH3(t testing.TB) tlsCapture {
 	t.Helper()
-	addr, roots, _ := fixtures.H3Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/collect":
-			body, _ := io.ReadAll(r.Body)
-			w.Header().Set("Content-Encoding", "gzip")
-			gz := gzip.NewWriter(w)
-			fmt.Fprintf(gz, "stored %s", body)
-			gz.Close()
-		case "/big":
-			w.Write(bytes.Repeat([]byte("0123456789abcdef"), h3Big/16))
-		default:
-			w.Header().Set("Content-Type", "text/plain")
-			w.Header().Set("Set-Cookie", "sid=fresh; Secure")
-			fmt.Fprintf(w, "hello from %s%s", r.Host, r.URL.Path)
-		}
-	}), "tracker.test", "news.test")
+	addr, roots, _ := fixtures.H3Server(t, http.HandlerFunc(testSite), "tracker.test", "news.test")
 
 	var pcap, keys bytes.Buffer
 	rec, err := pcaprelay.NewRecorder(&pcap)
@@ -89,7 +68,7 @@ func TestReadPCAPDecryptsHTTP3(t *testing.T) {
 	want := []string{
 		`HTTP/3.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`,
 		`HTTP/3.0 POST https://tracker.test/collect -> 200 "stored email=reader%40mail.test"`,
-		`HTTP/3.0 GET https://tracker.test/big -> 200 "` + strings.Repeat("0123456789abcdef", h3Big/16) + `"`,
+		`HTTP/3.0 GET https://tracker.test/big -> 200 "` + strings.Repeat("0123456789abcdef", bigBody/16) + `"`,
 		`HTTP/3.0 GET https://news.test/article -> 200 "hello from news.test/article"`,
 		`quic-sni tracker.test`,
 	}
