@@ -15,8 +15,8 @@ import (
 
 var update = flag.Bool("update", false, "re-record the connections in testdata/")
 
-// The fixtures are two small recorded crypto/tls connections with these
-// messages, and the key log of both; testdata/README.md says more.
+// The fixtures are small recorded crypto/tls connections with these
+// messages, and the key log of all; testdata/README.md says more.
 var (
 	fixtureClient = []byte("GET /fixture HTTP/1.1\r\nHost: trackaudit.test\r\n\r\n")
 	fixtureServer = []byte("HTTP/1.1 204 No Content\r\n\r\n")
@@ -26,6 +26,8 @@ var (
 	}{
 		{"tls13.conn", goCase{name: "tls13", version: tls.VersionTLS13, alpn: true}},
 		{"tls12.conn", goCase{name: "tls12", version: tls.VersionTLS12, alpn: true, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}},
+		{"tls12cbc.conn", goCase{name: "tls12 cbc", version: tls.VersionTLS12, alpn: true, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}},
+		{"tls10cbc.conn", goCase{name: "tls10 cbc", version: tls.VersionTLS10, alpn: true, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}}},
 	}
 )
 

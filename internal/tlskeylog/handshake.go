@@ -20,6 +20,7 @@ const (
 const (
 	extServerName        = 0  // RFC 6066 §3
 	extALPN              = 16 // RFC 7301 §3.1
+	extEncryptThenMAC    = 22 // RFC 7366 §2
 	extEarlyData         = 42 // RFC 8446 §4.2.10
 	extSupportedVersions = 43 // RFC 8446 §4.2.1
 	// extECH is encrypted_client_hello (draft-ietf-tls-esni-22 §5). Chrome
@@ -160,6 +161,7 @@ type serverHello struct {
 	version     uint16 // supported_versions when present, else legacy_version
 	cipherSuite uint16
 	alpn        string // TLS 1.2; TLS 1.3 sends it in EncryptedExtensions
+	etm         bool   // encrypt_then_mac: CBC records are MACed after encryption
 }
 
 func parseServerHello(body []byte) (serverHello, bool) {
@@ -178,6 +180,8 @@ func parseServerHello(body []byte) (serverHello, bool) {
 			return data.ReadUint16(&sh.version)
 		case extALPN:
 			sh.alpn, _ = readALPN(data)
+		case extEncryptThenMAC:
+			sh.etm = true
 		}
 		return true
 	})

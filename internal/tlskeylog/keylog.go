@@ -6,11 +6,14 @@
 // reassembled bytes of both directions, and returns the application data.
 // Decrypted are TLS 1.3 (AES-GCM and ChaCha20-Poly1305 suites, with
 // KeyUpdate, and with Encrypted Client Hello, whose secrets are logged
-// under a client random the capture never shows and are found by trial)
-// and TLS 1.2 with AEAD suites (AES-GCM, ChaCha20-Poly1305), resumed or
-// not. Not decrypted, and reported by the session's State, never
-// as an error: SSL 3.0 to TLS 1.1, CBC and CCM suites, TLS 1.2
-// renegotiation. TLS 1.3 0-RTT early data is skipped.
+// under a client random the capture never shows and are found by trial),
+// TLS 1.2 with AEAD suites (AES-GCM, ChaCha20-Poly1305) and with the
+// AES-CBC suites of HMAC-SHA1, -SHA256 and -SHA384 (ECDHE or RSA key
+// exchange), and TLS 1.0 and 1.1 with the AES-CBC HMAC-SHA1 suites, all
+// resumed or not, the CBC suites MAC-then-encrypt or encrypt-then-MAC
+// (RFC 7366). Not decrypted, and reported by the session's State, never
+// as an error: SSL 3.0, other CBC suites (3DES, Camellia, ...), RC4, CCM
+// suites, renegotiation. TLS 1.3 0-RTT early data is skipped.
 package tlskeylog
 
 import (

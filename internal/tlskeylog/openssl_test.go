@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,9 +25,12 @@ import (
 // in both directions (the "k"/"K" commands of s_client and s_server), 0-RTT
 // early data (skipped, not decrypted), TLS 1.2 resumption, for which
 // OpenSSL, unlike crypto/tls, logs the resumed connection's client random,
-// and a TLS 1.2 renegotiation (s_server's "r"), which stops decryption as
-// Unsupported after the data before it. Skipped without openssl, except
-// under CI=true.
+// a TLS 1.2 renegotiation (s_server's "r"), which stops decryption as
+// Unsupported after the data before it, and CBC suites in TLS 1.0 to 1.2,
+// with encrypt_then_mac (RFC 7366), which OpenSSL negotiates by default
+// and crypto/tls never, and without (-no_etm), including those crypto/tls
+// lacks (AES256-SHA256 and the _SHA384 ones). Skipped without openssl,
+// except under CI=true.
 func TestSessionOpenSSL(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -35,29 +39,58 @@ func TestSessionOpenSSL(t *testing.T) {
 		t.Skipf("skipping: %v", err)
 	}
 	tls13 := func(suite string) []string { return []string{"-tls1_3", "-ciphersuites", suite} }
-	tls12 := func(suite string) []string { return []string{"-tls1_2", "-cipher", suite} }
+	tls12 := func(suite string, more ...string) []string {
+		return append([]string{"-tls1_2", "-cipher", suite}, more...)
+	}
+	// OpenSSL 3 allows TLS 1.0 and 1.1 only at security level 0.
+	legacy := func(version, suite string, more ...string) []string {
+		return append([]string{version, "-cipher", suite + ":@SECLEVEL=0"}, more...)
+	}
 	tests := []struct {
-		name   string
-		tls    []string // protocol and suite flags for both sides
-		suite  uint16
-		script script
-		resume bool // a second connection resumes the first
-		early  bool // the second connection sends early data
+		name    string
+		tls     []string // protocol and suite flags for both sides
+		version uint16
+		suite   uint16
+		rsa     bool // the server has an RSA certificate, not ECDSA
+		script  script
+		resume  bool // a second connection resumes the first
+		early   bool // the second connection sends early data
 	}{
-		{"tls13 chacha20 key updates", tls13("TLS_CHACHA20_POLY1305_SHA256"), 0x1303, keyUpdates, false, false},
-		{"tls13 aes256 key updates", tls13("TLS_AES_256_GCM_SHA384"), 0x1302, keyUpdates, false, false},
-		{"tls13 resumed with early data", tls13("TLS_AES_128_GCM_SHA256"), 0x1301, plain, true, true},
-		{"tls12 resumed", tls12("ECDHE-ECDSA-AES256-GCM-SHA384"), 0xC02C, plain, true, false},
-		{"tls12 renegotiation", tls12("ECDHE-ECDSA-CHACHA20-POLY1305"), 0xCCA9, renegotiation, false, false},
+		{name: "tls13 chacha20 key updates", tls: tls13("TLS_CHACHA20_POLY1305_SHA256"), version: 0x0304, suite: 0x1303, script: keyUpdates},
+		{name: "tls13 aes256 key updates", tls: tls13("TLS_AES_256_GCM_SHA384"), version: 0x0304, suite: 0x1302, script: keyUpdates},
+		{name: "tls13 resumed with early data", tls: tls13("TLS_AES_128_GCM_SHA256"), version: 0x0304, suite: 0x1301, resume: true, early: true},
+		{name: "tls12 resumed", tls: tls12("ECDHE-ECDSA-AES256-GCM-SHA384"), version: 0x0303, suite: 0xC02C, resume: true},
+		{name: "tls12 renegotiation", tls: tls12("ECDHE-ECDSA-CHACHA20-POLY1305"), version: 0x0303, suite: 0xCCA9, script: renegotiation},
+		{name: "tls12 cbc sha384 encrypt-then-mac", tls: tls12("ECDHE-ECDSA-AES256-SHA384"), version: 0x0303, suite: 0xC024},
+		{name: "tls12 cbc sha384 mac-then-encrypt", tls: tls12("ECDHE-ECDSA-AES256-SHA384", "-no_etm"), version: 0x0303, suite: 0xC024},
+		{name: "tls12 cbc ecdhe rsa sha384 encrypt-then-mac", tls: tls12("ECDHE-RSA-AES256-SHA384"), version: 0x0303, suite: 0xC028, rsa: true},
+		{name: "tls12 cbc rsa kex sha256 mac-then-encrypt", tls: tls12("AES256-SHA256", "-no_etm"), version: 0x0303, suite: 0x003D, rsa: true},
+		{name: "tls12 cbc rsa kex sha256 encrypt-then-mac", tls: tls12("AES256-SHA256"), version: 0x0303, suite: 0x003D, rsa: true},
+		{name: "tls12 cbc resumed encrypt-then-mac", tls: tls12("ECDHE-ECDSA-AES128-SHA"), version: 0x0303, suite: 0xC009, resume: true},
+		{name: "tls12 cbc renegotiation", tls: tls12("ECDHE-ECDSA-AES128-SHA256"), version: 0x0303, suite: 0xC023, script: renegotiation},
+		{name: "tls11 cbc encrypt-then-mac", tls: legacy("-tls1_1", "ECDHE-ECDSA-AES256-SHA"), version: 0x0302, suite: 0xC00A},
+		{name: "tls11 cbc mac-then-encrypt", tls: legacy("-tls1_1", "AES128-SHA", "-no_etm"), version: 0x0302, suite: 0x002F, rsa: true},
+		// OpenSSL sends an empty record before each TLS 1.0 CBC record
+		// of data, against chosen-plaintext attacks on the chained IV.
+		{name: "tls10 cbc resumed encrypt-then-mac", tls: legacy("-tls1", "ECDHE-ECDSA-AES128-SHA"), version: 0x0301, suite: 0xC009, resume: true},
+		{name: "tls10 cbc mac-then-encrypt", tls: legacy("-tls1", "ECDHE-RSA-AES256-SHA", "-no_etm"), version: 0x0301, suite: 0xC014, rsa: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			isTLS13 := tt.suite>>8 == 0x13
+			isTLS13 := tt.version == 0x0304
+			_, isCBC := suitesCBC[tt.suite]
+			// OpenSSL offers and accepts encrypt_then_mac unless told
+			// not to, and uses it only with a CBC suite (RFC 7366 §3).
+			wantETM := isCBC && !slices.Contains(tt.tls, "-no_etm")
 			serverArgs := tt.tls
 			if tt.early {
 				serverArgs = append(serverArgs[:len(serverArgs):len(serverArgs)], "-early_data")
 			}
-			o := startOpenSSLServer(t, serverArgs, 1+btoi(tt.resume))
+			cert := ecdsaCert()
+			if tt.rsa {
+				cert = rsaCert()
+			}
+			o := startOpenSSLServer(t, cert, serverArgs, 1+btoi(tt.resume))
 			var conns [][]chunk
 			var want []osslExchange
 			if tt.resume {
@@ -98,12 +131,12 @@ func TestSessionOpenSSL(t *testing.T) {
 			for vname, vlog := range variants {
 				k := mustParse(t, vlog)
 				for i, conn := range conns {
-					wantInfo := Info{Version: 0x0303, CipherSuite: tt.suite, ServerName: testHost, ALPN: "h2"}
-					if isTLS13 {
-						wantInfo.Version = 0x0304
-						if vname == "no handshake secrets" {
-							wantInfo.ALPN = ""
-						}
+					if etm := serverHelloOf(t, conn).etm; etm != wantETM {
+						t.Errorf("conn %d: the ServerHello's encrypt_then_mac is %v, want %v", i, etm, wantETM)
+					}
+					wantInfo := Info{Version: tt.version, CipherSuite: tt.suite, ServerName: testHost, ALPN: "h2"}
+					if isTLS13 && vname == "no handshake secrets" {
+						wantInfo.ALPN = ""
 					}
 					for _, sp := range splittings {
 						f := feed(k, sp.split(conn))
@@ -123,6 +156,22 @@ func TestSessionOpenSSL(t *testing.T) {
 	}
 }
 
+// serverHelloOf parses the ServerHello of a recorded connection, the first
+// message of the server's first record.
+func serverHelloOf(t *testing.T, conn []chunk) serverHello {
+	t.Helper()
+	rec := firstRecord(directionBytes(conn, false))
+	msg := rec[recordHeaderLen:]
+	if len(msg) < 4 || msg[0] != typeServerHello || len(msg) < 4+bodyLen(msg) {
+		t.Fatalf("the server's first record holds no whole ServerHello: %x", rec)
+	}
+	sh, ok := parseServerHello(msg[4 : 4+bodyLen(msg)])
+	if !ok {
+		t.Fatal("parseServerHello failed")
+	}
+	return sh
+}
+
 func btoi(b bool) int {
 	if b {
 		return 1
@@ -138,11 +187,10 @@ type osslServer struct {
 }
 
 // startOpenSSLServer starts s_server for n connections on a temporary
-// certificate, and a relay that records each connection through it.
-func startOpenSSLServer(t *testing.T, tlsArgs []string, n int) *osslServer {
+// copy of cert, and a relay that records each connection through it.
+func startOpenSSLServer(t *testing.T, cert testCert, tlsArgs []string, n int) *osslServer {
 	t.Helper()
 	dir := t.TempDir()
-	cert := ecdsaCert()
 	for name, b := range map[string][]byte{"cert.pem": cert.certPEM, "key.pem": cert.keyPEM} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)

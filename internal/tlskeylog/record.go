@@ -19,11 +19,13 @@ const (
 	// recordHeaderLen is type(1) legacy_record_version(2) length(2)
 	// (RFC 8446 §5.1).
 	recordHeaderLen = 5
-	// maxRecordBody bounds a record's length field: RFC 8446 §5.2 allows
-	// 2^14 + 256 bytes of ciphertext. TLS 1.2 (RFC 5246 §6.2.3) allows up
-	// to 2^14 + 2048, but its AEAD records add only 24 bytes to at most
-	// 2^14 of plaintext, so the TLS 1.3 bound holds for everything we read.
-	maxRecordBody = 1<<14 + 256
+	// maxRecordBody bounds a record's length field: TLS 1.0 to 1.2 allow
+	// 2^14 + 2048 bytes of ciphertext (RFC 5246 §6.2.3, RFC 2246 §6.2.3),
+	// TLS 1.3 2^14 + 256 (RFC 8446 §5.2). AEAD records add only 24 bytes
+	// to at most 2^14 of plaintext, but a CBC record adds an IV, a MAC of
+	// up to 48 bytes and up to 256 bytes of padding (RFC 5246 §6.2.3.2),
+	// so the larger bound is the one that holds for everything we read.
+	maxRecordBody = 1<<14 + 2048
 )
 
 // halfConn is one direction of the connection: its record framing,
@@ -34,8 +36,8 @@ type halfConn struct {
 	buf        []byte // a record not yet complete, header first
 	hs         hsBuffer
 
-	cipher  *recordCipher // protects the records now; nil while they are plaintext
-	pending *recordCipher // TLS 1.2: takes over at this direction's ChangeCipherSpec
+	cipher  opener // protects the records now; nil while they are plaintext
+	pending opener // TLS 1.0 to 1.2: takes over at this direction's ChangeCipherSpec
 
 	// TLS 1.3 only.
 	secret    []byte // traffic secret of cipher, the base of a KeyUpdate
@@ -94,6 +96,15 @@ func (h *halfConn) next(data []byte) (rec, rest []byte, ok bool) {
 	}
 	rec, h.buf = h.buf, h.buf[:0]
 	return rec, data, true
+}
+
+// opener removes the protection of one direction's records: an AEAD
+// (recordCipher) or CBC encryption with an HMAC (cbcCipher). open decrypts
+// rec (header included), appends the plaintext to dst and returns the
+// result; on success the sequence number advances. On error (errAuth) dst
+// keeps its length, but its spare capacity may have been written.
+type opener interface {
+	open(dst, rec []byte) ([]byte, error)
 }
 
 // recordCipher removes the AEAD protection of one direction's records.

@@ -12,8 +12,8 @@ const (
 	// NoKeys: the key log has no secrets (or not all the needed ones) for
 	// this connection's client random.
 	NoKeys
-	// Unsupported: a protocol version, cipher suite or feature (TLS 1.2
-	// renegotiation) this package does not decrypt.
+	// Unsupported: a protocol version, cipher suite or feature
+	// (renegotiation in TLS 1.0 to 1.2) this package does not decrypt.
 	Unsupported
 	// NotTLS: the bytes are not the start of a TLS connection.
 	NotTLS
@@ -46,7 +46,8 @@ func (s State) String() string {
 // until seen.
 type Info struct {
 	// Version is the negotiated protocol version as on the wire and in
-	// crypto/tls: 0x0303 TLS 1.2, 0x0304 TLS 1.3; read from the ServerHello.
+	// crypto/tls: 0x0301 TLS 1.0, 0x0302 TLS 1.1, 0x0303 TLS 1.2, 0x0304
+	// TLS 1.3; read from the ServerHello.
 	Version uint16
 	// CipherSuite is the IANA id of the negotiated suite, from the
 	// ServerHello (crypto/tls.CipherSuiteName names it).
@@ -79,7 +80,8 @@ type Session struct {
 	clientRandom, serverRandom []byte // nil until the hellos
 	earlyData                  bool   // the ClientHello offered 0-RTT data
 	ech                        bool   // the ClientHello carried an ECH extension
-	suite                      suite  // negotiated, once Info.Version is set
+	suite                      suite  // negotiated TLS 1.3 suite, once Info.Version is set
+	etm                        bool   // the ServerHello negotiated encrypt_then_mac (RFC 7366)
 	searchLeft                 int    // records searchKeys may still try; 0 when not searching
 }
 
@@ -165,15 +167,15 @@ func (s *Session) record(h *halfConn, rec []byte) {
 		}
 	}
 	switch {
-	case h.cipher != nil && (s.info.Version == versionTLS12 || typ == recordApplicationData):
+	case h.cipher != nil && (s.beforeTLS13() || typ == recordApplicationData):
 		s.decrypt(h, rec)
 	case typ == recordHandshake:
 		s.plainHandshake(h, rec[recordHeaderLen:])
 	case typ == recordChangeCipherSpec:
-		// TLS 1.2: the following records are protected (RFC 5246 §7.1).
-		// TLS 1.3, or before the ServerHello: the middlebox compatibility
-		// message, to be ignored (RFC 8446 §5, Appendix D.4).
-		if s.info.Version == versionTLS12 {
+		// TLS 1.0 to 1.2: the following records are protected (RFC 5246
+		// §7.1). TLS 1.3, or before the ServerHello: the middlebox
+		// compatibility message, to be ignored (RFC 8446 §5, Appendix D.4).
+		if s.beforeTLS13() {
 			if h.pending == nil {
 				s.stop(Failed)
 				return
@@ -239,14 +241,14 @@ func (s *Session) serverHello(body []byte) bool {
 		return false
 	}
 	s.serverRandom = bytesClone(sh.random)
-	s.info.Version, s.info.CipherSuite = sh.version, sh.cipherSuite
+	s.info.Version, s.info.CipherSuite, s.etm = sh.version, sh.cipherSuite, sh.etm
 	if sh.alpn != "" {
 		s.info.ALPN = sh.alpn
 	}
 	switch sh.version {
 	case versionTLS13:
 		s.start13()
-	case versionTLS12:
+	case versionTLS10, versionTLS11, versionTLS12:
 		s.start12()
 	default:
 		s.stop(Unsupported)
@@ -254,10 +256,19 @@ func (s *Session) serverHello(body []byte) bool {
 	return s.active()
 }
 
-// start12 derives the TLS 1.2 keys, taken over at each ChangeCipherSpec.
+// beforeTLS13 reports whether the negotiated version is TLS 1.0, 1.1 or
+// 1.2, whose records show their content type and whose keys change at a
+// ChangeCipherSpec (RFC 5246 §6.2, §7.1).
+func (s *Session) beforeTLS13() bool {
+	return s.info.Version >= versionTLS10 && s.info.Version <= versionTLS12
+}
+
+// start12 derives the TLS 1.0 to 1.2 keys, taken over at each
+// ChangeCipherSpec. The key log gives the master secret of full and
+// resumed handshakes alike, with or without the extended master secret.
 func (s *Session) start12() {
-	su, ok := suites12[s.info.CipherSuite]
-	if !ok {
+	keys := s.keys12()
+	if keys == nil {
 		s.stop(Unsupported)
 		return
 	}
@@ -266,13 +277,28 @@ func (s *Session) start12() {
 		s.stop(NoKeys)
 		return
 	}
-	c, sv, err := su.keys12(sec.master, s.clientRandom, s.serverRandom)
+	c, sv, err := keys(sec.master, s.clientRandom, s.serverRandom)
 	if err != nil {
 		s.stop(Failed)
 		return
 	}
-	s.suite = su
 	s.client.pending, s.server.pending = c, sv
+}
+
+// keys12 returns the key derivation of the negotiated TLS 1.0 to 1.2
+// suite, or nil when we do not decrypt it: the AEAD suites exist in TLS
+// 1.2 only, the CBC suites (cbc.go) in the versions that define them.
+func (s *Session) keys12() func(master, clientRandom, serverRandom []byte) (client, server opener, err error) {
+	v := s.info.Version
+	if su, ok := suites12[s.info.CipherSuite]; ok && v == versionTLS12 {
+		return su.keys12
+	}
+	if su, ok := suitesCBC[s.info.CipherSuite]; ok && su.allows(v) {
+		return func(master, clientRandom, serverRandom []byte) (opener, opener, error) {
+			return su.keys(v, s.etm, master, clientRandom, serverRandom)
+		}
+	}
+	return nil
 }
 
 // start13 installs the TLS 1.3 keys of both directions: the handshake keys
@@ -444,7 +470,7 @@ func (s *Session) decrypt(h *halfConn, rec []byte) {
 		// TLS 1.2: the first one is Finished; later ones start a
 		// renegotiation, which fails at its ChangeCipherSpec below.
 	case recordChangeCipherSpec:
-		if s.info.Version == versionTLS12 {
+		if s.beforeTLS13() {
 			s.stop(Unsupported) // renegotiation changes the keys
 		}
 	}

@@ -84,7 +84,7 @@ func (c goCase) record(t testing.TB, clientMsgs, serverMsgs [][]byte) ([]goConn,
 		conns = append(conns, conn)
 	}
 	log := keyLog.String()
-	if c.resume && c.version == tls.VersionTLS12 {
+	if c.resume && c.version <= tls.VersionTLS12 {
 		log = addResumedMasterSecret(t, log, conns[1])
 	}
 	return conns, log
@@ -177,6 +177,28 @@ func TestSessionGo(t *testing.T) {
 		{goCase: goCase{name: "tls12 rsa kex aes128 gcm", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}}},
 		{goCase: goCase{name: "tls12 rsa kex aes256 gcm", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_RSA_WITH_AES_256_GCM_SHA384}}},
 		{goCase: goCase{name: "tls12 resumed", version: tls.VersionTLS12, alpn: true, resume: true, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}, wantALPN: "h2"},
+		// The CBC suites crypto/tls implements (RFC 5246 §6.2.3.2), all
+		// MAC-then-encrypt: crypto/tls does not negotiate encrypt_then_mac
+		// (openssl_test.go does). It lacks TLS_RSA_WITH_AES_256_CBC_SHA256
+		// and the _SHA384 suites, which OpenSSL records there.
+		{goCase: goCase{name: "tls12 ecdhe rsa aes128 cbc sha", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}},
+		{goCase: goCase{name: "tls12 ecdhe rsa aes256 cbc sha alpn", version: tls.VersionTLS12, rsa: true, alpn: true, suites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA}}, wantALPN: "h2"},
+		{goCase: goCase{name: "tls12 ecdhe ecdsa aes128 cbc sha", version: tls.VersionTLS12, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}},
+		{goCase: goCase{name: "tls12 ecdhe ecdsa aes256 cbc sha", version: tls.VersionTLS12, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}}},
+		{goCase: goCase{name: "tls12 rsa kex aes128 cbc sha", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}}},
+		{goCase: goCase{name: "tls12 rsa kex aes256 cbc sha", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_RSA_WITH_AES_256_CBC_SHA}}},
+		{goCase: goCase{name: "tls12 rsa kex aes128 cbc sha256", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA256}}},
+		{goCase: goCase{name: "tls12 ecdhe ecdsa aes128 cbc sha256", version: tls.VersionTLS12, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}}},
+		{goCase: goCase{name: "tls12 ecdhe rsa aes128 cbc sha256", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256}}},
+		{goCase: goCase{name: "tls12 cbc resumed", version: tls.VersionTLS12, alpn: true, resume: true, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}}, wantALPN: "h2"},
+		// TLS 1.1 (RFC 4346) has explicit IVs as TLS 1.2 has; TLS 1.0 (RFC
+		// 2246) chains each record's IV from the record before. Both use
+		// the MD5 and SHA-1 PRF.
+		{goCase: goCase{name: "tls11 ecdhe rsa aes128 cbc sha", version: tls.VersionTLS11, rsa: true, suites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}},
+		{goCase: goCase{name: "tls11 rsa kex aes256 cbc sha alpn", version: tls.VersionTLS11, rsa: true, alpn: true, suites: []uint16{tls.TLS_RSA_WITH_AES_256_CBC_SHA}}, wantALPN: "h2"},
+		{goCase: goCase{name: "tls10 ecdhe ecdsa aes256 cbc sha", version: tls.VersionTLS10, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}}},
+		{goCase: goCase{name: "tls10 rsa kex aes128 cbc sha", version: tls.VersionTLS10, rsa: true, suites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}}},
+		{goCase: goCase{name: "tls10 resumed", version: tls.VersionTLS10, alpn: true, resume: true, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}, wantALPN: "h2"},
 	}
 	wantClient, wantServer := bytes.Join(clientMsgs, nil), bytes.Join(serverMsgs, nil)
 	for _, tt := range tests {
@@ -231,7 +253,9 @@ func TestSessionGoStops(t *testing.T) {
 	other := goCase{name: "other", version: tls.VersionTLS13}
 	ech := goCase{name: "ech", version: tls.VersionTLS13, ech: true}
 	cbc := goCase{name: "cbc", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}
-	tls11 := goCase{name: "tls11", version: tls.VersionTLS11, rsa: true}
+	tls10 := goCase{name: "tls10", version: tls.VersionTLS10, suites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}
+	tripleDES := goCase{name: "3des", version: tls.VersionTLS12, rsa: true, suites: []uint16{tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA}}
+	tls11TripleDES := goCase{name: "tls11 3des", version: tls.VersionTLS11, rsa: true, suites: []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}}
 	tests := []struct {
 		name        string
 		conn        goCase
@@ -253,8 +277,13 @@ func TestSessionGoStops(t *testing.T) {
 		{"tls13 wrong secrets", tls13, func(l, _ string) string { return corruptSecrets(l) }, Failed, tls.VersionTLS13, 0},
 		{"tls13 wrong traffic secrets, no handshake secrets", tls13, func(l, _ string) string { return corruptSecrets(keyLogWithout(l, "HANDSHAKE")) }, Failed, tls.VersionTLS13, 0},
 		{"tls12 wrong master secret", tls12, func(l, _ string) string { return corruptSecrets(l) }, Failed, tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
-		{"tls12 cbc suite", cbc, func(l, _ string) string { return l }, Unsupported, tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA},
-		{"tls11", tls11, func(l, _ string) string { return l }, Unsupported, tls.VersionTLS11, 0},
+		// A wrong master secret makes the first CBC record (the client's
+		// Finished) fail its padding or MAC check.
+		{"tls12 cbc wrong master secret", cbc, func(l, _ string) string { return corruptSecrets(l) }, Failed, tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA},
+		{"tls10 cbc wrong master secret", tls10, func(l, _ string) string { return corruptSecrets(l) }, Failed, tls.VersionTLS10, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA},
+		{"tls10 cbc another connection's key log", tls10, func(_, o string) string { return o }, NoKeys, tls.VersionTLS10, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA},
+		{"tls12 3des suite", tripleDES, func(l, _ string) string { return l }, Unsupported, tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA},
+		{"tls11 3des suite", tls11TripleDES, func(l, _ string) string { return l }, Unsupported, tls.VersionTLS11, tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA},
 	}
 	recorded := map[string]struct {
 		conn goConn
@@ -316,7 +345,7 @@ func relabel(l string) string {
 }
 
 // firstRecord returns the first TLS record of b.
-func firstRecord(b []byte) []byte { return b[:recordHeaderLen+int(b[3])<<8|int(b[4])] }
+func firstRecord(b []byte) []byte { return b[:recordHeaderLen+(int(b[3])<<8|int(b[4]))] }
 
 // TestSessionBadInput feeds bytes that are not TLS, or TLS that breaks the
 // rules, around a real ClientHello and ServerHello.
@@ -341,7 +370,7 @@ func TestSessionBadInput(t *testing.T) {
 		{"empty first handshake record", []chunk{c([]byte{22, 3, 1, 0, 0})}, NotTLS},
 		{"truncated ClientHello body", []chunk{c([]byte{22, 3, 1, 0, 8, 1, 0, 0, 4, 3, 3, 0, 0})}, NotTLS},
 		{"sslv2 hello", []chunk{c([]byte{0x80, 0x2e, 1, 3, 1})}, NotTLS},
-		{"first record too long", []chunk{c([]byte{22, 3, 1, 0x41, 0x01})}, NotTLS},
+		{"first record too long", []chunk{c([]byte{22, 3, 1, 0x48, 0x01})}, NotTLS}, // 2^14 + 2049 bytes
 		{"record too long after the ClientHello", []chunk{c(clientHello), c([]byte{23, 3, 3, 0xff, 0xff})}, Failed},
 		{"record version 4.1", []chunk{c(clientHello), c([]byte{23, 4, 1, 0, 1, 0})}, Failed},
 		{"ClientHello over 64 KiB", []chunk{c(bigHello)}, Failed},

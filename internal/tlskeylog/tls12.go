@@ -56,7 +56,7 @@ func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) 
 // client_random), cut into client_write_key, server_write_key,
 // client_write_IV, server_write_IV (RFC 5246 §6.3; AEAD suites have no MAC
 // keys, RFC 5246 §6.2.3.3).
-func (su suite) keys12(master, clientRandom, serverRandom []byte) (client, server *recordCipher, err error) {
+func (su suite) keys12(master, clientRandom, serverRandom []byte) (client, server opener, err error) {
 	seed := append(append([]byte{}, serverRandom...), clientRandom...)
 	kb := prf12(su.hash, master, "key expansion", seed, 2*su.keyLen+2*su.ivLen)
 	ck, kb := kb[:su.keyLen], kb[su.keyLen:]
