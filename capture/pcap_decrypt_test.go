@@ -37,7 +37,7 @@ type tlsCapture struct {
 
 // recordTLS records three connections to one HTTPS server that answers
 // for tracker.test and news.test: HTTP/2 over TLS 1.3 (a pixel GET with
-// cookies and a gzip-answered POST), HTTP/1.1 over TLS 1.2 (an article),
+// cookies and a gzip-answered POST), HTTP/1.1 over TLS 1.2 with an AES-CBC suite (an article),
 // and HTTP/2 over TLS 1.3 from a client that logs no keys.
 func recordTLS(t testing.TB) tlsCapture {
 	t.Helper()
@@ -83,9 +83,9 @@ func recordTLSRequests(t testing.TB, n int) tlsCapture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := func(h2 bool, maxVersion uint16, keyLog io.Writer) *http.Client {
+	client := func(h2 bool, maxVersion uint16, keyLog io.Writer, suites ...uint16) *http.Client {
 		tr := &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: roots, MaxVersion: maxVersion, KeyLogWriter: keyLog},
+			TLSClientConfig: &tls.Config{RootCAs: roots, MaxVersion: maxVersion, KeyLogWriter: keyLog, CipherSuites: suites},
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return (&net.Dialer{}).DialContext(ctx, "tcp", relay.Addr().String())
 			},
@@ -97,7 +97,9 @@ func recordTLSRequests(t testing.TB, n int) tlsCapture {
 		return &http.Client{Transport: tr}
 	}
 	h2 := client(true, 0, &keys)
-	h1 := client(false, tls.VersionTLS12, &keys)
+	// The generated capture's TLS 1.2 connection uses a CBC suite (the
+	// committed fixture's, AES-GCM).
+	h1 := client(false, tls.VersionTLS12, &keys, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA)
 	for range n {
 		do(t, h2, "GET", "https://tracker.test/tr?id=123&ev=PageView", "",
 			"Cookie", "_fbp=fb.1.1700000000000.42; sid=abc", "Referer", "https://news.test/article")
