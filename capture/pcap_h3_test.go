@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -105,5 +108,46 @@ func TestReadPCAPDecryptsHTTP3(t *testing.T) {
 	}
 	if st.Decrypted != 0 || len(st.Warnings) != 0 {
 		t.Errorf("without the key log: %d decrypted, warnings %q; want none", st.Decrypted, st.Warnings)
+	}
+}
+
+// TestDecryptHTTP3AgreesWithTshark checks the HTTP/3 decryption against
+// an independent one: tshark, with the same key log, must find as many
+// HTTP/3 HEADERS frames from the client as the capture gives decrypted
+// requests (tshark 4.0 decrypts QUIC and parses HTTP/3 framing, but does
+// not decode QPACK, so it cannot list the requests themselves).
+func TestDecryptHTTP3AgreesWithTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but tshark is not installed")
+		}
+		t.Skip("tshark not installed")
+	}
+	c := recordH3(t)
+	dir := t.TempDir()
+	pcapPath, keysPath := filepath.Join(dir, "h3.pcap"), filepath.Join(dir, "keys.log")
+	os.WriteFile(pcapPath, c.pcap, 0o600)
+	os.WriteFile(keysPath, c.keyLog, 0o600)
+	out, err := exec.Command(tshark, "-n", "-r", pcapPath, "-o", "tls.keylog_file:"+keysPath,
+		"-Y", "http3 && udp.dstport == 443", "-T", "fields", "-E", "aggregator=,", "-e", "http3.frame_type").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	headers := 0
+	for _, typ := range strings.FieldsFunc(string(out), func(r rune) bool { return r == ',' || r == '\n' }) {
+		if typ == "1" { // HEADERS (RFC 9114 §7.2.2)
+			headers++
+		}
+	}
+	exs, _ := readTLSCapture(t, c, true)
+	requests := 0
+	for _, ex := range exs {
+		if !ex.HostOnly {
+			requests++
+		}
+	}
+	if headers != requests || requests != 4 {
+		t.Errorf("tshark found %d HEADERS frames from the client, the capture gave %d requests; want 4 each", headers, requests)
 	}
 }
