@@ -220,6 +220,9 @@ func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 		secrets = pr.keyLog.TrafficSecrets
 	}
 	c.rd = quicread.NewConn(secrets, c)
+	if pr.keyLog != nil {
+		c.rd.DecryptEarly(pr.keyLog.EarlySecret)
+	}
 	t.conns[k] = c
 	return c
 }

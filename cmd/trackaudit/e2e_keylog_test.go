@@ -15,9 +15,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+	"github.com/quic-go/quic-go"
 
 	"github.com/trackaudit/trackaudit/internal/chromium"
 	"github.com/trackaudit/trackaudit/internal/fixtures"
@@ -71,33 +77,12 @@ func TestAnalyzeKeyLogChromiumHTTP3(t *testing.T) {
 // capture must still give the article's request, every header decoded.
 func TestAnalyzeKeyLogChromiumQPACK(t *testing.T) {
 	pcapPath, keyLog := recordChromiumVisit(t, visitOptions{quic: true, qpackTable: true})
-	har := filepath.Join(t.TempDir(), "visit.har")
-	if _, stderr, code := runCLI(t, "export", "--keylog", keyLog, "--show-secrets", "--har", har, pcapPath); code != 0 {
-		t.Fatalf("export: exit %d, %s", code, stderr)
-	}
-	b, err := os.ReadFile(har)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Log struct {
-			Entries []struct {
-				Request struct {
-					Method, URL, HTTPVersion string
-					Headers                  []struct{ Name, Value string }
-				}
-				Response struct{ Status int }
-			}
-		}
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if len(doc.Log.Entries) == 0 {
+	entries := exportedEntries(t, "--keylog", keyLog, pcapPath)
+	if len(entries) == 0 {
 		t.Fatal("no request decoded from Chromium's HTTP/3 with a QPACK dynamic table")
 	}
 	documents := 0
-	for i, e := range doc.Log.Entries {
+	for i, e := range entries {
 		r := e.Request
 		h := map[string]string{}
 		for _, f := range r.Headers {
@@ -122,8 +107,90 @@ func TestAnalyzeKeyLogChromiumQPACK(t *testing.T) {
 		}
 	}
 	if documents == 0 {
-		t.Errorf("none of the %d requests decoded is the article's", len(doc.Log.Entries))
+		t.Errorf("none of the %d requests decoded is the article's", len(entries))
 	}
+}
+
+// TestAnalyzeKeyLogChromium0RTT checks QUIC 0-RTT decryption with real
+// Chromium: the server closes idle connections after half a second and
+// answers the Like button's first request only later, so Chromium asks
+// again on new connections, resumed with 0-RTT (RFC 9001 §4.6.1), whose
+// requests are early data under CLIENT_EARLY_TRAFFIC_SECRET. The retried
+// Like button and the GA4 hit its answer loads must be in the report.
+func TestAnalyzeKeyLogChromium0RTT(t *testing.T) {
+	pcapPath, keyLog := recordChromiumVisit(t, visitOptions{quic: true, zeroRTT: true})
+	if n := zeroRTTPackets(t, pcapPath); n == 0 {
+		t.Fatal("the capture holds no 0-RTT packet: Chromium did not resume with early data, and the test checks nothing")
+	}
+	entries := exportedEntries(t, "--keylog", keyLog, pcapPath)
+	likes, answered, scroll := 0, false, false
+	for _, e := range entries {
+		switch u := e.Request.URL; {
+		case strings.HasPrefix(u, "https://www.facebook.com/plugins/like.php"):
+			likes++
+			answered = answered || e.Response.Status == 200
+		case u == lateGA4:
+			scroll = true
+		}
+	}
+	if likes < 2 || !answered || !scroll {
+		t.Errorf("%d Like button requests (answered: %v), late GA4 hit: %v; want the retry sent as early data, its answer, and the hit it loaded", likes, answered, scroll)
+	}
+}
+
+// zeroRTTPackets counts the client's QUIC version 1 0-RTT packets that
+// start a datagram in a capture (RFC 9000 §17.2.3: long header type 1).
+func zeroRTTPackets(t *testing.T, pcapPath string) int {
+	t.Helper()
+	f, err := os.Open(pcapPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			return n
+		}
+		udp, _ := gopacket.NewPacket(data, layers.LinkTypeEthernet, gopacket.Default).Layer(layers.LayerTypeUDP).(*layers.UDP)
+		if p := udp; p != nil && p.DstPort == 443 && len(p.Payload) > 5 && p.Payload[0]&0xf0 == 0xd0 &&
+			p.Payload[1] == 0 && p.Payload[2] == 0 && p.Payload[3] == 0 && p.Payload[4] == 1 {
+			n++
+		}
+	}
+}
+
+// harEntry is what the tests read of an exported HAR entry.
+type harEntry struct {
+	Request struct {
+		Method, URL, HTTPVersion string
+		Headers                  []struct{ Name, Value string }
+	}
+	Response struct{ Status int }
+}
+
+// exportedEntries exports a capture (with args such as --keylog) as a HAR with
+// secrets shown and returns its entries.
+func exportedEntries(t *testing.T, args ...string) []harEntry {
+	t.Helper()
+	har := filepath.Join(t.TempDir(), "visit.har")
+	if _, stderr, code := runCLI(t, append([]string{"export", "--show-secrets", "--har", har}, args...)...); code != 0 {
+		t.Fatalf("export: exit %d, %s", code, stderr)
+	}
+	b, err := os.ReadFile(har)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Log struct{ Entries []harEntry } }
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Log.Entries
 }
 
 // updateExample, under -update-cmd, writes the capture with its key log
@@ -164,6 +231,28 @@ func visitHandler(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// lateGA4 is the GA4 hit the late Like button makes.
+const lateGA4 = "https://www.google-analytics.com/g/collect?v=2&tid=G-DAILY12345&cid=1234567890.1700000000&en=scroll"
+
+// lateLikeButton is visitHandler with a Like button whose first request
+// is answered only after its connection has timed out; Chromium asks
+// again on a new, resumed connection, and that answer loads one more
+// GA4 hit.
+func lateLikeButton() http.HandlerFunc {
+	var asked atomic.Int32
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/plugins/like.php" {
+			visitHandler(w, r)
+			return
+		}
+		if asked.Add(1) == 1 {
+			time.Sleep(time.Second)
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<button>Like</button><img src="%s">`, lateGA4)
+	}
+}
+
 // visitOptions say how Chromium reaches the article's server.
 type visitOptions struct {
 	// quic makes Chromium speak HTTP/3 to every host.
@@ -173,6 +262,11 @@ type visitOptions struct {
 	// then fills and uses for its requests' headers. quic-go's server
 	// cannot decode those, so the page does not load.
 	qpackTable bool
+	// zeroRTT (with quic) makes the server accept 0-RTT and close
+	// connections idle for half a second, and the Like button answer
+	// late (lateLikeButton): Chromium resumes its connections with
+	// 0-RTT and sends the requests again as early data.
+	zeroRTT bool
 }
 
 // recordChromiumVisit makes headless Chromium, with SSLKEYLOGFILE set,
@@ -197,11 +291,16 @@ func recordChromiumVisit(t *testing.T, o visitOptions) (pcapPath, keyLog string)
 	var relay io.Closer
 	flags := []string{"--disable-quic"}
 	if o.quic {
-		var settings map[uint64]uint64
+		var h3 fixtures.H3Options
 		if o.qpackTable {
-			settings = map[uint64]uint64{0x01: 64 << 10, 0x07: 100} // table capacity, blocked streams
+			h3.Settings = map[uint64]uint64{0x01: 64 << 10, 0x07: 100} // table capacity, blocked streams
 		}
-		srv, err := fixtures.ServeH3Settings(http.HandlerFunc(visitHandler), settings, visitHosts...)
+		handler := http.HandlerFunc(visitHandler)
+		if o.zeroRTT {
+			h3.QUIC = &quic.Config{Allow0RTT: true, MaxIdleTimeout: 500 * time.Millisecond}
+			handler = lateLikeButton()
+		}
+		srv, err := fixtures.ServeH3With(handler, h3, visitHosts...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,11 @@ import (
 // random. ok is false when the key log has none.
 type Secrets func(clientRandom []byte) (client, server []byte, ok bool)
 
+// EarlySecret looks up the TLS 1.3 client early traffic secret (key log
+// label CLIENT_EARLY_TRAFFIC_SECRET) for a ClientHello random: the secret
+// of the 0-RTT data a client sends when it resumes (RFC 9001 §4.6.1).
+type EarlySecret func(clientRandom []byte) ([]byte, bool)
+
 // Handler receives stream data. Data is only valid during the call (copy
 // to keep). Its methods must not call back into the Conn.
 type Handler interface {
@@ -80,9 +85,13 @@ const (
 // Conn follows one QUIC connection. It is not safe for concurrent use.
 type Conn struct {
 	secrets Secrets
-	h       Handler
-	streams *streams
-	stats   Stats
+	early   EarlySecret
+	// earlyKeys are the 0-RTT keys, one per suite the early secret may
+	// be for (the resumed session's, which the capture does not show).
+	earlyKeys []*keys
+	h         Handler
+	streams   *streams
+	stats     Stats
 
 	hello    helloBuffer
 	keyState keyState
@@ -97,6 +106,7 @@ type Conn struct {
 	suiteUsed      suite // the suite 1-RTT packets authenticated with
 
 	pending        []pendingPacket // 1-RTT packets waiting for the ClientHello
+	pendingEarly   []pendingPacket // 0-RTT packets waiting for the ClientHello
 	pendingInitial []pendingPacket // Initials waiting for Initial keys
 	pendingBytes   int             // of both
 	helloReady     bool            // the ClientHello completed in the packet being read
@@ -133,6 +143,11 @@ func NewConn(secrets Secrets, h Handler) *Conn {
 	c.streams = newStreams(h, &c.stats)
 	return c
 }
+
+// DecryptEarly makes c decrypt the client's 0-RTT packets too, with the
+// secret early gives for the ClientHello's random; without it they are
+// skipped. Call it before the first Datagram.
+func (c *Conn) DecryptEarly(early EarlySecret) { c.early = early }
 
 // Datagram reads one UDP payload sent by the client (fromClient) or the
 // server, captured at t. A datagram may hold several long header packets
@@ -190,8 +205,8 @@ func (c *Conn) Close() {
 		return
 	}
 	c.closed = true
-	c.stats.Undecryptable += len(c.pending) + len(c.pendingInitial)
-	c.pending, c.pendingInitial, c.pendingBytes = nil, nil, 0
+	c.stats.Undecryptable += len(c.pending) + len(c.pendingInitial) + len(c.pendingEarly)
+	c.pending, c.pendingInitial, c.pendingEarly, c.pendingBytes = nil, nil, nil, 0
 	c.streams.close(c.last)
 	c.initial = nil
 	c.client, c.server = direction{}, direction{}
@@ -214,9 +229,13 @@ func (c *Conn) longPacket(fromClient bool, h longHeader, pkt []byte, t time.Time
 	} else {
 		c.client.hintCID(len(h.scid))
 	}
+	if h.typ == typeZeroRTT && fromClient && c.early != nil && c.h != nil {
+		c.zeroRTTPacket(h, pkt, t)
+		return
+	}
 	if h.typ != typeInitial {
-		// 0-RTT, Handshake: keys the key log's traffic secrets do not
-		// give; Retry: nothing protected to read.
+		// Handshake: keys the key log's traffic secrets do not give;
+		// Retry: nothing protected to read; 0-RTT without DecryptEarly.
 		c.stats.Skipped++
 		return
 	}
@@ -231,6 +250,11 @@ func (c *Conn) longPacket(fromClient bool, h longHeader, pkt []byte, t time.Time
 	if c.helloReady {
 		c.helloReady = false
 		c.lookupKeys()
+		c.release(&c.pendingEarly, func(p pendingPacket) {
+			if h, ok := parseLong(p.pkt); ok {
+				c.zeroRTTPacket(h, p.pkt, p.t)
+			}
+		})
 		c.release(&c.pending, func(p pendingPacket) { c.shortPacket(p.fromClient, p.pkt, p.t) })
 	}
 }
@@ -338,6 +362,38 @@ func (c *Conn) keepInitial(ik initialKeys) {
 	c.initial = append(c.initial, ik)
 }
 
+// zeroRTTPacket decrypts a client's 0-RTT packet (RFC 9001 §4.6.1, §5.3)
+// with the early keys, once the ClientHello has named them, and reads its
+// frames: requests a resuming client sends before the handshake ends.
+// 0-RTT and 1-RTT packets share one packet number space (RFC 9000 §12.3).
+func (c *Conn) zeroRTTPacket(h longHeader, pkt []byte, t time.Time) {
+	if c.keyState == keysUnknown {
+		c.hold(&c.pendingEarly, true, pkt, t)
+		return
+	}
+	d := &c.client
+	var pns [3]uint64
+	for _, k := range c.earlyKeys {
+		u, ok := unmask(k.hp, pkt, h.pnOffset, true, c.hdr)
+		if !ok || u.first&0x0c != 0 { // reserved bits (RFC 9000 §17.2)
+			continue
+		}
+		for _, pn := range pnCandidates(&pns, d.appLargest, u, true) {
+			plain, ok := openPayload(k, pkt, u, pn, c.plain)
+			if !ok {
+				continue
+			}
+			c.keepPlain(plain)
+			d.appLargest = max(d.appLargest, int64(pn))
+			c.stats.EarlyPackets++
+			c.countDecrypted(true)
+			c.frames(true, true, plain, t)
+			return
+		}
+	}
+	c.stats.Failed++
+}
+
 // shortPacket handles a 1-RTT packet (RFC 9000 §17.3), the last in its
 // datagram.
 func (c *Conn) shortPacket(fromClient bool, pkt []byte, t time.Time) {
@@ -368,6 +424,15 @@ func (c *Conn) lookupKeys() {
 	if !ok || c.secrets == nil || c.h == nil {
 		c.keyState = keysMissing
 		return
+	}
+	if c.early != nil {
+		if es, ok := c.early(random); ok {
+			for _, s := range suitesFor(es) {
+				if k, err := newKeys(s, slices.Clone(es)); err == nil {
+					c.earlyKeys = append(c.earlyKeys, k)
+				}
+			}
+		}
 	}
 	cs, ss, ok := c.secrets(random)
 	if !ok {

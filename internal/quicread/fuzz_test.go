@@ -1,6 +1,7 @@
 package quicread
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 	"time"
@@ -50,10 +51,13 @@ func FuzzConn(f *testing.F) {
 	}))
 	s := newSynth(f, chacha20Poly1305)
 	cli, srv := s.conversation(f)
+	earlyKey := bytes.Repeat([]byte{0xe4}, s.secretsLen)
+	early := newSealKeys(f, chacha20Poly1305, earlyKey)
 	var syn []datagram
 	for _, p := range append(s.initials(), cli...) {
 		syn = append(syn, datagram{true, 0, p})
 	}
+	syn = append(syn, datagram{true, 0, early.long(f, typeZeroRTT, s.dcid, s.clientCID, 0, 2, streamFrame(8, 0, []byte("early"), true))})
 	for _, p := range srv {
 		syn = append(syn, datagram{false, 0, p})
 	}
@@ -66,6 +70,7 @@ func FuzzConn(f *testing.F) {
 		run := func() (string, Stats, State) {
 			rec := newRecorder(t)
 			c := NewConn(always, rec)
+			c.DecryptEarly(func([]byte) ([]byte, bool) { return earlyKey, true })
 			for _, d := range dgrams {
 				c.Datagram(d.fromClient, d.b, captureStart.Add(d.at))
 				if st := c.Stats(); st.MaxBuffered > maxConnBuffer || st.Buffered < 0 {

@@ -46,13 +46,16 @@ type Stats struct {
 	Datagrams int // UDP payloads given to Datagram
 
 	// ClientPackets and ServerPackets count the packets that
-	// authenticated, Initial and 1-RTT, per direction.
+	// authenticated, Initial, 0-RTT and 1-RTT, per direction.
 	ClientPackets, ServerPackets int
+	// EarlyPackets counts the client's 0-RTT packets that authenticated.
+	EarlyPackets int
 	// Failed counts packets that did not authenticate with any key
 	// tried, including 1-RTT packets when the key log has no secrets.
 	Failed int
-	// Skipped counts packets not meant to be decrypted: 0-RTT, Handshake,
-	// Retry, Version Negotiation and other versions.
+	// Skipped counts packets not meant to be decrypted: Handshake, Retry,
+	// Version Negotiation, other versions, and 0-RTT without
+	// DecryptEarly.
 	Skipped int
 	// Malformed counts packets and frames that could not be parsed:
 	// truncated headers, lengths beyond the datagram, frames running past

@@ -26,14 +26,15 @@ import (
 
 // Labels of the NSS key log format (RFC 9850, "The SSLKEYLOGFILE Format for
 // TLS"): each line is "label client_random secret", the last two in hex.
-// Lines with other labels (the early and exporter secrets, ECH) are not needed
-// for decrypting records and are skipped.
+// Lines with other labels (the exporter secrets, ECH) are not needed for
+// decrypting records and are skipped.
 const (
 	labelClientRandom    = "CLIENT_RANDOM"                   // TLS 1.2 master secret, 48 bytes
 	labelClientHandshake = "CLIENT_HANDSHAKE_TRAFFIC_SECRET" // TLS 1.3 client_handshake_traffic_secret
 	labelServerHandshake = "SERVER_HANDSHAKE_TRAFFIC_SECRET" // TLS 1.3 server_handshake_traffic_secret
 	labelClientTraffic   = "CLIENT_TRAFFIC_SECRET_0"         // TLS 1.3 client_application_traffic_secret_0
 	labelServerTraffic   = "SERVER_TRAFFIC_SECRET_0"         // TLS 1.3 server_application_traffic_secret_0
+	labelClientEarly     = "CLIENT_EARLY_TRAFFIC_SECRET"     // TLS 1.3 client_early_traffic_secret (0-RTT)
 )
 
 const (
@@ -58,6 +59,7 @@ type secrets struct {
 	master                           []byte // TLS 1.2 master secret
 	clientHandshake, serverHandshake []byte // TLS 1.3 handshake traffic secrets
 	clientTraffic, serverTraffic     []byte // TLS 1.3 application traffic secrets, generation 0
+	clientEarly                      []byte // TLS 1.3 early traffic secret (QUIC 0-RTT)
 }
 
 // ParseError is a malformed line of a known label.
@@ -101,7 +103,7 @@ func (k *KeyLog) parseLine(text string) string {
 	f := strings.Fields(text)
 	label := f[0]
 	switch label {
-	case labelClientRandom, labelClientHandshake, labelServerHandshake, labelClientTraffic, labelServerTraffic:
+	case labelClientRandom, labelClientHandshake, labelServerHandshake, labelClientTraffic, labelServerTraffic, labelClientEarly:
 	default:
 		return ""
 	}
@@ -136,6 +138,8 @@ func (k *KeyLog) parseLine(text string) string {
 		s.clientTraffic = secret
 	case labelServerTraffic:
 		s.serverTraffic = secret
+	case labelClientEarly:
+		s.clientEarly = secret
 	}
 	return ""
 }
@@ -179,6 +183,17 @@ func (k *KeyLog) TrafficSecrets(clientRandom []byte) (client, server []byte, ok 
 	return s.clientTraffic, s.serverTraffic, true
 }
 
+// EarlySecret returns the TLS 1.3 client early traffic secret (label
+// CLIENT_EARLY_TRAFFIC_SECRET) for a ClientHello random: QUIC's 0-RTT
+// keys derive from it (RFC 9001 §5.1).
+func (k *KeyLog) EarlySecret(clientRandom []byte) ([]byte, bool) {
+	s := k.lookup(clientRandom)
+	if s == nil || s.clientEarly == nil {
+		return nil, false
+	}
+	return s.clientEarly, true
+}
+
 // Merge returns a key log holding the secrets of a and b; where both have
 // a secret for the same client random and label, b's wins. Neither is
 // changed, and either may be nil.
@@ -194,6 +209,7 @@ func Merge(a, b *KeyLog) *KeyLog {
 				{&into.master, &s.master},
 				{&into.clientHandshake, &s.clientHandshake}, {&into.serverHandshake, &s.serverHandshake},
 				{&into.clientTraffic, &s.clientTraffic}, {&into.serverTraffic, &s.serverTraffic},
+				{&into.clientEarly, &s.clientEarly},
 			} {
 				if *f[1] != nil {
 					*f[0] = *f[1]

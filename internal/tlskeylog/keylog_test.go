@@ -130,7 +130,8 @@ func TestMerge(t *testing.T) {
 		}
 		return k
 	}
-	a := parse("CLIENT_RANDOM " + cr1 + " " + master("aa") + "\nCLIENT_TRAFFIC_SECRET_0 " + cr2 + " " + traffic("bb") + "\n")
+	a := parse("CLIENT_RANDOM " + cr1 + " " + master("aa") + "\nCLIENT_TRAFFIC_SECRET_0 " + cr2 + " " + traffic("bb") + "\n" +
+		"CLIENT_EARLY_TRAFFIC_SECRET " + cr2 + " " + traffic("ee") + "\n")
 	b := parse("CLIENT_RANDOM " + cr1 + " " + master("cc") + "\nSERVER_TRAFFIC_SECRET_0 " + cr2 + " " + traffic("dd") + "\n")
 	m := Merge(a, b)
 	key := func(s string) [randomLen]byte {
@@ -166,5 +167,13 @@ func TestMerge(t *testing.T) {
 	}
 	if _, _, ok := m.TrafficSecrets(r2[:31]); ok {
 		t.Error("TrafficSecrets of a short random: ok")
+	}
+	// EarlySecret gives QUIC's 0-RTT secret, kept by Merge.
+	if e, ok := m.EarlySecret(r2); !ok || hex.EncodeToString(e) != traffic("ee") {
+		t.Errorf("EarlySecret = %x, %v; want the first key log's", e, ok)
+	}
+	r1, _ := hex.DecodeString(cr1)
+	if _, ok := m.EarlySecret(r1); ok {
+		t.Error("EarlySecret of a random without one: ok")
 	}
 }
