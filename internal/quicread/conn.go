@@ -7,10 +7,10 @@
 // The client's Initial packets are decrypted with keys anyone can derive
 // (RFC 9001 §5.2) to reassemble its ClientHello, whose random names the
 // connection in the key log. 1-RTT (short header) packets are then
-// decrypted with keys derived from the traffic secrets. 0-RTT and
-// Handshake packets are stepped over: they hold no stream data the
-// observer can read without further secrets (0-RTT) or none at all
-// (Handshake).
+// decrypted with keys derived from the traffic secrets, and, with
+// DecryptEarly, the 0-RTT packets of a resuming client with its early
+// traffic secret. Handshake packets are stepped over: they hold no stream
+// data.
 //
 // Nothing on the wire is trusted: every input is parsed defensively, no
 // input makes the reader panic, and the memory a Conn holds is bounded
