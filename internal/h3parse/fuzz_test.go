@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"reflect"
 	"testing"
-	"time"
 )
 
 const fuzzMaxBody = 64
@@ -104,28 +103,9 @@ func FuzzConn(f *testing.F) {
 	})
 }
 
-// runChecked is run with checkBounds after every call.
+// runChecked is run with checkBounds after every chunk.
 func runChecked(t *testing.T, chunks []chunk, pieces int) result {
-	c := NewConn(fuzzMaxBody)
-	var r result
-	for i, ch := range chunks {
-		tm := time.Unix(int64(i), 0)
-		if ch.reset {
-			r.done = append(r.done, c.StreamReset(ch.id, ch.fromClient, tm)...)
-			continue
-		}
-		p := ch.data
-		for pieces > 0 && len(p) > pieces {
-			r.done = append(r.done, c.StreamData(ch.id, ch.fromClient, p[:pieces], false, tm)...)
-			p = p[pieces:]
-		}
-		r.done = append(r.done, c.StreamData(ch.id, ch.fromClient, p, ch.fin, tm)...)
-		checkBounds(t, c)
-	}
-	r.open = c.Close()
-	r.err = c.Err()
-	r.stats = c.Stats()
-	return r
+	return runEach(fuzzMaxBody, chunks, pieces, func(c *Conn) { checkBounds(t, c) })
 }
 
 // FuzzSection decodes one field section against a table of a few

@@ -222,6 +222,11 @@ type result struct {
 // run feeds chunks, chunk i at time i; with pieces > 0 each chunk goes in
 // pieces of that many bytes.
 func run(maxBody int, chunks []chunk, pieces int) result {
+	return runEach(maxBody, chunks, pieces, func(*Conn) {})
+}
+
+// runEach is run calling check after every chunk of data.
+func runEach(maxBody int, chunks []chunk, pieces int, check func(*Conn)) result {
 	c := NewConn(maxBody)
 	var r result
 	for i, ch := range chunks {
@@ -236,6 +241,7 @@ func run(maxBody int, chunks []chunk, pieces int) result {
 			p = p[pieces:]
 		}
 		r.done = append(r.done, c.StreamData(ch.id, ch.fromClient, p, ch.fin, t)...)
+		check(c)
 	}
 	r.open = c.Close()
 	r.err = c.Err()

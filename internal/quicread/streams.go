@@ -91,19 +91,29 @@ func newStreams(h Handler, stats *Stats) *streams {
 	return s
 }
 
+// get returns the open stream direction k, opened now if new; nil, and
+// k given up as a gap, when too many are open.
+func (s *streams) get(k streamKey, t time.Time) *recvStream {
+	st := s.open[k]
+	if st == nil {
+		if len(s.open) >= maxOpenStreams {
+			s.markGap(k, t)
+			return nil
+		}
+		st = &recvStream{}
+		s.open[k] = st
+	}
+	return st
+}
+
 // data takes one STREAM frame's data (RFC 9000 §19.8).
 func (s *streams) data(k streamKey, off uint64, data []byte, fin bool, t time.Time) {
 	if s.done.has(k) {
 		return // finished, reset or given up: a retransmission
 	}
-	st := s.open[k]
+	st := s.get(k, t)
 	if st == nil {
-		if len(s.open) >= maxOpenStreams {
-			s.markGap(k, t)
-			return
-		}
-		st = &recvStream{}
-		s.open[k] = st
+		return
 	}
 	end := off + uint64(len(data))
 	if fin && !st.hasFinal && end >= st.next && !s.beyond(st, end) {
@@ -244,14 +254,9 @@ func (s *streams) reset(k streamKey, finalSize uint64, t time.Time) {
 	if s.done.has(k) {
 		return
 	}
-	st := s.open[k]
+	st := s.get(k, t)
 	if st == nil {
-		if len(s.open) >= maxOpenStreams {
-			s.markGap(k, t)
-			return
-		}
-		st = &recvStream{}
-		s.open[k] = st
+		return
 	}
 	st.reset = true
 	if !st.hasFinal && finalSize >= st.next && !s.beyond(st, finalSize) {
