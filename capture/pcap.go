@@ -158,6 +158,7 @@ type pcapReader struct {
 	tlsUndecrypted  map[string]int // TLS connections not decrypted, by reason
 	tlsStopped      map[string]int // decrypted ones that stopped early, by reason
 	h2Errors        int            // HTTP/2 connections not parsed to the end
+	tlsMidstream    int            // TLS connections that began before the capture
 	quicUndecrypted map[string]int // QUIC connections not decrypted with a key log, by reason
 	quicGaps        int            // decrypted QUIC connections with stream bytes missing
 	h3Errors        int            // HTTP/3 connections not parsed to the end
@@ -414,6 +415,11 @@ func (pr *pcapReader) finish() PCAPStats {
 	}
 	for why, n := range pr.tlsStopped {
 		pr.warnf("decryption stopped early in %s: %s", connections(n, "TLS"), why)
+	}
+	for kind, n := range map[string]int{"TLS": pr.tlsMidstream, "QUIC": len(pr.quic.midstream)} {
+		if n > 0 {
+			pr.warnf("%s began before the capture (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser", connections(n, kind))
+		}
 	}
 	for why, n := range pr.quicUndecrypted {
 		pr.warnf("%s not decrypted (shown as contacts): %s", connections(n, "QUIC (HTTP/3)"), why)

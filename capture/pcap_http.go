@@ -346,6 +346,13 @@ func looksLikeTLSHandshake(b []byte) bool {
 	return len(b) >= 6 && b[0] == 22 && b[1] == 3 && b[2] <= 4
 }
 
+// looksLikeTLSRecord reports whether b starts a TLS record of any type
+// (change_cipher_spec 20, alert 21, handshake 22, application_data 23;
+// RFC 8446 §5.1).
+func looksLikeTLSRecord(b []byte) bool {
+	return len(b) >= 5 && b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] <= 4
+}
+
 // looksLikeMessageStart reports whether b starts a request (resp false)
 // or a response (resp true).
 func looksLikeMessageStart(b []byte, resp bool) bool {

@@ -48,6 +48,11 @@ type quicKey struct {
 // quicTracker holds the connections being followed.
 type quicTracker struct {
 	conns map[quicKey]*quicConn
+	// midstream are the flows to port 443 seen only in short-header
+	// packets: connections that began before the capture (at most
+	// maxQUICConns are counted). ended are flows whose connection was
+	// followed and ended, whose late packets are no such thing.
+	midstream, ended map[quicKey]bool
 }
 
 // quicConn follows one QUIC connection: quicread reads its packets, and,
@@ -91,6 +96,7 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 		return
 	}
 	if !initial {
+		pr.quic.noHandshake(out, back, payload)
 		return
 	}
 	c := pr.quic.add(pr, out, ts)
@@ -100,6 +106,23 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 	if pr.quic.datagram(out, true, payload, ts); c.rd.Stats().ClientPackets == 0 {
 		delete(pr.quic.conns, out) // not QUIC after all
 	}
+}
+
+// noHandshake notes a flow to or from port 443 carrying short-header
+// packets (RFC 9000 §17.3: the Header Form bit clear, the Fixed Bit set)
+// that no followed connection owns.
+func (t *quicTracker) noHandshake(out, back quicKey, payload []byte) {
+	k := out
+	if out.clientPort == 443 {
+		k = back
+	}
+	if k.serverPort != 443 || len(payload) == 0 || payload[0]&0xc0 != 0x40 || len(t.midstream) >= maxQUICConns || t.ended[k] {
+		return
+	}
+	if t.midstream == nil {
+		t.midstream = map[quicKey]bool{}
+	}
+	t.midstream[k] = true
 }
 
 // datagram hands a datagram to the connection of k, and ends it once a
@@ -231,9 +254,13 @@ func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 // forgets them.
 func (t *quicTracker) end(keys []quicKey) {
 	slices.SortFunc(keys, func(a, b quicKey) int { return t.conns[a].idx - t.conns[b].idx })
+	if t.ended == nil || len(t.ended) >= maxQUICConns {
+		t.ended = map[quicKey]bool{}
+	}
 	for _, k := range keys {
 		t.conns[k].end()
 		delete(t.conns, k)
+		t.ended[k] = true
 	}
 }
 

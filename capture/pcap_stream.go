@@ -81,7 +81,7 @@ func (s *tcpStream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassem
 	}
 	if !*start && nextSeq == -1 && !tcp.SYN && len(tcp.Payload) > 0 {
 		b := tcp.Payload
-		if looksLikeRequest(b) || looksLikeResponse(b) || looksLikeTLSHandshake(b) {
+		if looksLikeRequest(b) || looksLikeResponse(b) || looksLikeTLSRecord(b) {
 			*start = true
 		}
 	}
@@ -144,6 +144,12 @@ func (s *tcpStream) classify(dir reassembly.TCPFlowDirection, data []byte) {
 		}
 	case looksLikeTLSHandshake(data) && data[5] == 2: // ServerHello came first
 		s.kind, s.cliDir = kindTLS, dir.Reverse()
+	case looksLikeTLSRecord(data):
+		// Encrypted records first: the connection began before the
+		// capture, and neither its server name nor its keys' client
+		// random are in it.
+		s.kind = kindOpaque
+		s.pr.tlsMidstream++
 	default:
 		s.kind = kindOpaque
 	}
