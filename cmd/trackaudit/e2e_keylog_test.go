@@ -72,30 +72,30 @@ func TestAnalyzeKeyLogChromiumHTTP3(t *testing.T) {
 // TestAnalyzeKeyLogChromiumQPACK checks the HTTP/3 header decoding
 // against Chromium's own QPACK encoder using its dynamic table: the
 // server offers one, Chromium inserts its request headers into it and
-// refers to them. quic-go's server cannot decode that (it knows only the
-// static table) and never answers, which shows the table was used; the
-// capture must still give the article's request, every header decoded.
+// refers to them. quic-go's server cannot decode such requests (it knows
+// only the static table) and never answers them, which shows the table
+// was used. (A request sent before the server's SETTINGS arrive uses the
+// static table only and is answered.) Every request the capture gives
+// must be decoded whole: the article's with its navigation headers.
 func TestAnalyzeKeyLogChromiumQPACK(t *testing.T) {
 	pcapPath, keyLog := recordChromiumVisit(t, visitOptions{quic: true, qpackTable: true})
 	entries := exportedEntries(t, "--keylog", keyLog, pcapPath)
-	if len(entries) == 0 {
-		t.Fatal("no request decoded from Chromium's HTTP/3 with a QPACK dynamic table")
-	}
-	documents := 0
+	documents, unanswered := 0, 0
 	for i, e := range entries {
 		r := e.Request
 		h := map[string]string{}
 		for _, f := range r.Headers {
 			h[strings.ToLower(f.Name)] = f.Value
 		}
-		if r.Method != "GET" || !strings.HasPrefix(r.URL, "https://www.dailyplanet.example/") || r.HTTPVersion != "HTTP/3.0" ||
-			!strings.HasPrefix(h["user-agent"], "Mozilla/5.0") {
-			t.Errorf("request %d: %s %s %s, user agent %q; want a GET of the news site over HTTP/3 from Chromium", i, r.Method, r.URL, r.HTTPVersion, h["user-agent"])
+		u, err := url.Parse(r.URL)
+		if err != nil || r.Method != "GET" || !slices.Contains(visitHosts, u.Host) || r.HTTPVersion != "HTTP/3.0" ||
+			!strings.HasPrefix(h["user-agent"], "Mozilla/5.0") || h["accept"] == "" || h["sec-fetch-dest"] == "" {
+			t.Errorf("request %d: %s %s %s, headers %v; want a GET of the visit over HTTP/3 with Chromium's headers", i, r.Method, r.URL, r.HTTPVersion, h)
 		}
-		if e.Response.Status != 0 {
-			t.Errorf("request %d answered %d: quic-go decoded it, so Chromium did not use the dynamic table and the test checks nothing", i, e.Response.Status)
+		if e.Response.Status == 0 {
+			unanswered++
 		}
-		if r.URL != httpsArticle { // Chromium may ask for the favicon too
+		if r.URL != httpsArticle {
 			continue
 		}
 		documents++
@@ -106,8 +106,8 @@ func TestAnalyzeKeyLogChromiumQPACK(t *testing.T) {
 			}
 		}
 	}
-	if documents == 0 {
-		t.Errorf("none of the %d requests decoded is the article's", len(entries))
+	if documents == 0 || unanswered == 0 {
+		t.Errorf("%d requests, %d of the article, %d unanswered; want the article, and requests quic-go could not decode (else the dynamic table was not used and the test checks nothing)", len(entries), documents, unanswered)
 	}
 }
 
