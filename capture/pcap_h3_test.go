@@ -151,3 +151,53 @@ func TestDecryptHTTP3AgreesWithTshark(t *testing.T) {
 		t.Errorf("tshark found %d HEADERS frames from the client, the capture gave %d requests; want 4 each", headers, requests)
 	}
 }
+
+// TestReadPCAPDecryptsHTTP3ECH: with Encrypted Client Hello the key log
+// names the inner ClientHello's random, which the capture never shows;
+// the connection's secrets are found by trying the key log's recent ones
+// (quic-go's client and server, Go's ECH).
+func TestReadPCAPDecryptsHTTP3ECH(t *testing.T) {
+	list, key, err := fixtures.ECHConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fixtures.ServeH3With(http.HandlerFunc(testSite), fixtures.H3Options{ECH: []tls.EncryptedClientHelloKey{key}}, "tracker.test", fixtures.ECHPublicName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var pcap, keys bytes.Buffer
+	rec, err := pcaprelay.NewRecorder(&pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, err := rec.RelayUDP(srv.Addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state tls.ConnectionState
+	tr := &http3.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: srv.Roots, KeyLogWriter: &keys, EncryptedClientHelloConfigList: list},
+		Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
+			c, err := quic.DialAddr(ctx, relay.LocalAddr().String(), tlsCfg, cfg)
+			if err == nil {
+				state = c.ConnectionState().TLS
+			}
+			return c, err
+		},
+	}
+	do(t, &http.Client{Transport: tr}, "GET", "https://tracker.test/tr?id=123&ev=PageView", "", "Cookie", "sid=abc")
+	tr.Close()
+	relay.Close()
+	if err := rec.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !state.ECHAccepted {
+		t.Fatal("the connection did not use Encrypted Client Hello: the test checks nothing")
+	}
+	got, st := readTLSCapture(t, tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}, true)
+	want := []string{`HTTP/3.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`}
+	if g := recordLines(got); strings.Join(g, "\n") != strings.Join(want, "\n") || st.Decrypted != 1 {
+		t.Errorf("records %q, %d decrypted; want %q, 1", g, st.Decrypted, want)
+	}
+}

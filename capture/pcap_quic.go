@@ -53,6 +53,9 @@ type quicTracker struct {
 	// maxQUICConns are counted). ended are flows whose connection was
 	// followed and ended, whose late packets are no such thing.
 	midstream, ended map[quicKey]bool
+	// candidates are the key log's most recent traffic secrets, listed
+	// once, for the key search (echCandidates).
+	candidates [][2][]byte
 }
 
 // quicConn follows one QUIC connection: quicread reads its packets, and,
@@ -245,9 +248,35 @@ func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 	c.rd = quicread.NewConn(secrets, c)
 	if pr.keyLog != nil {
 		c.rd.DecryptEarly(pr.keyLog.EarlySecret)
+		c.rd.SearchKeys(t.echCandidates(pr))
 	}
 	t.conns[k] = c
 	return c
+}
+
+// maxQUICSearch bounds the key log entries tried on a QUIC connection
+// whose ClientHello random the key log lacks, as tlskeylog does for TLS.
+const maxQUICSearch = 1024
+
+// echCandidates gives a connection whose ClientHello random the key log
+// lacks the most recent traffic secrets to try, when the ClientHello
+// carries the encrypted_client_hello extension: the key log then names
+// the inner ClientHello's random, which the capture never shows. Without
+// the extension (an app other than the browser) the random shown is the
+// one, and no search is worth its cost.
+func (t *quicTracker) echCandidates(pr *pcapReader) quicread.Candidates {
+	return func(hello []byte) [][2][]byte {
+		if len(hello) < 4 {
+			return nil
+		}
+		if _, ech := helloExtension(hello[4:], 0xfe0d); !ech { // draft-ietf-tls-esni-22 §5
+			return nil
+		}
+		if t.candidates == nil {
+			t.candidates = pr.keyLog.RecentTrafficSecrets(maxQUICSearch)
+		}
+		return t.candidates
+	}
 }
 
 // end ends the connections of keys, in the order they started, and

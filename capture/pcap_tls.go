@@ -75,6 +75,30 @@ func parseClientHelloSNI(b []byte) (string, sniResult) {
 
 // helloServerName walks a ClientHello body to its server_name extension.
 func helloServerName(h []byte) (string, sniResult) {
+	data, ok := helloExtension(h, 0) // server_name
+	if !ok {
+		return "", sniNone
+	}
+	list := data.sub(data.u16())
+	for !list.bad && len(list.b) > 0 {
+		nameType := list.u8()
+		name := list.sub(list.u16())
+		if list.bad {
+			break
+		}
+		if nameType == 0 {
+			if s, ok := validHostName(name.b); ok {
+				return s, sniFound
+			}
+			return "", sniNone
+		}
+	}
+	return "", sniNone
+}
+
+// helloExtension returns the data of a ClientHello body's first extension
+// of type typ (RFC 8446 §4.1.2).
+func helloExtension(h []byte, typ int) (tlsCursor, bool) {
 	p := tlsCursor{b: h}
 	p.skip(2 + 32)        // client version, random
 	p.skip(p.u8())        // session id
@@ -82,31 +106,13 @@ func helloServerName(h []byte) (string, sniResult) {
 	p.skip(p.u8())        // compression methods
 	ext := p.sub(p.u16()) // extensions
 	for !p.bad && !ext.bad && len(ext.b) > 0 {
-		typ := ext.u16()
+		t := ext.u16()
 		data := ext.sub(ext.u16())
-		if ext.bad {
-			break
+		if !ext.bad && t == typ {
+			return data, true
 		}
-		if typ != 0 { // server_name
-			continue
-		}
-		list := data.sub(data.u16())
-		for !list.bad && len(list.b) > 0 {
-			nameType := list.u8()
-			name := list.sub(list.u16())
-			if list.bad {
-				break
-			}
-			if nameType == 0 {
-				if s, ok := validHostName(name.b); ok {
-					return s, sniFound
-				}
-				return "", sniNone
-			}
-		}
-		return "", sniNone
 	}
-	return "", sniNone
+	return tlsCursor{}, false
 }
 
 // validHostName accepts a DNS host name (letters, digits, '-', '_', '.')

@@ -35,6 +35,13 @@ type Secrets func(clientRandom []byte) (client, server []byte, ok bool)
 // of the 0-RTT data a client sends when it resumes (RFC 9001 §4.6.1).
 type EarlySecret func(clientRandom []byte) ([]byte, bool)
 
+// Candidates lists traffic secret pairs (client, server) to try, newest
+// first, when Secrets has none for the ClientHello's random: with
+// Encrypted Client Hello the key log names the inner ClientHello's
+// random, which the capture never shows. It is given the ClientHello, to
+// judge whether a search is worth its cost.
+type Candidates func(clientHello []byte) [][2][]byte
+
 // Handler receives stream data. Data is only valid during the call (copy
 // to keep). Its methods must not call back into the Conn.
 type Handler interface {
@@ -76,16 +83,21 @@ const (
 type keyState int
 
 const (
-	keysUnknown  keyState = iota // ClientHello not complete yet
-	keysMissing                  // no secrets for its random
-	keysUnusable                 // secrets of no suite's length
-	keysReady                    // 1-RTT keys derived
+	keysUnknown   keyState = iota // ClientHello not complete yet
+	keysMissing                   // no secrets for its random
+	keysUnusable                  // secrets of no suite's length
+	keysSearching                 // none for its random: trying Candidates
+	keysReady                     // 1-RTT keys derived
 )
 
 // Conn follows one QUIC connection. It is not safe for concurrent use.
 type Conn struct {
 	secrets Secrets
 	early   EarlySecret
+	search  Candidates
+	// searchPairs are the candidates to try on the first 1-RTT packet
+	// whose connection ID length is known: any packet tells the pair.
+	searchPairs [][2][]byte
 	// earlyKeys are the 0-RTT keys, one per suite the early secret may
 	// be for (the resumed session's, which the capture does not show).
 	earlyKeys []*keys
@@ -149,6 +161,11 @@ func NewConn(secrets Secrets, h Handler) *Conn {
 // skipped. Call it before the first Datagram.
 func (c *Conn) DecryptEarly(early EarlySecret) { c.early = early }
 
+// SearchKeys makes c try the secrets cands lists when the key log has
+// none for the ClientHello's random, on the first few 1-RTT packets whose
+// connection ID length is known. Call it before the first Datagram.
+func (c *Conn) SearchKeys(cands Candidates) { c.search = cands }
+
 // Datagram reads one UDP payload sent by the client (fromClient) or the
 // server, captured at t. A datagram may hold several long header packets
 // and end with one short header packet (RFC 9000 §12.2).
@@ -205,6 +222,9 @@ func (c *Conn) Close() {
 		return
 	}
 	c.closed = true
+	if c.keyState == keysSearching {
+		c.keyState, c.searchPairs = keysMissing, nil
+	}
 	c.stats.Undecryptable += len(c.pending) + len(c.pendingInitial) + len(c.pendingEarly)
 	c.pending, c.pendingInitial, c.pendingEarly, c.pendingBytes = nil, nil, nil, 0
 	c.streams.close(c.last)
@@ -402,9 +422,75 @@ func (c *Conn) shortPacket(fromClient bool, pkt []byte, t time.Time) {
 		c.queue(fromClient, pkt, t)
 	case keysReady:
 		c.open1RTT(fromClient, pkt, t)
+	case keysSearching:
+		c.searchPacket(fromClient, pkt, t)
 	default:
 		c.stats.Undecryptable++
 	}
+}
+
+// searchPacket tries the Candidates on a 1-RTT packet: the pair whose
+// secret for this direction opens it (AEAD authentication tells) becomes
+// the connection's keys; when none does, the connection has no keys. Only
+// a direction whose connection ID length is known is searched, to keep
+// the cost at one try per candidate and suite.
+func (c *Conn) searchPacket(fromClient bool, pkt []byte, t time.Time) {
+	d := c.dir(fromClient)
+	cidLen := d.cidHint
+	if d.cidKnown {
+		cidLen = d.cidLen
+	}
+	if cidLen < 0 {
+		c.stats.Undecryptable++
+		return
+	}
+	for _, pair := range c.searchPairs {
+		secret := pair[1]
+		if fromClient {
+			secret = pair[0]
+		}
+		for _, s := range suitesFor(secret) {
+			if c.opens(s, secret, pkt, 1+cidLen, d.appLargest) {
+				c.searchPairs = nil
+				c.install(slices.Clone(pair[0]), slices.Clone(pair[1]))
+				c.open1RTT(fromClient, pkt, t)
+				return
+			}
+		}
+	}
+	c.stats.Failed++
+	c.keyState, c.searchPairs = keysMissing, nil
+}
+
+// opens reports whether the keys of secret under suite s open the short
+// header packet pkt, whose packet number starts at pnOffset, leaving no
+// trace. The header protection key comes first: a wrong one leaves the
+// reserved bits set three times in four (RFC 9000 §17.3.1), which spares
+// deriving the packet key.
+func (c *Conn) opens(s suite, secret, pkt []byte, pnOffset int, largest int64) bool {
+	if len(secret) != s.hash()().Size() {
+		return false
+	}
+	hp, err := newHeaderMasker(s, expandLabel(s.hash(), secret, "quic hp", s.keyLen()))
+	if err != nil {
+		return false
+	}
+	u, ok := unmask(hp, pkt, pnOffset, false, c.hdr)
+	if !ok || u.first&0x18 != 0 {
+		return false
+	}
+	k, err := newGeneration(s, secret, hp)
+	if err != nil {
+		return false
+	}
+	var pns [3]uint64
+	for _, pn := range pnCandidates(&pns, largest, u, true) {
+		if plain, ok := openPayload(k, pkt, u, pn, c.plain); ok {
+			c.keepPlain(plain)
+			return true
+		}
+	}
+	return false
 }
 
 // queue keeps a 1-RTT packet until the ClientHello completes, when
@@ -437,8 +523,19 @@ func (c *Conn) lookupKeys() {
 	cs, ss, ok := c.secrets(random)
 	if !ok {
 		c.keyState = keysMissing
+		if c.search != nil {
+			if c.searchPairs = c.search(c.hello.done); len(c.searchPairs) > 0 {
+				c.keyState = keysSearching
+			}
+		}
 		return
 	}
+	c.install(cs, ss)
+}
+
+// install derives 1-RTT keys from a pair of traffic secrets for each
+// cipher suite they may belong to.
+func (c *Conn) install(cs, ss []byte) {
 	suites := suitesFor(cs)
 	if len(cs) != len(ss) || len(suites) == 0 {
 		c.keyState = keysUnusable

@@ -183,6 +183,23 @@ func (k *KeyLog) TrafficSecrets(clientRandom []byte) (client, server []byte, ok 
 	return s.clientTraffic, s.serverTraffic, true
 }
 
+// RecentTrafficSecrets returns the (client, server) application traffic
+// secret pairs of the n client randoms logged last that have both, newest
+// first: the candidates for a QUIC connection whose ClientHello random
+// has none, as with Encrypted Client Hello (see searchKeys for TLS).
+func (k *KeyLog) RecentTrafficSecrets(n int) [][2][]byte {
+	if k == nil {
+		return nil
+	}
+	var out [][2][]byte
+	for i := len(k.order) - 1; i >= 0 && len(out) < n; i-- {
+		if s := k.order[i]; s.clientTraffic != nil && s.serverTraffic != nil {
+			out = append(out, [2][]byte{s.clientTraffic, s.serverTraffic})
+		}
+	}
+	return out
+}
+
 // EarlySecret returns the TLS 1.3 client early traffic secret (label
 // CLIENT_EARLY_TRAFFIC_SECRET) for a ClientHello random: QUIC's 0-RTT
 // keys derive from it (RFC 9001 §5.1).

@@ -168,6 +168,17 @@ func TestMerge(t *testing.T) {
 	if _, _, ok := m.TrafficSecrets(r2[:31]); ok {
 		t.Error("TrafficSecrets of a short random: ok")
 	}
+	// RecentTrafficSecrets lists the pairs with both secrets, newest first.
+	both := parse("CLIENT_TRAFFIC_SECRET_0 " + cr1 + " " + traffic("11") + "\nSERVER_TRAFFIC_SECRET_0 " + cr1 + " " + traffic("22") + "\n" +
+		"CLIENT_TRAFFIC_SECRET_0 " + cr2 + " " + traffic("33") + "\nSERVER_TRAFFIC_SECRET_0 " + cr2 + " " + traffic("44") + "\n" +
+		"CLIENT_RANDOM " + strings.Repeat("03", 32) + " " + master("aa") + "\n")
+	var pairs []string
+	for _, p := range both.RecentTrafficSecrets(5) {
+		pairs = append(pairs, hex.EncodeToString(p[0])[:2]+hex.EncodeToString(p[1])[:2])
+	}
+	if strings.Join(pairs, " ") != "3344 1122" || len(both.RecentTrafficSecrets(1)) != 1 || (*KeyLog)(nil).RecentTrafficSecrets(3) != nil {
+		t.Errorf("RecentTrafficSecrets = %v; want the two pairs, newest first", pairs)
+	}
 	// EarlySecret gives QUIC's 0-RTT secret, kept by Merge.
 	if e, ok := m.EarlySecret(r2); !ok || hex.EncodeToString(e) != traffic("ee") {
 		t.Errorf("EarlySecret = %x, %v; want the first key log's", e, ok)
