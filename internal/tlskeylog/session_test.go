@@ -3,12 +3,14 @@ package tlskeylog
 import (
 	"bytes"
 	"cmp"
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"strings"
 	"testing"
 
-	fx "github.com/trackaudit/trackaudit/internal/fixtures"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 var (
@@ -89,16 +91,35 @@ func (c goCase) record(t testing.TB, clientMsgs, serverMsgs [][]byte) ([]goConn,
 }
 
 // echPublicName is the name an Encrypted Client Hello shows outside.
-const echPublicName = fx.ECHPublicName
+const echPublicName = "public.test"
 
-// echConfig makes an ECH configuration (fx.ECHConfig).
+// echConfig makes an ECH configuration (draft-ietf-tls-esni-22 §4:
+// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and AES-128-GCM) and returns it
+// as the client's ECHConfigList and as the server's key.
 func echConfig(t testing.TB) ([]byte, tls.EncryptedClientHelloKey) {
 	t.Helper()
-	list, key, err := fx.ECHConfig()
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return list, key
+	var b cryptobyte.Builder
+	b.AddUint16(0xfe0d) // version
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint8(1)       // config_id
+		b.AddUint16(0x0020) // kem_id
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(priv.PublicKey().Bytes()) })
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16(0x0001) // kdf_id HKDF-SHA256
+			b.AddUint16(0x0001) // aead_id AES-128-GCM
+		})
+		b.AddUint8(32) // maximum_name_length
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(echPublicName)) })
+		b.AddUint16(0) // no extensions
+	})
+	config := b.BytesOrPanic()
+	var list cryptobyte.Builder
+	list.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(config) })
+	return list.BytesOrPanic(), tls.EncryptedClientHelloKey{Config: config, PrivateKey: priv.Bytes()}
 }
 
 // addResumedMasterSecret adds the key log line of a resumed TLS 1.2
