@@ -201,3 +201,49 @@ func TestReadPCAPDecryptsHTTP3ECH(t *testing.T) {
 		t.Errorf("records %q, %d decrypted; want %q, 1", g, st.Decrypted, want)
 	}
 }
+
+// TestReadPCAPDecryptsHTTP3Version2: HTTP/3 over QUIC version 2 (RFC
+// 9369), quic-go's client and server, is decrypted like version 1, and is
+// a contact without the key log.
+func TestReadPCAPDecryptsHTTP3Version2(t *testing.T) {
+	v2 := func() *quic.Config { return &quic.Config{Versions: []quic.Version{quic.Version2}} } // one each: quic-go writes to it
+	srv, err := fixtures.ServeH3With(http.HandlerFunc(testSite), fixtures.H3Options{QUIC: v2()}, "tracker.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var pcap, keys bytes.Buffer
+	rec, err := pcaprelay.NewRecorder(&pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, err := rec.RelayUDP(srv.Addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http3.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: srv.Roots, KeyLogWriter: &keys},
+		QUICConfig:      v2(),
+		Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
+			return quic.DialAddr(ctx, relay.LocalAddr().String(), tlsCfg, cfg)
+		},
+	}
+	do(t, &http.Client{Transport: tr}, "GET", "https://tracker.test/tr?id=123&ev=PageView", "")
+	tr.Close()
+	relay.Close()
+	if err := rec.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c := tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}
+	if !bytes.Contains(c.pcap, []byte{0x6b, 0x33, 0x43, 0xcf}) {
+		t.Fatal("no QUIC version 2 packet in the capture: the test checks nothing")
+	}
+	got, st := readTLSCapture(t, c, true)
+	want := `HTTP/3.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`
+	if g := recordLines(got); len(g) != 1 || g[0] != want || st.Decrypted != 1 {
+		t.Errorf("records %q, %d decrypted; want %q, 1", g, st.Decrypted, want)
+	}
+	if got, _ = readTLSCapture(t, c, false); len(got) != 1 || recordLines(got)[0] != "quic-sni tracker.test" {
+		t.Errorf("without the key log: %q; want the contact", recordLines(got))
+	}
+}

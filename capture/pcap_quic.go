@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"net/url"
 	"slices"
 	"time"
@@ -78,7 +79,8 @@ type quicConn struct {
 
 // quicPacket hands a UDP datagram to the QUIC connection it belongs to,
 // in either direction, or starts following a new one when it opens with a
-// client Initial packet of QUIC version 1. Other datagrams are ignored.
+// client Initial packet of QUIC version 1 or 2. Other datagrams are
+// ignored.
 func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 	out := quicKey{p.netFlow.Src(), p.netFlow.Dst(), p.udp.SrcPort, p.udp.DstPort}
 	back := quicKey{out.server, out.client, out.serverPort, out.clientPort}
@@ -139,9 +141,19 @@ func (t *quicTracker) datagram(k quicKey, fromClient bool, payload []byte, ts ti
 }
 
 // isClientInitial reports whether a datagram starts with a long-header
-// Initial packet of QUIC version 1 (RFC 9000 §17.2.2).
+// Initial packet of QUIC version 1 (RFC 9000 §17.2.2) or version 2, whose
+// Initial has type bits 01 (RFC 9369 §3.2).
 func isClientInitial(b []byte) bool {
-	return len(b) >= 5 && b[0]&0xf0 == 0xc0 && b[1] == 0 && b[2] == 0 && b[3] == 0 && b[4] == 1
+	if len(b) < 5 {
+		return false
+	}
+	switch binary.BigEndian.Uint32(b[1:5]) {
+	case 0x00000001:
+		return b[0]&0xf0 == 0xc0
+	case 0x6b3343cf:
+		return b[0]&0xf0 == 0xd0
+	}
+	return false
 }
 
 // longDCID and longSCID return the destination and source connection IDs

@@ -1,5 +1,5 @@
-// Package quicread follows one QUIC version 1 connection (RFC 9000, RFC
-// 9001) from the UDP payloads a passive observer captured, in both
+// Package quicread follows one QUIC version 1 or 2 connection (RFC 9000,
+// RFC 9001, RFC 9369) from the UDP payloads a passive observer captured, in both
 // directions and in capture order, and, given the TLS 1.3 application
 // traffic secrets of an NSS key log, hands the in-order bytes of its
 // streams to a Handler.
@@ -112,10 +112,13 @@ type Conn struct {
 	initial []initialKeys
 
 	client, server direction
-	unsupported    bool // a version other than 1, or Version Negotiation
-	decrypted1RTT  int
-	failed1RTT     int
-	suiteUsed      suite // the suite 1-RTT packets authenticated with
+	// prot is the packet protection of the connection's version (1 or
+	// 2), set by its first long header packet.
+	prot          *protection
+	unsupported   bool // another version, or Version Negotiation
+	decrypted1RTT int
+	failed1RTT    int
+	suiteUsed     suite // the suite 1-RTT packets authenticated with
 
 	pending        []pendingPacket // 1-RTT packets waiting for the ClientHello
 	pendingEarly   []pendingPacket // 0-RTT packets waiting for the ClientHello
@@ -235,9 +238,14 @@ func (c *Conn) Close() {
 
 // longPacket handles one long header packet (RFC 9000 §17.2).
 func (c *Conn) longPacket(fromClient bool, h longHeader, pkt []byte, t time.Time) {
-	if h.version != version1 {
-		// Version Negotiation (version 0, §17.2.1) or another version,
-		// whose packets this reader cannot parse.
+	p := protectionFor(h.version)
+	if p != nil && c.prot == nil {
+		c.prot = p // the version of the first packet (RFC 9369 §4)
+	}
+	if p == nil || p != c.prot {
+		// Version Negotiation (version 0, §17.2.1), a version this
+		// reader cannot parse, or a switch of version within the
+		// connection (RFC 9368's compatible negotiation), not followed.
 		c.unsupported = true
 		c.stats.Skipped++
 		return
@@ -289,7 +297,7 @@ func (c *Conn) longPacket(fromClient bool, h longHeader, pkt []byte, t time.Time
 func (c *Conn) initialPacket(fromClient bool, h longHeader, pkt []byte, t time.Time) {
 	candidates := make([]initialKeys, 0, maxInitialKeys+1)
 	if fromClient && c.initialIndex(h.dcid) < 0 {
-		candidates = append(candidates, deriveInitial(h.dcid))
+		candidates = append(candidates, deriveInitial(c.prot, h.dcid))
 	}
 	for i := len(c.initial) - 1; i >= 0; i-- {
 		candidates = append(candidates, c.initial[i])
@@ -355,13 +363,13 @@ func (c *Conn) release(list *[]pendingPacket, read func(pendingPacket)) {
 	}
 }
 
-// deriveInitial derives the Initial keys of a client DCID.
-func deriveInitial(dcid []byte) initialKeys {
-	cs, ss := initialSecrets(dcid)
+// deriveInitial derives the Initial keys of a client DCID under p.
+func deriveInitial(p *protection, dcid []byte) initialKeys {
+	cs, ss := p.initialSecrets(dcid)
 	// newKeys fails only for a secret of the wrong length, and these are
 	// SHA-256 outputs for an AES-128 suite.
-	ck, _ := newKeys(aes128GCM, cs)
-	sk, _ := newKeys(aes128GCM, ss)
+	ck, _ := p.newKeys(aes128GCM, cs)
+	sk, _ := p.newKeys(aes128GCM, ss)
 	return initialKeys{dcid: slices.Clone(dcid), client: ck, server: sk}
 }
 
@@ -471,7 +479,7 @@ func (c *Conn) opens(s suite, secret, pkt []byte, pnOffset int, largest int64) b
 	if len(secret) != s.hash()().Size() {
 		return false
 	}
-	hp, err := newHeaderMasker(s, expandLabel(s.hash(), secret, "quic hp", s.keyLen()))
+	hp, err := c.prot.headerMasker(s, secret)
 	if err != nil {
 		return false
 	}
@@ -479,7 +487,7 @@ func (c *Conn) opens(s suite, secret, pkt []byte, pnOffset int, largest int64) b
 	if !ok || u.first&0x18 != 0 {
 		return false
 	}
-	k, err := newGeneration(s, secret, hp)
+	k, err := c.prot.newGeneration(s, secret, hp)
 	if err != nil {
 		return false
 	}
@@ -514,7 +522,7 @@ func (c *Conn) lookupKeys() {
 	if c.early != nil {
 		if es, ok := c.early(random); ok {
 			for _, s := range suitesFor(es) {
-				if k, err := newKeys(s, slices.Clone(es)); err == nil {
+				if k, err := c.prot.newKeys(s, slices.Clone(es)); err == nil {
 					c.earlyKeys = append(c.earlyKeys, k)
 				}
 			}
@@ -542,8 +550,8 @@ func (c *Conn) install(cs, ss []byte) {
 		return
 	}
 	for _, s := range suites {
-		ck, err1 := newKeys(s, slices.Clone(cs))
-		sk, err2 := newKeys(s, slices.Clone(ss))
+		ck, err1 := c.prot.newKeys(s, slices.Clone(cs))
+		sk, err2 := c.prot.newKeys(s, slices.Clone(ss))
 		if err1 != nil || err2 != nil {
 			continue
 		}

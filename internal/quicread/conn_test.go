@@ -194,7 +194,8 @@ func TestStates(t *testing.T) {
 	}
 	none := func([]byte) ([]byte, []byte, bool) { return nil, nil, false }
 	vn := []byte{0x80, 0, 0, 0, 0, 4, 1, 2, 3, 4, 0, 0, 0, 0, 1}
-	v2 := append([]byte{0xd0, 0x6b, 0x33, 0x43, 0xcf, 4, 1, 2, 3, 4, 0}, make([]byte, 1200)...)
+	other := append([]byte{0xc0, 0xff, 0x00, 0x00, 0x1d, 4, 1, 2, 3, 4, 0}, make([]byte, 1200)...) // draft-29
+	v1then2 := append([]byte{0xd0, 0x6b, 0x33, 0x43, 0xcf, 4, 1, 2, 3, 4, 0}, make([]byte, 1200)...)
 	tests := []struct {
 		name    string
 		secrets Secrets
@@ -211,7 +212,8 @@ func TestStates(t *testing.T) {
 		{"nothing yet", secrets, nil, Handshake, func(s Stats) bool { return s == Stats{} }},
 		{"only the server", secrets, onlyServer(dgrams), Handshake, func(s Stats) bool { return s.ClientPackets == 0 }},
 		{"version negotiation", secrets, []datagram{{true, 0, dgrams[0].b}, {false, 0, vn}}, Unsupported, func(s Stats) bool { return s.Skipped == 1 }},
-		{"version 2", secrets, []datagram{{true, 0, v2}}, Unsupported, func(s Stats) bool { return s.Skipped == 1 && s.ClientPackets == 0 }},
+		{"another version", secrets, []datagram{{true, 0, other}}, Unsupported, func(s Stats) bool { return s.Skipped == 1 && s.ClientPackets == 0 }},
+		{"version 2 after version 1", secrets, []datagram{{true, 0, dgrams[0].b}, {false, 0, v1then2}}, Unsupported, func(s Stats) bool { return s.Skipped == 1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

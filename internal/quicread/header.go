@@ -1,7 +1,12 @@
 package quicread
 
-// version1 is QUIC version 1 (RFC 9000 §15).
-const version1 = 0x00000001
+// version1 is QUIC version 1 (RFC 9000 §15), version2 QUIC version 2
+// (RFC 9369 §3.1), which differs in the packet protection's constants
+// and in the long header's type bits.
+const (
+	version1 = 0x00000001
+	version2 = 0x6b3343cf
+)
 
 // maxCIDLen is the longest connection ID QUIC version 1 allows (RFC 9000
 // §17.2).
@@ -32,7 +37,7 @@ func isLong(first byte) bool { return first&0x80 != 0 }
 // parseLong reads the long header at the start of b (RFC 9000 §17.2).
 //
 // For a Version Negotiation packet (version 0, §17.2.1) and for versions
-// other than 1, whose layout past the connection IDs is not known, size is
+// other than 1 and 2, whose layout past the connection IDs is not known, size is
 // the rest of the datagram. For Retry (§17.2.5), which has no Length
 // field, it is the rest of the datagram too. For Initial, 0-RTT and
 // Handshake packets the Length field gives where the packet ends
@@ -51,7 +56,7 @@ func parseLong(b []byte) (h longHeader, ok bool) {
 	if !r.ok() {
 		return h, false
 	}
-	if h.version != version1 {
+	if h.version != version1 && h.version != version2 {
 		// The connection ID lengths are only bounded in version 1
 		// (§17.2.1: Version Negotiation carries up to 255 bytes).
 		h.size = len(b)
@@ -61,6 +66,11 @@ func parseLong(b []byte) (h longHeader, ok bool) {
 		return h, false
 	}
 	h.typ = first >> 4 & 0x03
+	if h.version == version2 {
+		// Version 2 numbers the types one up: Initial 1, 0-RTT 2,
+		// Handshake 3, Retry 0 (RFC 9369 §3.2).
+		h.typ = (h.typ + 3) & 0x03
+	}
 	switch h.typ {
 	case typeRetry:
 		h.size = len(b)

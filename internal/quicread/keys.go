@@ -68,10 +68,36 @@ func suitesFor(secret []byte) []suite {
 	return nil
 }
 
-// initialSaltV1 is the salt of QUIC version 1 Initial secrets (RFC 9001 §5.2).
-var initialSaltV1 = []byte{
-	0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+// protection is what a QUIC version changes in packet protection: the
+// Initial salt and the prefix of the HKDF labels.
+type protection struct {
+	salt   []byte
+	prefix string // "quic" or "quicv2": labels "<prefix> key", " iv", " hp", " ku"
+}
+
+// protectV1 is QUIC version 1's (RFC 9001 §5.1-5.2); protectV2 version
+// 2's (RFC 9369 §3.3).
+var (
+	protectV1 = &protection{salt: []byte{
+		0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+		0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+	}, prefix: "quic"}
+	protectV2 = &protection{salt: []byte{
+		0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+		0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
+	}, prefix: "quicv2"}
+)
+
+// protectionFor returns the packet protection of version, nil for a
+// version this reader does not know.
+func protectionFor(version uint32) *protection {
+	switch version {
+	case version1:
+		return protectV1
+	case version2:
+		return protectV2
+	}
+	return nil
 }
 
 // expandLabel is TLS 1.3's HKDF-Expand-Label with an empty context (RFC
@@ -93,10 +119,16 @@ func expandLabel(h func() hash.Hash, secret []byte, label string, length int) []
 	return out
 }
 
-// initialSecrets derives the client and server Initial secrets from the
-// Destination Connection ID of the client's Initial (RFC 9001 §5.2).
+// initialSecrets derives the client and server Initial secrets of QUIC
+// version 1 from the Destination Connection ID of the client's Initial
+// (RFC 9001 §5.2).
 func initialSecrets(dcid []byte) (client, server []byte) {
-	initial, err := hkdf.Extract(sha256.New, dcid, initialSaltV1)
+	return protectV1.initialSecrets(dcid)
+}
+
+// initialSecrets derives the Initial secrets under p's salt.
+func (p *protection) initialSecrets(dcid []byte) (client, server []byte) {
+	initial, err := hkdf.Extract(sha256.New, dcid, p.salt)
 	if err != nil {
 		// A FIPS 140-only mode refuses short inputs: the Initials of
 		// such a connection then fail authentication.
@@ -108,6 +140,7 @@ func initialSecrets(dcid []byte) (client, server []byte) {
 
 // keys protect the packets of one direction at one key generation.
 type keys struct {
+	prot   *protection
 	suite  suite
 	secret []byte // kept to derive the next generation (RFC 9001 §6)
 	aead   cipher.AEAD
@@ -118,24 +151,33 @@ type keys struct {
 // errKeyLength reports a secret too short for the suite's hash.
 var errKeyLength = errors.New("quicread: secret length does not fit the cipher suite")
 
-// newKeys derives packet protection keys from a traffic secret (RFC 9001
-// §5.1): "quic key", "quic iv" and "quic hp".
+// newKeys derives QUIC version 1 packet protection keys from a traffic
+// secret (RFC 9001 §5.1): "quic key", "quic iv" and "quic hp".
 func newKeys(s suite, secret []byte) (*keys, error) {
+	return protectV1.newKeys(s, secret)
+}
+
+// newKeys derives the packet protection keys of p's version.
+func (p *protection) newKeys(s suite, secret []byte) (*keys, error) {
 	if len(secret) != s.hash()().Size() {
 		return nil, errKeyLength
 	}
-	hpKey := expandLabel(s.hash(), secret, "quic hp", s.keyLen())
-	hp, err := newHeaderMasker(s, hpKey)
+	hp, err := p.headerMasker(s, secret)
 	if err != nil {
 		return nil, err
 	}
-	return newGeneration(s, secret, hp)
+	return p.newGeneration(s, secret, hp)
+}
+
+// headerMasker derives the header protection of a traffic secret.
+func (p *protection) headerMasker(s suite, secret []byte) (headerMasker, error) {
+	return newHeaderMasker(s, expandLabel(s.hash(), secret, p.prefix+" hp", s.keyLen()))
 }
 
 // newGeneration derives the AEAD key and IV of one key generation; the
 // header protection key is shared by all generations (RFC 9001 §6).
-func newGeneration(s suite, secret []byte, hp headerMasker) (*keys, error) {
-	key := expandLabel(s.hash(), secret, "quic key", s.keyLen())
+func (p *protection) newGeneration(s suite, secret []byte, hp headerMasker) (*keys, error) {
+	key := expandLabel(s.hash(), secret, p.prefix+" key", s.keyLen())
 	var aead cipher.AEAD
 	var err error
 	if s == chacha20Poly1305 {
@@ -150,10 +192,11 @@ func newGeneration(s suite, secret []byte, hp headerMasker) (*keys, error) {
 		return nil, err
 	}
 	return &keys{
+		prot:   p,
 		suite:  s,
 		secret: secret,
 		aead:   aead,
-		iv:     expandLabel(s.hash(), secret, "quic iv", 12),
+		iv:     expandLabel(s.hash(), secret, p.prefix+" iv", 12),
 		hp:     hp,
 	}, nil
 }
@@ -164,8 +207,8 @@ func newGeneration(s suite, secret []byte, hp headerMasker) (*keys, error) {
 // AEAD refuses a key, which the suite's fixed lengths rule out.
 func (k *keys) next() *keys {
 	h := k.suite.hash()
-	secret := expandLabel(h, k.secret, "quic ku", h().Size())
-	n, err := newGeneration(k.suite, secret, k.hp)
+	secret := expandLabel(h, k.secret, k.prot.prefix+" ku", h().Size())
+	n, err := k.prot.newGeneration(k.suite, secret, k.hp)
 	if err != nil {
 		return nil
 	}

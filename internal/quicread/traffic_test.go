@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -141,13 +142,14 @@ type scenario func(ctx context.Context, t testing.TB, cli, srv *quic.Conn, want 
 // recordQUIC runs a quic-go client and server on loopback and records the
 // client's datagrams. singleUse dials with quic.Dial, which gives the
 // client a zero-length connection ID (as Chromium uses); retry makes the
-// server demand address validation with a Retry.
-func recordQUIC(t testing.TB, run scenario, singleUse, retry bool) recording {
+// server demand address validation with a Retry; versions, when given,
+// are the QUIC versions both sides speak.
+func recordQUIC(t testing.TB, run scenario, singleUse, retry bool, versions ...quic.Version) recording {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cert, pool := testCert(t)
-	qconf := &quic.Config{EnableDatagrams: true}
+	qconf := &quic.Config{EnableDatagrams: true, Versions: versions}
 
 	srvUDP, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -625,5 +627,23 @@ func TestQuicGoDisorder(t *testing.T) {
 				t.Errorf("state %v, stats %+v", c.State(), st)
 			}
 		})
+	}
+}
+
+// TestQuicGoVersion2 decrypts a real quic-go connection of QUIC version
+// 2 (RFC 9369: its own Initial salt, "quicv2" labels and long header type
+// bits).
+func TestQuicGoVersion2(t *testing.T) {
+	r := recordQUIC(t, smallScenario, false, false, quic.Version2)
+	if v := binary.BigEndian.Uint32(r.dgrams[0].b[1:5]); v != version2 {
+		t.Fatalf("first packet of version %#x: quic-go did not speak version 2", v)
+	}
+	c, rec := feed(t, r.dgrams, keyLogSecrets(t, r.keylog))
+	checkWant(t, rec, r.want)
+	if st := c.Stats(); c.State() != Decrypting || st.Failed != 0 || st.Malformed != 0 || st.Gaps != 0 {
+		t.Errorf("state %v, stats %+v", c.State(), st)
+	}
+	if len(c.ClientHello()) == 0 {
+		t.Error("no ClientHello from version 2 Initials")
 	}
 }
