@@ -1,6 +1,6 @@
 // Package quicread follows one QUIC version 1 or 2 connection (RFC 9000,
-// RFC 9001, RFC 9369) from the UDP payloads a passive observer captured, in both
-// directions and in capture order, and, given the TLS 1.3 application
+// RFC 9001, RFC 9369) from the UDP payloads a passive observer captured,
+// in both directions and in capture order, and, given the TLS 1.3 application
 // traffic secrets of an NSS key log, hands the in-order bytes of its
 // streams to a Handler.
 //
