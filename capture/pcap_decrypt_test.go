@@ -139,6 +139,33 @@ func do(t testing.TB, c *http.Client, method, url, body string, header ...string
 	resp.Body.Close()
 }
 
+// lookTshark returns tshark's path, the independent oracle of the
+// decryption tests; without it they skip, except under CI=true.
+func lookTshark(t *testing.T) string {
+	t.Helper()
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but tshark is not installed")
+		}
+		t.Skip("tshark not installed")
+	}
+	return tshark
+}
+
+// writeTLSCapture writes c's capture and key log to files for tshark.
+func writeTLSCapture(t *testing.T, c tlsCapture) (pcapPath, keysPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	pcapPath, keysPath = filepath.Join(dir, "capture.pcap"), filepath.Join(dir, "keys.log")
+	for path, b := range map[string][]byte{pcapPath: c.pcap, keysPath: c.keyLog} {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pcapPath, keysPath
+}
+
 // readTLSCapture reads c with (withKeys) or without its key log.
 func readTLSCapture(t testing.TB, c tlsCapture, withKeys bool) ([]*traffic.Exchange, PCAPStats) {
 	t.Helper()
@@ -324,18 +351,9 @@ func pcapngWithSecrets(t *testing.T, pcap, keyLog []byte) []byte {
 // skipped with a notice when missing, except under CI=true). It also
 // reads the pcapng that editcap writes with the key log embedded.
 func TestDecryptAgreesWithTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but tshark is not installed")
-		}
-		t.Skip("tshark not installed")
-	}
+	tshark := lookTshark(t)
 	c := recordTLS(t)
-	dir := t.TempDir()
-	pcapPath, keysPath := filepath.Join(dir, "tls.pcap"), filepath.Join(dir, "keys.log")
-	os.WriteFile(pcapPath, c.pcap, 0o600)
-	os.WriteFile(keysPath, c.keyLog, 0o600)
+	pcapPath, keysPath := writeTLSCapture(t, c)
 	out, err := exec.Command(tshark, "-n", "-r", pcapPath, "-o", "tls.keylog_file:"+keysPath,
 		"-Y", "http.request || http2.headers.method", "-T", "fields", "-E", "aggregator=,",
 		"-e", "http.request.method", "-e", "http.host", "-e", "http.request.uri",
@@ -369,7 +387,7 @@ func TestDecryptAgreesWithTshark(t *testing.T) {
 	if err != nil {
 		t.Fatal("tshark without editcap: both come with Wireshark's command-line tools")
 	}
-	ngPath := filepath.Join(dir, "tls.pcapng")
+	ngPath := filepath.Join(filepath.Dir(pcapPath), "tls.pcapng")
 	if out, err := exec.Command(editcap, "--inject-secrets", "tls,"+keysPath, pcapPath, ngPath).CombinedOutput(); err != nil {
 		t.Fatalf("editcap: %v\n%s", err, out)
 	}

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,6 +20,63 @@ import (
 	"github.com/trackaudit/trackaudit/internal/pcaprelay"
 )
 
+// h3Recorder records HTTP/3 clients of one server through a UDP
+// recording relay, as a packet capture would hold them.
+type h3Recorder struct {
+	t          testing.TB
+	pcap, keys bytes.Buffer
+	rec        *pcaprelay.Recorder
+	relay      net.PacketConn
+	roots      *x509.CertPool
+	transports []*http3.Transport
+}
+
+func newH3Recorder(t testing.TB, srv *fixtures.HTTPSServer) *h3Recorder {
+	t.Helper()
+	r := &h3Recorder{t: t, roots: srv.Roots}
+	var err error
+	if r.rec, err = pcaprelay.NewRecorder(&r.pcap); err != nil {
+		t.Fatal(err)
+	}
+	if r.relay, err = r.rec.RelayUDP(srv.Addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443")); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// client is a new HTTP/3 client dialing the relay; logKeys says whether
+// it writes the key log. tweak, when not nil, changes its transport.
+func (r *h3Recorder) client(logKeys bool, tweak func(*http3.Transport)) *http.Client {
+	var keyLog io.Writer = io.Discard
+	if logKeys {
+		keyLog = &r.keys
+	}
+	tr := &http3.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: r.roots, KeyLogWriter: keyLog},
+		Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
+			return quic.DialAddr(ctx, r.relay.LocalAddr().String(), tlsCfg, cfg)
+		},
+	}
+	if tweak != nil {
+		tweak(tr)
+	}
+	r.transports = append(r.transports, tr)
+	return &http.Client{Transport: tr}
+}
+
+// capture closes the clients and the relay and returns what was recorded.
+func (r *h3Recorder) capture() tlsCapture {
+	r.t.Helper()
+	for _, tr := range r.transports {
+		tr.Close()
+	}
+	r.relay.Close()
+	if err := r.rec.Wait(); err != nil {
+		r.t.Fatal(err)
+	}
+	return tlsCapture{pcap: r.pcap.Bytes(), keyLog: r.keys.Bytes()}
+}
+
 // recordH3 records HTTP/3 (quic-go's client and server) through a UDP
 // recording relay: a connection to tracker.test (a pixel GET with cookies
 // and Referer, a POST answered with gzip, a large response), one to
@@ -27,41 +84,20 @@ import (
 // tracker.test from a client that logs none.
 func recordH3(t testing.TB) tlsCapture {
 	t.Helper()
-	addr, roots, _ := fixtures.H3Server(t, http.HandlerFunc(testSite), "tracker.test", "news.test")
-
-	var pcap, keys bytes.Buffer
-	rec, err := pcaprelay.NewRecorder(&pcap)
+	srv, err := fixtures.ServeH3(http.HandlerFunc(testSite), "tracker.test", "news.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay, err := rec.RelayUDP(addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := func(keyLog io.Writer) (*http.Client, *http3.Transport) {
-		tr := &http3.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: roots, KeyLogWriter: keyLog},
-			Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
-				return quic.DialAddr(ctx, relay.LocalAddr().String(), tlsCfg, cfg)
-			},
-		}
-		return &http.Client{Transport: tr}, tr
-	}
-	logged, tr := client(&keys)
+	defer srv.Close()
+	r := newH3Recorder(t, srv)
+	logged := r.client(true, nil)
 	do(t, logged, "GET", "https://tracker.test/tr?id=123&ev=PageView", "",
 		"Cookie", "_fbp=fb.1.1700000000000.42; sid=abc", "Referer", "https://news.test/article")
 	do(t, logged, "POST", "https://tracker.test/collect", "email=reader%40mail.test", "Content-Type", "application/x-www-form-urlencoded")
 	do(t, logged, "GET", "https://tracker.test/big", "")
 	do(t, logged, "GET", "https://news.test/article", "")
-	hidden, htr := client(io.Discard)
-	do(t, hidden, "GET", "https://tracker.test/hidden", "")
-	tr.Close()
-	htr.Close()
-	relay.Close()
-	if err := rec.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	return tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}
+	do(t, r.client(false, nil), "GET", "https://tracker.test/hidden", "")
+	return r.capture()
 }
 
 func TestReadPCAPDecryptsHTTP3(t *testing.T) {
@@ -117,18 +153,9 @@ func TestReadPCAPDecryptsHTTP3(t *testing.T) {
 // requests (tshark 4.0 decrypts QUIC and parses HTTP/3 framing, but does
 // not decode QPACK, so it cannot list the requests themselves).
 func TestDecryptHTTP3AgreesWithTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but tshark is not installed")
-		}
-		t.Skip("tshark not installed")
-	}
+	tshark := lookTshark(t)
 	c := recordH3(t)
-	dir := t.TempDir()
-	pcapPath, keysPath := filepath.Join(dir, "h3.pcap"), filepath.Join(dir, "keys.log")
-	os.WriteFile(pcapPath, c.pcap, 0o600)
-	os.WriteFile(keysPath, c.keyLog, 0o600)
+	pcapPath, keysPath := writeTLSCapture(t, c)
 	out, err := exec.Command(tshark, "-n", "-r", pcapPath, "-o", "tls.keylog_file:"+keysPath,
 		"-Y", "http3 && udp.dstport == 443", "-T", "fields", "-E", "aggregator=,", "-e", "http3.frame_type").Output()
 	if err != nil {
@@ -166,36 +193,24 @@ func TestReadPCAPDecryptsHTTP3ECH(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	var pcap, keys bytes.Buffer
-	rec, err := pcaprelay.NewRecorder(&pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	relay, err := rec.RelayUDP(srv.Addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newH3Recorder(t, srv)
 	var state tls.ConnectionState
-	tr := &http3.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: srv.Roots, KeyLogWriter: &keys, EncryptedClientHelloConfigList: list},
-		Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
-			c, err := quic.DialAddr(ctx, relay.LocalAddr().String(), tlsCfg, cfg)
+	do(t, r.client(true, func(tr *http3.Transport) {
+		tr.TLSClientConfig.EncryptedClientHelloConfigList = list
+		dial := tr.Dial
+		tr.Dial = func(ctx context.Context, addr string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
+			c, err := dial(ctx, addr, tlsCfg, cfg)
 			if err == nil {
 				state = c.ConnectionState().TLS
 			}
 			return c, err
-		},
-	}
-	do(t, &http.Client{Transport: tr}, "GET", "https://tracker.test/tr?id=123&ev=PageView", "", "Cookie", "sid=abc")
-	tr.Close()
-	relay.Close()
-	if err := rec.Wait(); err != nil {
-		t.Fatal(err)
-	}
+		}
+	}), "GET", "https://tracker.test/tr?id=123&ev=PageView", "", "Cookie", "sid=abc")
+	c := r.capture()
 	if !state.ECHAccepted {
 		t.Fatal("the connection did not use Encrypted Client Hello: the test checks nothing")
 	}
-	got, st := readTLSCapture(t, tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}, true)
+	got, st := readTLSCapture(t, c, true)
 	want := []string{`HTTP/3.0 GET https://tracker.test/tr?id=123&ev=PageView -> 200 "hello from tracker.test/tr"`}
 	if g := recordLines(got); strings.Join(g, "\n") != strings.Join(want, "\n") || st.Decrypted != 1 {
 		t.Errorf("records %q, %d decrypted; want %q, 1", g, st.Decrypted, want)
@@ -212,29 +227,9 @@ func TestReadPCAPDecryptsHTTP3Version2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	var pcap, keys bytes.Buffer
-	rec, err := pcaprelay.NewRecorder(&pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	relay, err := rec.RelayUDP(srv.Addr, netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &http3.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: srv.Roots, KeyLogWriter: &keys},
-		QUICConfig:      v2(),
-		Dial: func(ctx context.Context, _ string, tlsCfg *tls.Config, cfg *quic.Config) (*quic.Conn, error) {
-			return quic.DialAddr(ctx, relay.LocalAddr().String(), tlsCfg, cfg)
-		},
-	}
-	do(t, &http.Client{Transport: tr}, "GET", "https://tracker.test/tr?id=123&ev=PageView", "")
-	tr.Close()
-	relay.Close()
-	if err := rec.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	c := tlsCapture{pcap: pcap.Bytes(), keyLog: keys.Bytes()}
+	r := newH3Recorder(t, srv)
+	do(t, r.client(true, func(tr *http3.Transport) { tr.QUICConfig = v2() }), "GET", "https://tracker.test/tr?id=123&ev=PageView", "")
+	c := r.capture()
 	if !bytes.Contains(c.pcap, []byte{0x6b, 0x33, 0x43, 0xcf}) {
 		t.Fatal("no QUIC version 2 packet in the capture: the test checks nothing")
 	}
