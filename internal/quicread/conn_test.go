@@ -75,6 +75,13 @@ func (s *synth) initials() [][]byte {
 	return out
 }
 
+// feedPackets hands c one direction's datagrams, all at the zero time.
+func feedPackets(c *Conn, fromClient bool, pkts [][]byte) {
+	for _, p := range pkts {
+		c.Datagram(fromClient, p, time.Time{})
+	}
+}
+
 // TestClientHelloSplit reassembles a ClientHello sent in shuffled,
 // repeated and overlapping CRYPTO frames over two Initials.
 func TestClientHelloSplit(t *testing.T) {
@@ -159,15 +166,9 @@ func TestKeyUpdateAndSuites(t *testing.T) {
 			cli, srv := s.conversation(t)
 			rec := newRecorder(t)
 			c := NewConn(s.secrets, rec)
-			for _, p := range s.initials() {
-				c.Datagram(true, p, time.Time{})
-			}
-			for _, p := range cli {
-				c.Datagram(true, p, time.Time{})
-			}
-			for _, p := range srv {
-				c.Datagram(false, p, time.Time{})
-			}
+			feedPackets(c, true, s.initials())
+			feedPackets(c, true, cli)
+			feedPackets(c, false, srv)
 			c.Close()
 			want := "stream 0 client: 6 bytes fin=true reset=false gap=false \"abcdef\"\n" +
 				"stream 0 server: 5 bytes fin=true reset=false gap=false \"reply\"\n" +

@@ -3,7 +3,6 @@ package quicread
 import (
 	"bytes"
 	"testing"
-	"time"
 )
 
 // TestZeroRTT decrypts a resuming client's 0-RTT packets (RFC 9001
@@ -43,9 +42,7 @@ func TestZeroRTT(t *testing.T) {
 				if tt.early != nil {
 					c.DecryptEarly(tt.early)
 				}
-				for _, d := range tt.dgrams {
-					c.Datagram(true, d, time.Time{})
-				}
+				feedPackets(c, true, tt.dgrams)
 				c.Close()
 				if got := rec.summary(); got != tt.want {
 					t.Errorf("streams:\n%swant:\n%s", got, tt.want)
