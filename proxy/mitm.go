@@ -69,10 +69,10 @@ func (p *Proxy) hijack(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) 
 			return
 		}
 		tc.SetDeadline(time.Time{})
-		p.mitmLn.push(&mitmConn{Conn: tc, target: target, scheme: "https"})
+		p.serveDecrypted(&mitmConn{Conn: tc, target: target, scheme: "https"})
 	case first[0] >= 'A' && first[0] <= 'Z': // an HTTP method
 		client.SetReadDeadline(time.Time{})
-		p.mitmLn.push(&mitmConn{Conn: conn, target: target, scheme: "http"})
+		p.serveDecrypted(&mitmConn{Conn: conn, target: target, scheme: "http"})
 	default:
 		client.SetReadDeadline(time.Time{})
 		p.tunnel(conn, target)
@@ -122,12 +122,7 @@ func (p *Proxy) tunnel(client net.Conn, target string) {
 
 // serveMITM serves one decrypted request: it makes the URL absolute and
 // hands it to goproxy, which runs onRequest and the round trip.
-func (p *Proxy) serveMITM(w http.ResponseWriter, r *http.Request) {
-	mc, _ := r.Context().Value(mitmConnKey{}).(*mitmConn)
-	if mc == nil {
-		http.Error(w, "trackaudit proxy: lost connection state", http.StatusInternalServerError)
-		return
-	}
+func (p *Proxy) serveMITM(w http.ResponseWriter, r *http.Request, mc *mitmConn) {
 	if r.Method == http.MethodConnect {
 		http.Error(w, "trackaudit proxy: CONNECT inside an intercepted tunnel is not supported", http.StatusMethodNotAllowed)
 		return
@@ -142,57 +137,12 @@ func (p *Proxy) serveMITM(w http.ResponseWriter, r *http.Request) {
 }
 
 // mitmConn is a client connection after CONNECT (and TLS, for https),
-// carrying the CONNECT target to the decrypted-request server.
+// with the CONNECT target.
 type mitmConn struct {
 	net.Conn
 	target string // host:port from CONNECT
 	scheme string // "https" or "http"
 }
-
-type mitmConnKey struct{}
-
-func mitmConnContext(ctx context.Context, c net.Conn) context.Context {
-	if mc, ok := c.(*mitmConn); ok {
-		return context.WithValue(ctx, mitmConnKey{}, mc)
-	}
-	return ctx
-}
-
-// chanListener hands hijacked connections to an http.Server.
-type chanListener struct {
-	addr   net.Addr
-	ch     chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newChanListener(addr net.Addr) *chanListener {
-	return &chanListener{addr: addr, ch: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-func (l *chanListener) push(c net.Conn) {
-	select {
-	case l.ch <- c:
-	case <-l.closed:
-		c.Close()
-	}
-}
-
-func (l *chanListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.ch:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *chanListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *chanListener) Addr() net.Addr { return l.addr }
 
 // idleConn closes a tunnel that moved no bytes for a while. It keeps
 // half-close working when the wrapped conn supports it.

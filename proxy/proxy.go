@@ -94,8 +94,7 @@ type Proxy struct {
 	certs  *certCache
 	ln     net.Listener
 	srv    *http.Server // proxy requests and CONNECT
-	mitm   *http.Server // decrypted connections
-	mitmLn *chanListener
+	conns  connTracker  // decrypted connections (serve.go)
 	nextID atomic.Int64
 
 	closeOnce sync.Once
@@ -191,15 +190,6 @@ func New(cfg Config) (*Proxy, error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errLog,
 	}
-	p.mitmLn = newChanListener(ln.Addr())
-	p.mitm = &http.Server{
-		Handler:           recoverHandler(p.logf, exactResponse(http.HandlerFunc(p.serveMITM))),
-		ReadHeaderTimeout: cfg.clientTimeouts.head,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          errLog,
-		ConnContext:       mitmConnContext,
-	}
 	return p, nil
 }
 
@@ -210,9 +200,8 @@ func (p *Proxy) Addr() net.Addr { return p.ln.Addr() }
 // to a few seconds) for requests in flight to finish, so their exchanges
 // are emitted before it returns. It returns nil after a requested stop.
 func (p *Proxy) Serve(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 1)
 	go func() { errc <- p.srv.Serve(p.ln) }()
-	go func() { errc <- p.mitm.Serve(p.mitmLn) }()
 	var err error
 	select {
 	case <-ctx.Done():
@@ -229,7 +218,7 @@ func (p *Proxy) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	p.srv.Shutdown(ctx)
-	p.mitm.Shutdown(ctx)
+	p.conns.shutdown(ctx)
 	p.Close()
 }
 
@@ -237,8 +226,7 @@ func (p *Proxy) shutdown() {
 func (p *Proxy) Close() error {
 	p.closeOnce.Do(func() {
 		p.closeErr = p.srv.Close()
-		p.mitm.Close()
-		p.mitmLn.Close()
+		p.conns.closeAll()
 		p.ln.Close()
 		p.tr.CloseIdleConnections()
 	})

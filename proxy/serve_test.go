@@ -1,0 +1,278 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// siteHandler is the origin of the serving-loop tests: one path per kind
+// of response framing.
+func siteHandler(w http.ResponseWriter, r *http.Request) {
+	// net/http would add these; the proxy must not.
+	w.Header()["Date"] = nil
+	w.Header()["Content-Type"] = nil
+	switch r.URL.Path {
+	case "/len":
+		w.Header().Set("Content-Length", "5")
+		io.WriteString(w, "hello")
+	case "/stream": // no length known: chunked
+		io.WriteString(w, "ab")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "cd")
+	case "/trailer":
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "data")
+		w.(http.Flusher).Flush()
+		w.Header().Set("X-Sum", "42")
+	case "/204":
+		w.WriteHeader(http.StatusNoContent)
+	case "/304":
+		w.WriteHeader(http.StatusNotModified)
+	case "/echo":
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	case "/close":
+		w.Header().Set("Connection", "close")
+		io.WriteString(w, "bye")
+	case "/slow":
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "slow")
+	}
+}
+
+// dialMITM opens a TLS connection to host through the proxy's CONNECT.
+func dialMITM(t *testing.T, tp *testProxy, host string) (*tls.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", tp.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	io.WriteString(c, "CONNECT "+host+":443 HTTP/1.1\r\nHost: "+host+":443\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(tp.ca.Cert)
+	tc := tls.Client(c, &tls.Config{ServerName: host, RootCAs: roots})
+	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	return tc, bufio.NewReader(tc)
+}
+
+// TestDecryptedServing sends raw HTTP/1.x over intercepted TLS and checks
+// what the serving loop writes back: framing, keep-alive, pipelining,
+// trailers, 100 Continue and errors.
+func TestDecryptedServing(t *testing.T) {
+	o := newOrigins(t)
+	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
+	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
+
+	type reply struct {
+		method  string // of the request, so HEAD is read without a body
+		status  int
+		body    string
+		framing string // "length", "chunked" or "close"
+		close   bool   // the reply says "Connection: close"
+		header  map[string]string
+	}
+	tests := []struct {
+		name    string
+		send    string
+		replies []reply
+		closed  bool // the proxy closes the connection after the replies
+	}{
+		{
+			name: "pipelined, each framed as the server's answer allows",
+			send: "GET /len HTTP/1.1\r\nHost: site.test\r\n\r\n" +
+				"GET /stream HTTP/1.1\r\nHost: site.test\r\n\r\n" +
+				"HEAD /len HTTP/1.1\r\nHost: site.test\r\n\r\n" +
+				"GET /204 HTTP/1.1\r\nHost: site.test\r\n\r\n" +
+				"GET /304 HTTP/1.1\r\nHost: site.test\r\n\r\n" +
+				"POST /echo HTTP/1.1\r\nHost: site.test\r\nContent-Length: 3\r\n\r\nabc",
+			replies: []reply{
+				{status: 200, body: "hello", framing: "length"},
+				{status: 200, body: "abcd", framing: "chunked"},
+				{method: "HEAD", status: 200, framing: "length", header: map[string]string{"Content-Length": "5"}},
+				{status: 204, framing: "length"},
+				{status: 304, framing: "length"},
+				{status: 200, body: "abc", framing: "length"},
+			},
+		},
+		{
+			name:    "trailers",
+			send:    "GET /trailer HTTP/1.1\r\nHost: site.test\r\n\r\n",
+			replies: []reply{{status: 200, body: "data", framing: "chunked", header: map[string]string{"X-Sum": "42"}}},
+		},
+		{
+			name:    "client asks to close",
+			send:    "GET /len HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+			replies: []reply{{status: 200, body: "hello", framing: "length", close: true}},
+			closed:  true,
+		},
+		{
+			// The server's Connection header is about its own connection.
+			name:    "server closes its connection, the client's stays",
+			send:    "GET /close HTTP/1.1\r\nHost: site.test\r\n\r\nGET /len HTTP/1.1\r\nHost: site.test\r\n\r\n",
+			replies: []reply{{status: 200, body: "bye", framing: "length"}, {status: 200, body: "hello", framing: "length"}},
+		},
+		{
+			name:    "HTTP/1.0 body ends with the connection",
+			send:    "GET /stream HTTP/1.0\r\nHost: site.test\r\n\r\n",
+			replies: []reply{{status: 200, body: "abcd", framing: "close"}},
+			closed:  true,
+		},
+		{
+			name:    "bad request line",
+			send:    "GET\r\n\r\n",
+			replies: []reply{{status: 400, body: "400 Bad Request", framing: "close"}},
+			closed:  true,
+		},
+		{
+			name:    "HTTP/2 over HTTP/1 framing",
+			send:    "GET /len HTTP/2.0\r\nHost: site.test\r\n\r\n",
+			replies: []reply{{status: 505, body: "505 HTTP Version Not Supported", framing: "close"}},
+			closed:  true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tc, br := dialMITM(t, tp, "site.test")
+			if _, err := io.WriteString(tc, tt.send); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range tt.replies {
+				resp, err := http.ReadResponse(br, &http.Request{Method: cmpOr(want.method, "GET")})
+				if err != nil {
+					t.Fatalf("reply %d: %v", i, err)
+				}
+				b, err := io.ReadAll(resp.Body)
+				if err != nil {
+					t.Fatalf("reply %d body: %v", i, err)
+				}
+				framing := "length"
+				switch {
+				case len(resp.TransferEncoding) > 0:
+					framing = "chunked"
+				case resp.ContentLength < 0:
+					framing = "close"
+				}
+				if resp.StatusCode != want.status || string(b) != want.body || framing != want.framing || resp.Close != (want.close || want.framing == "close") {
+					t.Errorf("reply %d: %d %q framed by %s, close %v; want %d %q framed by %s, close %v", i, resp.StatusCode, b, framing, resp.Close, want.status, want.body, want.framing, want.close)
+				}
+				for k, v := range want.header {
+					if got := resp.Header.Get(k) + resp.Trailer.Get(k); got != v {
+						t.Errorf("reply %d: %s = %q, want %q", i, k, got, v)
+					}
+				}
+				for _, k := range []string{"Date", "Content-Type"} {
+					if _, ok := resp.Header[k]; ok && want.status < 400 {
+						t.Errorf("reply %d: proxy added %s, which the server did not send", i, k)
+					}
+				}
+			}
+			tc.SetReadDeadline(time.Now().Add(time.Second))
+			rest, err := io.ReadAll(br)
+			timedOut := err != nil && strings.Contains(err.Error(), "timeout")
+			if tt.closed == timedOut || len(rest) > 0 {
+				t.Errorf("after the replies: read %q, %v; want the connection closed: %v", rest, err, tt.closed)
+			}
+		})
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// TestDecryptedExpectContinue: a client that asks for 100 Continue gets it
+// before it sends its body, and then the server's answer.
+func TestDecryptedExpectContinue(t *testing.T) {
+	o := newOrigins(t)
+	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
+	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
+	tc, br := dialMITM(t, tp, "site.test")
+	io.WriteString(tc, "POST /echo HTTP/1.1\r\nHost: site.test\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("first line %q, %v; want 100 Continue before the body", line, err)
+	}
+	if blank, _ := br.ReadString('\n'); blank != "\r\n" {
+		t.Fatalf("100 Continue not followed by a blank line: %q", blank)
+	}
+	io.WriteString(tc, "hello")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(b) != "hello" {
+		t.Errorf("got %d %q, want the body echoed", resp.StatusCode, b)
+	}
+	if ex := tp.next(t); string(ex.Request.Body) != "hello" {
+		t.Errorf("recorded request body %q", ex.Request.Body)
+	}
+}
+
+// TestDecryptedShutdown: stopping the proxy lets a request in flight
+// finish (and be recorded) and closes idle connections.
+func TestDecryptedShutdown(t *testing.T) {
+	o := newOrigins(t)
+	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
+	ca, err := NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := &testProxy{ca: ca, exs: make(chan *traffic.Exchange, 10), logs: &logBuf{}}
+	p, err := New(Config{CA: ca, Map: o.hosts, UpstreamRoots: o.roots, Logf: tp.logs.logf,
+		OnExchange: func(ex *traffic.Exchange) { tp.exs <- ex }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Proxy = p
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx) }()
+
+	idle, idleR := dialMITM(t, tp, "site.test")
+	io.WriteString(idle, "GET /len HTTP/1.1\r\nHost: site.test\r\n\r\n")
+	if resp, err := http.ReadResponse(idleR, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("idle connection's request: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(idleR, 5))
+	tp.next(t)
+
+	busy, busyR := dialMITM(t, tp, "site.test")
+	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: site.test\r\n\r\n")
+	time.Sleep(100 * time.Millisecond) // the request is at the origin
+	cancel()
+	resp, err := http.ReadResponse(busyR, nil)
+	if err != nil {
+		t.Fatalf("request in flight during shutdown: %v", err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "slow" || !resp.Close {
+		t.Errorf("in-flight answer %q (Connection: close %v), want \"slow\" and close", b, resp.Close)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if ex := tp.next(t); ex.Request.URL.Path != "/slow" {
+		t.Errorf("recorded %s, want the in-flight /slow", ex.Request.URL)
+	}
+	idle.SetReadDeadline(time.Now().Add(time.Second))
+	if n, err := idleR.Read(make([]byte, 1)); n > 0 || err == nil || strings.Contains(err.Error(), "timeout") {
+		t.Errorf("idle connection still open after shutdown: %d, %v", n, err)
+	}
+}
