@@ -343,6 +343,7 @@ func TestStoreWriteFailureIsSticky(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.conn.Close()
 	s.db.Close()
 	if err := s.Add(sampleExchanges(t)[0]); err != nil {
 		t.Fatalf("first Add = %v, want nil (the failure comes with the commit)", err)
