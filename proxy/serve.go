@@ -35,7 +35,7 @@ const maxDrainBytes = 256 << 10
 // serveDecrypted serves the requests of one intercepted connection until
 // the client or the proxy ends it.
 func (p *Proxy) serveDecrypted(mc *mitmConn) {
-	c := &decryptedConn{mitmConn: mc, p: p, lim: headLimit{r: mc, n: math.MaxInt64}}
+	c := &decryptedConn{mitmConn: mc, p: p, lim: headLimit{r: mc, n: math.MaxInt64}, remote: mc.RemoteAddr().String()}
 	if !p.conns.add(c) {
 		mc.Close()
 		return
@@ -55,6 +55,7 @@ type decryptedConn struct {
 	*mitmConn
 	p        *Proxy
 	lim      headLimit
+	remote   string // the client's address, for Request.RemoteAddr
 	hijacked bool
 }
 
@@ -90,12 +91,14 @@ func (c *decryptedConn) serveOne(br *bufio.Reader, bw *bufio.Writer, first bool)
 		}
 		return false
 	}
-	c.SetReadDeadline(time.Time{})
+	if req.Body != http.NoBody {
+		c.SetReadDeadline(time.Time{}) // no deadline for uploads; the next request sets one
+	}
 	if req.ProtoMajor != 1 {
 		writeError(bw, http.StatusHTTPVersionNotSupported)
 		return false
 	}
-	req.RemoteAddr = c.RemoteAddr().String()
+	req.RemoteAddr = c.remote
 	w := &decryptedWriter{c: c, br: br, bw: bw, req: req, header: http.Header{}}
 	var body *requestBody
 	if req.Body != http.NoBody {
@@ -241,7 +244,11 @@ func (w *decryptedWriter) writeHead(code int) {
 	if text == "" {
 		text = "status code " + strconv.Itoa(code)
 	}
-	fmt.Fprintf(w.bw, "HTTP/1.1 %03d %s\r\n", code, text)
+	w.bw.WriteString("HTTP/1.1 ")
+	w.bw.WriteString(strconv.Itoa(code))
+	w.bw.WriteString(" ")
+	w.bw.WriteString(text)
+	w.bw.WriteString("\r\n")
 	w.header.WriteSubset(w.bw, w.exclude())
 	if w.chunked && code >= 200 {
 		w.bw.WriteString("Transfer-Encoding: chunked\r\n")
@@ -252,14 +259,19 @@ func (w *decryptedWriter) writeHead(code int) {
 // exclude lists what the written header leaves out: the framing, which
 // writeHead sets itself, and values meant as trailers.
 func (w *decryptedWriter) exclude() map[string]bool {
-	ex := map[string]bool{"Transfer-Encoding": true}
+	ex := framingHeaders
 	for k := range w.header {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
+			if len(ex) == 1 {
+				ex = map[string]bool{"Transfer-Encoding": true}
+			}
 			ex[k] = true
 		}
 	}
 	return ex
 }
+
+var framingHeaders = map[string]bool{"Transfer-Encoding": true}
 
 func (w *decryptedWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
