@@ -48,7 +48,9 @@ func (d *dialer) mapAddr(addr string) string {
 	}
 	to, ok := d.hostMap[host]
 	if !ok {
-		return addr
+		if to, ok = d.hostMap["*"]; !ok {
+			return addr
+		}
 	}
 	if _, _, err := net.SplitHostPort(to); err == nil {
 		return to

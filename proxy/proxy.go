@@ -41,8 +41,9 @@ type Config struct {
 	Listen string
 	// Map sends connections for a host elsewhere, like curl --resolve:
 	// key "HOST" or "HOST:PORT", value "ADDR" or "ADDR:PORT" (without a
-	// port the original port is kept). TLS names and Host headers are
-	// unchanged. nil maps nothing.
+	// port the original port is kept); key "*" maps every host no other
+	// key names. TLS names and Host headers are unchanged. nil maps
+	// nothing.
 	Map map[string]string
 	// UpstreamRoots verifies servers' certificates; nil means the system
 	// roots.

@@ -35,7 +35,7 @@ type origins struct {
 	hosts map[string]string
 }
 
-func newOrigins(t *testing.T) *origins {
+func newOrigins(t testing.TB) *origins {
 	t.Helper()
 	ca, err := NewCA()
 	if err != nil {
@@ -47,7 +47,7 @@ func newOrigins(t *testing.T) *origins {
 }
 
 // serveTLS starts an HTTPS server for host, signed by signer.
-func (o *origins) serveTLS(t *testing.T, host string, signer *CA, h http.Handler) *httptest.Server {
+func (o *origins) serveTLS(t testing.TB, host string, signer *CA, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -83,7 +83,7 @@ func (l *logBuf) String() string {
 	return l.b.String()
 }
 
-func startProxy(t *testing.T, cfg Config) *testProxy {
+func startProxy(t testing.TB, cfg Config) *testProxy {
 	t.Helper()
 	if cfg.CA == nil {
 		ca, err := NewCA()

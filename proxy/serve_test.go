@@ -2,13 +2,17 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -275,4 +279,66 @@ func TestDecryptedShutdown(t *testing.T) {
 	if n, err := idleR.Read(make([]byte, 1)); n > 0 || err == nil || strings.Contains(err.Error(), "timeout") {
 		t.Errorf("idle connection still open after shutdown: %d, %v", n, err)
 	}
+}
+
+// FuzzDecryptedConn feeds arbitrary client bytes to the serving loop of an
+// intercepted connection (plain HTTP after CONNECT, so no TLS in the way)
+// whose requests, whatever their host, reach a local origin. The loop must
+// end once the client stops sending, answer only with HTTP/1.1 status
+// lines, and never panic, in the loop or in the handler it runs.
+func FuzzDecryptedConn(f *testing.F) {
+	for _, seed := range []string{
+		"GET /len HTTP/1.1\r\nHost: site.test\r\n\r\nHEAD /len HTTP/1.1\r\nHost: site.test\r\n\r\nGET /stream HTTP/1.1\r\nHost: site.test\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: site.test\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+		"POST /echo HTTP/1.1\r\nHost: site.test\r\nContent-Length: 30\r\n\r\nshort",
+		"GET /trailer HTTP/1.1\r\nHost: site.test\r\n\r\nGET /204 HTTP/1.0\r\n\r\n",
+		"GET /len HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\nGET /len HTTP/1.1\r\n\r\n",
+		"GET\r\n\r\n",
+		"CONNECT site.test:443 HTTP/1.1\r\n\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	origin := httptest.NewServer(http.HandlerFunc(siteHandler))
+	f.Cleanup(origin.Close)
+	tp := startProxy(f, Config{Map: map[string]string{"*": origin.Listener.Addr().String()},
+		OnExchange: func(*traffic.Exchange) {}, clientTimeouts: clientTimeouts{head: 2 * time.Second}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { ln.Close() })
+
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sc, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			tp.serveDecrypted(&mitmConn{Conn: sc, target: "site.test:80", scheme: "http"})
+			close(done)
+		}()
+		go func() {
+			c.Write(in)
+			c.(*net.TCPConn).CloseWrite()
+		}()
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		out, err := io.ReadAll(c)
+		if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("reading the answers: %v (the loop did not end)", err)
+		}
+		<-done
+		if len(out) > 0 && !bytes.HasPrefix(out, []byte("HTTP/1.1 ")) {
+			t.Errorf("answer does not begin with a status line: %q", out[:min(len(out), 80)])
+		}
+		if logs := tp.logs.String(); strings.Contains(logs, "panic") {
+			t.Fatalf("panic while serving %q:\n%s", in, logs)
+		}
+	})
 }

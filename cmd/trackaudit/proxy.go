@@ -37,7 +37,7 @@ type proxyFlags struct {
 func (pf *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&pf.listen, "listen", defaultListen, "address to listen on (keep it on loopback)")
 	fs.StringVar(&pf.capture, "capture", "", "capture file to write (default: a new timestamped .db in the data directory)")
-	fs.Var(&pf.maps, "map", "HOST=ADDR: connect to ADDR instead of resolving HOST, like curl --resolve (repeatable)")
+	fs.Var(&pf.maps, "map", "HOST=ADDR: connect to ADDR instead of resolving HOST, like curl --resolve (repeatable; HOST * maps every other host)")
 	fs.StringVar(&pf.upstreamCA, "upstream-ca", "", "PEM file of extra CA certificates to trust for servers")
 	fs.StringVar(&pf.upstreamProxy, "upstream-proxy", "", "send all traffic through this http:// or https:// proxy")
 	fs.BoolVar(&pf.insecure, "insecure", false, "do NOT verify server certificates (anyone on the network can then intercept)")
