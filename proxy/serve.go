@@ -111,8 +111,8 @@ func (c *decryptedConn) serveOne(br *bufio.Reader, bw *bufio.Writer, first bool)
 	if !c.serveRecovered(w, req) {
 		return false
 	}
-	if err := w.finish(); err != nil || w.closeAfter {
-		return false
+	if err := w.finish(); err != nil || w.closeAfter || w.status == http.StatusSwitchingProtocols {
+		return false // incomplete, asked to close, or switched but not taken over
 	}
 	c.SetReadDeadline(time.Now().Add(head))
 	return body == nil || body.drain()
