@@ -133,6 +133,9 @@ func (p *Proxy) serveMITM(w http.ResponseWriter, r *http.Request, mc *mitmConn) 
 	}
 	r.URL.Scheme = mc.scheme
 	r.URL.Host = host
+	if p.cfg.beforeRequest != nil {
+		p.cfg.beforeRequest(r)
+	}
 	p.gp.ServeHTTP(w, r)
 }
 

@@ -76,6 +76,9 @@ type Config struct {
 	// clientTimeouts bounds slow or silent clients; zero fields mean the
 	// defaults. Tests shorten them.
 	clientTimeouts clientTimeouts
+	// beforeRequest, when set, runs before each decrypted request is
+	// served; tests make it panic.
+	beforeRequest func(*http.Request)
 }
 
 // clientTimeouts are how long a client may take to send a request head
@@ -83,6 +86,9 @@ type Config struct {
 // after CONNECT) and to finish its TLS handshake with the proxy.
 type clientTimeouts struct {
 	head, handshake time.Duration
+	// stall is how long a write to a decrypted client may make no
+	// progress: a client that stopped reading is disconnected.
+	stall time.Duration
 }
 
 // Proxy is a running intercepting proxy. Create it with New, run it with
@@ -116,6 +122,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	cfg.clientTimeouts.head = cmp.Or(cfg.clientTimeouts.head, readHeaderTimeout)
 	cfg.clientTimeouts.handshake = cmp.Or(cfg.clientTimeouts.handshake, handshakeTimeout)
+	cfg.clientTimeouts.stall = cmp.Or(cfg.clientTimeouts.stall, idleTimeout)
 	if cfg.UpstreamProxy != nil && cfg.UpstreamProxy.Scheme != "http" && cfg.UpstreamProxy.Scheme != "https" {
 		return nil, fmt.Errorf("upstream proxy %s: want an http:// or https:// URL", cfg.UpstreamProxy.Redacted())
 	}

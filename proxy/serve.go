@@ -42,7 +42,7 @@ func (p *Proxy) serveDecrypted(mc *mitmConn) {
 	}
 	defer p.conns.remove(c)
 	br := bufio.NewReader(&c.lim)
-	bw := bufio.NewWriter(mc)
+	bw := bufio.NewWriter(progressWriter{mc, p.cfg.clientTimeouts.stall})
 	for first := true; c.serveOne(br, bw, first); first = false {
 	}
 	if !c.hijacked {
@@ -119,7 +119,7 @@ func (c *decryptedConn) serveOne(br *bufio.Reader, bw *bufio.Writer, first bool)
 }
 
 // serveRecovered runs the handler; a panic is logged and ends the
-// connection (with a 500 when no response began) but nothing else.
+// connection (with a 502 when no response began) but nothing else.
 func (c *decryptedConn) serveRecovered(w *decryptedWriter, req *http.Request) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -127,7 +127,7 @@ func (c *decryptedConn) serveRecovered(w *decryptedWriter, req *http.Request) (o
 				c.p.logf("proxy: panic serving %s %s: %v", req.Method, logURL(req.URL), v)
 			}
 			if !c.hijacked && w.status == 0 {
-				writeError(w.bw, http.StatusInternalServerError)
+				writeError(w.bw, http.StatusBadGateway)
 			}
 			ok = false
 		}
@@ -141,6 +141,18 @@ func (c *decryptedConn) serveRecovered(w *decryptedWriter, req *http.Request) (o
 func writeError(bw *bufio.Writer, code int) {
 	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n%d %s", code, http.StatusText(code), code, http.StatusText(code))
 	bw.Flush()
+}
+
+// progressWriter ends a connection whose client stopped reading: each
+// write must make progress within stall. A slow reader is fine.
+type progressWriter struct {
+	net.Conn
+	stall time.Duration
+}
+
+func (w progressWriter) Write(b []byte) (int, error) {
+	w.SetWriteDeadline(time.Now().Add(w.stall))
+	return w.Conn.Write(b)
 }
 
 // headLimit caps how much a request head may read from the connection;

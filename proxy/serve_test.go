@@ -48,6 +48,13 @@ func siteHandler(w http.ResponseWriter, r *http.Request) {
 	case "/close":
 		w.Header().Set("Connection", "close")
 		io.WriteString(w, "bye")
+	case "/big": // more than socket buffers hold
+		big := bytes.Repeat([]byte("x"), 1<<20)
+		for range 64 {
+			if _, err := w.Write(big); err != nil {
+				return
+			}
+		}
 	case "/slow":
 		time.Sleep(300 * time.Millisecond)
 		io.WriteString(w, "slow")
@@ -341,4 +348,60 @@ func FuzzDecryptedConn(f *testing.F) {
 			t.Fatalf("panic while serving %q:\n%s", in, logs)
 		}
 	})
+}
+
+// TestDecryptedPanicIsolated: a panic while serving one request answers it
+// with 502 and closes its connection; the proxy keeps serving others.
+func TestDecryptedPanicIsolated(t *testing.T) {
+	o := newOrigins(t)
+	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
+	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, beforeRequest: func(r *http.Request) {
+		if r.URL.Query().Has("panic") {
+			panic("test panic")
+		}
+	}})
+	tc, br := dialMITM(t, tp, "site.test")
+	io.WriteString(tc, "GET /len?panic HTTP/1.1\r\nHost: site.test\r\n\r\nGET /len HTTP/1.1\r\nHost: site.test\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusBadGateway || !resp.Close {
+		t.Fatalf("panicking request: %v %v, want 502 and close", resp, err)
+	}
+	io.ReadAll(resp.Body)
+	if n, err := br.Read(make([]byte, 1)); n > 0 || err == nil {
+		t.Errorf("connection still serving after the panic: %d %v", n, err)
+	}
+	if !strings.Contains(tp.logs.String(), "proxy: panic serving GET https://site.test/len: test panic") {
+		t.Errorf("panic not logged; log:\n%s", tp.logs)
+	}
+	c := tp.client()
+	for range 3 {
+		resp, err := c.Get("https://site.test/len")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := io.ReadAll(resp.Body); string(b) != "hello" {
+			t.Errorf("after the panic: %q", b)
+		}
+		resp.Body.Close()
+	}
+}
+
+// TestDecryptedStalledReader: a client that stops reading its response is
+// disconnected once writes make no progress for the stall timeout, and the
+// exchange is still recorded, its body cut.
+func TestDecryptedStalledReader(t *testing.T) {
+	o := newOrigins(t)
+	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
+	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, clientTimeouts: clientTimeouts{stall: 300 * time.Millisecond}})
+	tc, _ := dialMITM(t, tp, "site.test")
+	io.WriteString(tc, "GET /big HTTP/1.1\r\nHost: site.test\r\n\r\n")
+	ex := tp.next(t) // emitted once the proxy gave up writing
+	if ex.Request.URL.Path != "/big" || ex.Response == nil || !ex.Response.BodyTruncated {
+		t.Errorf("recorded %s, response %v, want /big with its body cut", ex.Request.URL, ex.Response)
+	}
+	tc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := io.Copy(io.Discard, tc)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Errorf("connection still open after the client stalled: %v", err)
+	}
 }
