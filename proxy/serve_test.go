@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -403,5 +405,82 @@ func TestDecryptedStalledReader(t *testing.T) {
 	_, err := io.Copy(io.Discard, tc)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Errorf("connection still open after the client stalled: %v", err)
+	}
+}
+
+// TestDecryptedHostileClientsLeakNothing: clients that vanish at every
+// stage (before the answer, in the middle of a large body, in the middle of
+// the head or of an upload) leave no goroutine and no tracked connection
+// behind, and every request that reached the server is still recorded.
+func TestDecryptedHostileClientsLeakNothing(t *testing.T) {
+	o := newOrigins(t)
+	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
+	exs := make(chan *traffic.Exchange, 1000)
+	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, OnExchange: func(ex *traffic.Exchange) { exs <- ex }})
+	warm, _ := dialMITM(t, tp, "site.test")
+	warm.Close()
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+
+	const n = 20
+	cases := []struct {
+		send     string
+		read     int  // bytes of the answer to read before going away
+		recorded bool // the request reached the server
+	}{
+		{"GET /slow HTTP/1.1\r\nHost: site.test\r\n\r\n", 0, true},
+		{"GET /big HTTP/1.1\r\nHost: site.test\r\n\r\n", 100 << 10, true},
+		{"GET /len HTTP/1.1\r\nHost: site.te", 0, false},
+		{"POST /echo HTTP/1.1\r\nHost: site.test\r\nContent-Length: 1000\r\n\r\nonly a little", 0, true},
+	}
+	var wg sync.WaitGroup
+	want := 0
+	for _, c := range cases {
+		if c.recorded {
+			want += n
+		}
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tc, br := dialMITM(t, tp, "site.test")
+				io.WriteString(tc, c.send)
+				if c.read > 0 {
+					io.ReadFull(br, make([]byte, c.read))
+				} else {
+					time.Sleep(20 * time.Millisecond) // the request is on its way
+				}
+				tc.NetConn().(*net.TCPConn).SetLinger(0) // a reset, not a close
+				tc.NetConn().Close()
+			}()
+		}
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for range want {
+		select {
+		case ex := <-exs:
+			got[ex.Request.URL.Path]++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("recorded %v, want %d of each request that reached the server", got, n)
+		}
+	}
+	if got["/slow"] != n || got["/big"] != n || got["/echo"] != n {
+		t.Errorf("recorded %v, want %d each of /slow, /big and /echo", got, n)
+	}
+	tp.tr.CloseIdleConnections()
+	var after, tracked int
+	for range 100 {
+		time.Sleep(50 * time.Millisecond)
+		tp.conns.mu.Lock()
+		tracked = len(tp.conns.conns)
+		tp.conns.mu.Unlock()
+		if after = runtime.NumGoroutine(); after <= before+2 && tracked == 0 {
+			break
+		}
+	}
+	if after > before+2 || tracked > 0 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines %d before, %d after; %d connections still tracked\n%s", before, after, tracked, buf[:runtime.Stack(buf, true)])
 	}
 }
