@@ -114,8 +114,11 @@ func (c *decryptedConn) serveOne(br *bufio.Reader, bw *bufio.Writer, first bool)
 	if err := w.finish(); err != nil || w.closeAfter || w.status == http.StatusSwitchingProtocols {
 		return false // incomplete, asked to close, or switched but not taken over
 	}
+	if body == nil {
+		return true
+	}
 	c.SetReadDeadline(time.Now().Add(head))
-	return body == nil || body.drain()
+	return body.drain()
 }
 
 // serveRecovered runs the handler; a panic is logged and ends the
@@ -271,14 +274,17 @@ func (w *decryptedWriter) writeHead(code int) {
 // exclude lists what the written header leaves out: the framing, which
 // writeHead sets itself, and values meant as trailers.
 func (w *decryptedWriter) exclude() map[string]bool {
-	ex := framingHeaders
+	var ex map[string]bool
 	for k := range w.header {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
-			if len(ex) == 1 {
+			if ex == nil {
 				ex = map[string]bool{"Transfer-Encoding": true}
 			}
 			ex[k] = true
 		}
+	}
+	if ex == nil {
+		return framingHeaders
 	}
 	return ex
 }
@@ -395,22 +401,24 @@ type requestBody struct {
 	expect *decryptedWriter // set when the client expects 100 Continue
 
 	mu        sync.Mutex // reads may come from the transport's goroutine
-	continued bool
+	read      bool       // Read was called
+	continued bool       // 100 Continue was sent
 	eof       bool
 }
 
 func (b *requestBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if w := b.expect; w != nil && !b.continued {
-		b.continued = true
+	if w := b.expect; w != nil && !b.read {
 		w.mu.Lock()
 		if w.status == 0 {
 			w.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			w.bw.Flush()
+			b.continued = true
 		}
 		w.mu.Unlock()
 	}
+	b.read = true
 	n, err := b.rc.Read(p)
 	if err == io.EOF {
 		b.eof = true

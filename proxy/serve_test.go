@@ -47,6 +47,8 @@ func siteHandler(w http.ResponseWriter, r *http.Request) {
 	case "/echo":
 		b, _ := io.ReadAll(r.Body)
 		w.Write(b)
+	case "/deny": // answers without reading the body
+		w.WriteHeader(http.StatusUnauthorized)
 	case "/close":
 		w.Header().Set("Connection", "close")
 		io.WriteString(w, "bye")
@@ -236,6 +238,20 @@ func TestDecryptedExpectContinue(t *testing.T) {
 	}
 	if ex := tp.next(t); string(ex.Request.Body) != "hello" {
 		t.Errorf("recorded request body %q", ex.Request.Body)
+	}
+
+	// A server that answers at once gets no body: no 100 Continue is
+	// sent, and as the client may or may not send its body now, the
+	// connection closes after the answer.
+	io.WriteString(tc, "POST /deny HTTP/1.1\r\nHost: site.test\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("denied upload: %v %v, want 401 without a 100 Continue first", resp, err)
+	}
+	io.ReadAll(resp.Body)
+	tc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := br.Read(make([]byte, 1)); n > 0 || err != io.EOF {
+		t.Errorf("connection not closed after an unsent body: %d %v", n, err)
 	}
 }
 
