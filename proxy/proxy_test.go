@@ -64,6 +64,7 @@ type testProxy struct {
 	ca   *CA
 	exs  chan *traffic.Exchange
 	logs *logBuf
+	stop func() error // stops Serve (once) and returns its result
 }
 
 type logBuf struct {
@@ -105,9 +106,9 @@ func startProxy(t testing.TB, cfg Config) *testProxy {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Serve(ctx) }()
+	tp.stop = sync.OnceValue(func() error { cancel(); return <-done })
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := tp.stop(); err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})

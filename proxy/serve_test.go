@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -65,6 +64,14 @@ func siteHandler(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// siteProxy starts a proxy for which site.test is siteHandler over TLS.
+func siteProxy(t *testing.T, cfg Config) *testProxy {
+	o := newOrigins(t)
+	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
+	cfg.Map, cfg.UpstreamRoots = o.hosts, o.roots
+	return startProxy(t, cfg)
+}
+
 // dialMITM opens a TLS connection to host through the proxy's CONNECT.
 func dialMITM(t *testing.T, tp *testProxy, host string) (*tls.Conn, *bufio.Reader) {
 	t.Helper()
@@ -89,9 +96,7 @@ func dialMITM(t *testing.T, tp *testProxy, host string) (*tls.Conn, *bufio.Reade
 // what the serving loop writes back: framing, keep-alive, pipelining,
 // trailers, 100 Continue and errors.
 func TestDecryptedServing(t *testing.T) {
-	o := newOrigins(t)
-	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
-	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
+	tp := siteProxy(t, Config{})
 
 	type reply struct {
 		method  string // of the request, so HEAD is read without a body
@@ -216,9 +221,7 @@ func cmpOr(a, b string) string {
 // TestDecryptedExpectContinue: a client that asks for 100 Continue gets it
 // before it sends its body, and then the server's answer.
 func TestDecryptedExpectContinue(t *testing.T) {
-	o := newOrigins(t)
-	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
-	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
+	tp := siteProxy(t, Config{})
 	tc, br := dialMITM(t, tp, "site.test")
 	io.WriteString(tc, "POST /echo HTTP/1.1\r\nHost: site.test\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
 	line, err := br.ReadString('\n')
@@ -258,22 +261,7 @@ func TestDecryptedExpectContinue(t *testing.T) {
 // TestDecryptedShutdown: stopping the proxy lets a request in flight
 // finish (and be recorded) and closes idle connections.
 func TestDecryptedShutdown(t *testing.T) {
-	o := newOrigins(t)
-	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
-	ca, err := NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := &testProxy{ca: ca, exs: make(chan *traffic.Exchange, 10), logs: &logBuf{}}
-	p, err := New(Config{CA: ca, Map: o.hosts, UpstreamRoots: o.roots, Logf: tp.logs.logf,
-		OnExchange: func(ex *traffic.Exchange) { tp.exs <- ex }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp.Proxy = p
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Serve(ctx) }()
+	tp := siteProxy(t, Config{})
 
 	idle, idleR := dialMITM(t, tp, "site.test")
 	io.WriteString(idle, "GET /len HTTP/1.1\r\nHost: site.test\r\n\r\n")
@@ -286,7 +274,8 @@ func TestDecryptedShutdown(t *testing.T) {
 	busy, busyR := dialMITM(t, tp, "site.test")
 	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: site.test\r\n\r\n")
 	time.Sleep(100 * time.Millisecond) // the request is at the origin
-	cancel()
+	done := make(chan error, 1)
+	go func() { done <- tp.stop() }()
 	resp, err := http.ReadResponse(busyR, nil)
 	if err != nil {
 		t.Fatalf("request in flight during shutdown: %v", err)
@@ -371,9 +360,7 @@ func FuzzDecryptedConn(f *testing.F) {
 // TestDecryptedPanicIsolated: a panic while serving one request answers it
 // with 502 and closes its connection; the proxy keeps serving others.
 func TestDecryptedPanicIsolated(t *testing.T) {
-	o := newOrigins(t)
-	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
-	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, beforeRequest: func(r *http.Request) {
+	tp := siteProxy(t, Config{beforeRequest: func(r *http.Request) {
 		if r.URL.Query().Has("panic") {
 			panic("test panic")
 		}
@@ -408,9 +395,7 @@ func TestDecryptedPanicIsolated(t *testing.T) {
 // disconnected once writes make no progress for the stall timeout, and the
 // exchange is still recorded, its body cut.
 func TestDecryptedStalledReader(t *testing.T) {
-	o := newOrigins(t)
-	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
-	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, clientTimeouts: clientTimeouts{stall: 300 * time.Millisecond}})
+	tp := siteProxy(t, Config{clientTimeouts: clientTimeouts{stall: 300 * time.Millisecond}})
 	tc, _ := dialMITM(t, tp, "site.test")
 	io.WriteString(tc, "GET /big HTTP/1.1\r\nHost: site.test\r\n\r\n")
 	ex := tp.next(t) // emitted once the proxy gave up writing
@@ -429,10 +414,8 @@ func TestDecryptedStalledReader(t *testing.T) {
 // the head or of an upload) leave no goroutine and no tracked connection
 // behind, and every request that reached the server is still recorded.
 func TestDecryptedHostileClientsLeakNothing(t *testing.T) {
-	o := newOrigins(t)
-	o.serveTLS(t, "site.test", o.ca, http.HandlerFunc(siteHandler))
 	exs := make(chan *traffic.Exchange, 1000)
-	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, OnExchange: func(ex *traffic.Exchange) { exs <- ex }})
+	tp := siteProxy(t, Config{OnExchange: func(ex *traffic.Exchange) { exs <- ex }})
 	warm, _ := dialMITM(t, tp, "site.test")
 	warm.Close()
 	time.Sleep(100 * time.Millisecond)
