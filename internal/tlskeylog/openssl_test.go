@@ -68,6 +68,10 @@ func TestSessionOpenSSL(t *testing.T) {
 		{name: "tls12 cbc rsa kex sha256 encrypt-then-mac", tls: tls12("AES256-SHA256"), version: 0x0303, suite: 0x003D, rsa: true},
 		{name: "tls12 cbc resumed encrypt-then-mac", tls: tls12("ECDHE-ECDSA-AES128-SHA"), version: 0x0303, suite: 0xC009, resume: true},
 		{name: "tls12 cbc renegotiation", tls: tls12("ECDHE-ECDSA-AES128-SHA256"), version: 0x0303, suite: 0xC023, script: renegotiation},
+		{name: "tls12 dhe rsa aes128 gcm", tls: tls12("DHE-RSA-AES128-GCM-SHA256"), version: 0x0303, suite: 0x009E, rsa: true},
+		{name: "tls12 dhe rsa chacha20", tls: tls12("DHE-RSA-CHACHA20-POLY1305"), version: 0x0303, suite: 0xCCAA, rsa: true},
+		{name: "tls12 dhe rsa cbc sha256 mac-then-encrypt", tls: tls12("DHE-RSA-AES256-SHA256", "-no_etm"), version: 0x0303, suite: 0x006B, rsa: true},
+		{name: "tls11 dhe rsa cbc encrypt-then-mac", tls: legacy("-tls1_1", "DHE-RSA-AES128-SHA"), version: 0x0302, suite: 0x0033, rsa: true},
 		{name: "tls11 cbc encrypt-then-mac", tls: legacy("-tls1_1", "ECDHE-ECDSA-AES256-SHA"), version: 0x0302, suite: 0xC00A},
 		{name: "tls11 cbc mac-then-encrypt", tls: legacy("-tls1_1", "AES128-SHA", "-no_etm"), version: 0x0302, suite: 0x002F, rsa: true},
 		// OpenSSL sends an empty record before each TLS 1.0 CBC record

@@ -19,12 +19,15 @@ const versionTLS12 = 0x0303
 var suites12 = map[uint16]suite{
 	0x009C: {16, 4, aesGCM, sha256.New},                // TLS_RSA_WITH_AES_128_GCM_SHA256 (RFC 5288)
 	0x009D: {32, 4, aesGCM, sha512.New384},             // TLS_RSA_WITH_AES_256_GCM_SHA384 (RFC 5288)
+	0x009E: {16, 4, aesGCM, sha256.New},                // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (RFC 5288)
+	0x009F: {32, 4, aesGCM, sha512.New384},             // TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 (RFC 5288)
 	0xC02B: {16, 4, aesGCM, sha256.New},                // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RFC 5289)
 	0xC02C: {32, 4, aesGCM, sha512.New384},             // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (RFC 5289)
 	0xC02F: {16, 4, aesGCM, sha256.New},                // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (RFC 5289)
 	0xC030: {32, 4, aesGCM, sha512.New384},             // TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (RFC 5289)
 	0xCCA8: {32, 12, chacha20poly1305.New, sha256.New}, // TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905)
 	0xCCA9: {32, 12, chacha20poly1305.New, sha256.New}, // TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905)
+	0xCCAA: {32, 12, chacha20poly1305.New, sha256.New}, // TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905)
 }
 
 // prf12 is the TLS 1.2 PRF (RFC 5246 §5): P_hash(secret, label + seed),
