@@ -30,7 +30,7 @@ for _ in $(seq 100); do [ -s "$W/cfg/trackaudit/ca-cert.pem" ] && break; sleep 0
 sleep 1
 URL="https://127.0.0.1/"
 [ "$ORIGIN_PORT" = 443 ] || URL="https://127.0.0.1:$ORIGIN_PORT/"
-"$W/proxybench" load -name trackaudit -url "$URL" -d "${SECS}s" -c "$CLIENTS" -proxy http://127.0.0.1:18081 -ca "$W/cfg/trackaudit/ca-cert.pem"
+"$W/proxybench" load -name trackaudit -url "$URL" -d "${SECS}s" -c "$CLIENTS" -proxy http://127.0.0.1:18081 -ca "$W/cfg/trackaudit/ca-cert.pem" -pid "$TA"
 echo "peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$TA/status")"
 kill -INT "$TA"; wait "$TA" 2>/dev/null || true
 cp "$W/trackaudit" "$OUT/trackaudit.bin"
