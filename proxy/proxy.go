@@ -96,7 +96,8 @@ type clientTimeouts struct {
 type Proxy struct {
 	cfg    Config
 	gp     *goproxy.ProxyHttpServer
-	tr     *http.Transport
+	tr     *http.Transport // requests fastPath does not take
+	up     *upstreamPool   // requests it takes (upstream.go)
 	dial   *dialer
 	certs  *certCache
 	ln     net.Listener
@@ -165,6 +166,8 @@ func New(cfg Config) (*Proxy, error) {
 		DisableCompression: true,
 		ForceAttemptHTTP2:  false,
 	}
+
+	p.up = &upstreamPool{dial: p.dial.DialContext, tls: tlsCfg, headerTimeout: p.tr.ResponseHeaderTimeout}
 
 	gp := goproxy.NewProxyHttpServer()
 	gp.Tr = p.tr
@@ -237,6 +240,7 @@ func (p *Proxy) Close() error {
 		p.conns.closeAll()
 		p.ln.Close()
 		p.tr.CloseIdleConnections()
+		p.up.CloseIdleConnections()
 	})
 	return p.closeErr
 }
@@ -281,7 +285,11 @@ func dropConnectionNamed(h http.Header) {
 // with Error set; the client never sees a bare EOF.
 func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
 	rec, _ := ctx.UserData.(*recorder)
-	resp, err := p.tr.RoundTrip(req)
+	var rt http.RoundTripper = p.tr
+	if fastPath(req) {
+		rt = p.up
+	}
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		msg := err.Error()
 		if rec != nil {

@@ -536,6 +536,7 @@ func TestNoGoroutineGrowth(t *testing.T) {
 	}
 	c.CloseIdleConnections()
 	tp.tr.CloseIdleConnections()
+	tp.up.CloseIdleConnections()
 	var after int
 	for i := 0; i < 50; i++ {
 		time.Sleep(100 * time.Millisecond)

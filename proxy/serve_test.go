@@ -468,6 +468,7 @@ func TestDecryptedHostileClientsLeakNothing(t *testing.T) {
 		t.Errorf("recorded %v, want %d each of /slow, /big and /echo", got, n)
 	}
 	tp.tr.CloseIdleConnections()
+	tp.up.CloseIdleConnections()
 	var after, tracked int
 	for range 100 {
 		time.Sleep(50 * time.Millisecond)
