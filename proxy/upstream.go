@@ -65,9 +65,9 @@ func fastPath(req *http.Request) bool {
 }
 
 // RoundTrip sends req on an idle connection to its server, or a new one.
-// A reused connection that fails before any of the response was read (the
-// server closed it while idle) is retried once on a new connection: GET
-// and HEAD may be repeated.
+// A reused connection that ends or resets before a whole response head
+// came (the server closed it while idle) is retried once on a new
+// connection: GET and HEAD may be repeated.
 func (u *upstreamPool) RoundTrip(req *http.Request) (*http.Response, error) {
 	key, addr := upstreamAddr(req)
 	for fresh := false; ; fresh = true {
@@ -164,7 +164,7 @@ func (u *upstreamPool) send(pc *upstreamConn, req *http.Request) (*http.Response
 	case resp.Body == http.NoBody && reuse:
 		u.put(pc) // HEAD, 204, 304: the response is complete
 	case resp.Body == http.NoBody:
-		pc.Close() // a 101 not asked for (no Upgrade was sent) is the connection's end too
+		pc.Close() // asked to close, or a 101 not asked for (no Upgrade was sent)
 	default:
 		resp.Body = &upstreamBody{ReadCloser: resp.Body, pool: u, pc: pc, reuse: reuse}
 	}
