@@ -89,6 +89,7 @@ func origin(args []string) error {
 		Addr:      *listen,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, NextProtos: []string{"http/1.1"}},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body) // a pixel endpoint reads the event it is sent
 			w.Header().Set("Content-Type", "image/gif")
 			w.Write(body)
 		}),
@@ -108,6 +109,7 @@ func load(args []string) error {
 	dur := fs.Duration("d", 5*time.Second, "measured duration")
 	pid := fs.Int("pid", 0, "proxy process whose CPU time per request to report (Linux /proc); 0 = none")
 	mix := fs.Int("mix", 1, "1 in N requests is the third-party tracker request; the others are first-party requests of the page (same host, its Referer, a first-party cookie)")
+	post := fs.Int("post", 0, "send the tracker request as a POST with a form body of about this many bytes (an event with the page URL, as pixels send); 0 = GET")
 	fs.Parse(args)
 	roots := x509.NewCertPool()
 	for _, f := range strings.Split(*caFiles, ",") {
@@ -154,7 +156,14 @@ func load(args []string) error {
 				default:
 				}
 				var req *http.Request
-				if *mix <= 1 || i%*mix == 0 {
+				if (*mix <= 1 || i%*mix == 0) && *post > 0 {
+					form := "ev=PageView&dl=" + url.QueryEscape(page) + "&pad="
+					form += strings.Repeat("x", max(0, *post-len(form)))
+					req, _ = http.NewRequest("POST", fmt.Sprintf("%sp/%d/%d/tr?cb=%d", *target, w, i, i), strings.NewReader(form))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Cookie", "_fbp=fb.1.1700000000000.1234567890; sid=0123456789abcdef0123456789abcdef")
+					req.Header.Set("Referer", page)
+				} else if *mix <= 1 || i%*mix == 0 {
 					req, _ = http.NewRequest("GET", fmt.Sprintf("%sp/%d/%d/pixel.gif?utm_source=news&cb=%d", *target, w, i, i), nil)
 					req.Header.Set("Cookie", "_fbp=fb.1.1700000000000.1234567890; sid=0123456789abcdef0123456789abcdef")
 					req.Header.Set("Referer", page)
