@@ -14,17 +14,17 @@ import (
 	"time"
 )
 
-// The decrypted GET and HEAD requests without a body, most of a browser's
-// and nearly all of a tracker's traffic, go upstream through this file's
-// pool of keep-alive HTTP/1.1 connections: the request is written and the
-// response read on the serving goroutine. net/http's Transport runs two
+// The decrypted GET and HEAD requests without a body and POSTs with a small
+// one, most of a browser's and nearly all of a tracker's traffic, go
+// upstream through this file's pool of keep-alive HTTP/1.1 connections: the
+// request is written and the response read on the serving goroutine. net/http's Transport runs two
 // goroutines per connection and hands every request and response between
 // them; a minimal client measured 10-17 µs less CPU per request, 1.12-1.17x
-// the throughput (BENCHMARKS.md). Requests with a body, upgrades
-// (websockets), other methods, and requests whose context can be
-// cancelled (the plain-HTTP proxy path, whose server cancels when the
-// client goes away) keep the Transport, with its concurrent body writing,
-// 100 Continue and cancellation.
+// the throughput (BENCHMARKS.md). Larger or streamed bodies, Expect:
+// 100-continue, upgrades (websockets), other methods, and requests whose
+// context can be cancelled (the plain-HTTP proxy path, whose server
+// cancels when the client goes away) keep the Transport, with its
+// concurrent body writing, 100 Continue and cancellation.
 
 // Bounds of the pool, as the Transport's settings in New.
 const (
@@ -48,6 +48,7 @@ type upstreamPool struct {
 // upstreamConn is one connection to a server.
 type upstreamConn struct {
 	net.Conn
+	raw       net.Conn // the dialed connection, under TLS
 	key       string
 	br        *bufio.Reader
 	bw        *bufio.Writer
@@ -55,25 +56,46 @@ type upstreamConn struct {
 	idleSince time.Time
 }
 
-// fastPath reports whether req may take the pool: a GET or HEAD without
-// a body or an upgrade, whose context is never cancelled.
+// maxPooledBody bounds the body of a POST the pool takes: it is written
+// before the response is read, so it must fit a socket's initial send
+// buffer (Linux: 16 KiB) should the server answer without reading it.
+// Pixels' and analytics beacons' events are a few KiB.
+const maxPooledBody = 16 << 10
+
+// fastPath reports whether req may take the pool: a GET or HEAD without a
+// body, or a POST with a body of known length up to maxPooledBody and no
+// Expect, never an upgrade, and only when its context is never cancelled.
 func fastPath(req *http.Request) bool {
-	return (req.Method == http.MethodGet || req.Method == http.MethodHead) &&
-		(req.Body == nil || req.Body == http.NoBody) &&
-		req.Header.Get("Upgrade") == "" && req.Context().Done() == nil &&
-		(req.URL.Scheme == "https" || req.URL.Scheme == "http")
+	switch {
+	case req.Header.Get("Upgrade") != "" || req.Context().Done() != nil ||
+		req.URL.Scheme != "https" && req.URL.Scheme != "http":
+		return false
+	case req.Method == http.MethodGet || req.Method == http.MethodHead:
+		return req.Body == nil || req.Body == http.NoBody
+	case req.Method == http.MethodPost:
+		return req.ContentLength > 0 && req.ContentLength <= maxPooledBody && req.Header.Get("Expect") == ""
+	}
+	return false
+}
+
+// idempotent reports whether req may be sent again after a failure that
+// may have reached the server (RFC 9110 §9.2.2).
+func idempotent(req *http.Request) bool {
+	return req.Method == http.MethodGet || req.Method == http.MethodHead
 }
 
 // RoundTrip sends req on an idle connection to its server, or a new one.
 // A reused connection that ends or resets before a whole response head
 // came (the server closed it while idle) is retried once on a new
-// connection: GET and HEAD may be repeated.
+// connection when req may be sent again (GET, HEAD). A POST is sent again
+// never: it takes an idle connection only after a look at its socket found
+// it open and silent.
 func (u *upstreamPool) RoundTrip(req *http.Request) (*http.Response, error) {
 	key, addr := upstreamAddr(req)
 	for fresh := false; ; fresh = true {
 		var pc *upstreamConn
 		if !fresh {
-			pc = u.take(key)
+			pc = u.take(key, !idempotent(req))
 		}
 		if pc == nil {
 			var err error
@@ -86,7 +108,7 @@ func (u *upstreamPool) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		pc.Close()
-		if !pc.reused || fresh || !closedIdle(err) {
+		if !pc.reused || fresh || !idempotent(req) || !closedIdle(err) {
 			return nil, err
 		}
 	}
@@ -119,33 +141,43 @@ func closedIdle(err error) bool {
 func (u *upstreamPool) connect(req *http.Request, key, addr string) (*upstreamConn, error) {
 	ctx, cancel := context.WithTimeout(req.Context(), dialTimeout)
 	defer cancel()
-	c, err := u.dial(ctx, "tcp", addr)
+	raw, err := u.dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	c := raw
 	if req.URL.Scheme == "https" {
 		cfg := u.tls.Clone()
 		cfg.ServerName, _, _ = net.SplitHostPort(addr)
 		tc := tls.Client(c, cfg)
 		tc.SetDeadline(time.Now().Add(handshakeTimeout))
 		if err := tc.Handshake(); err != nil {
-			c.Close()
+			raw.Close()
 			return nil, err
 		}
 		tc.SetDeadline(time.Time{})
 		c = tc
 	}
-	return &upstreamConn{Conn: c, key: key, br: bufio.NewReader(c), bw: bufio.NewWriter(c)}, nil
+	return &upstreamConn{Conn: c, raw: raw, key: key, br: bufio.NewReader(c), bw: bufio.NewWriter(c)}, nil
 }
 
 // send writes req and reads the response head, skipping informational
 // (1xx) responses as the Transport does.
 func (u *upstreamPool) send(pc *upstreamConn, req *http.Request) (*http.Response, error) {
+	// A server that neither reads a body nor answers must not hold the
+	// request forever.
+	body := req.Body != nil && req.Body != http.NoBody
+	if body {
+		pc.SetWriteDeadline(time.Now().Add(u.headerTimeout))
+	}
 	if err := req.Write(pc.bw); err != nil {
 		return nil, err
 	}
 	if err := pc.bw.Flush(); err != nil {
 		return nil, err
+	}
+	if body {
+		pc.SetWriteDeadline(time.Time{})
 	}
 	pc.SetReadDeadline(time.Now().Add(u.headerTimeout))
 	var resp *http.Response
@@ -206,21 +238,45 @@ func (b *upstreamBody) Close() error {
 }
 
 // take returns the most recently idle connection for key that has not
-// been idle too long, or nil.
-func (u *upstreamPool) take(key string) *upstreamConn {
+// been idle too long, or nil. With probe, only one whose socket shows
+// neither an end nor unread bytes (a TLS close_notify, say).
+func (u *upstreamPool) take(key string, probe bool) *upstreamConn {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for l := u.idle[key]; len(l) > 0; l = u.idle[key] {
 		pc := l[len(l)-1]
 		u.idle[key] = l[:len(l)-1]
 		u.nidle--
-		if time.Since(pc.idleSince) < upstreamIdleTimeout {
+		if time.Since(pc.idleSince) < upstreamIdleTimeout && (!probe || pc.open()) {
 			pc.reused = true
 			return pc
 		}
 		pc.Close()
 	}
 	return nil
+}
+
+// open looks at an idle connection's socket without reading from it: it
+// is open when nothing is waiting there, not even the end of the stream.
+// A connection whose socket cannot be looked at (one tunnelled through an
+// upstream proxy, say) does not count as open.
+func (pc *upstreamConn) open() bool {
+	sc, ok := pc.raw.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	open := false
+	var b [1]byte
+	err = rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = err == syscall.EAGAIN
+		return true
+	})
+	return err == nil && open
 }
 
 // put keeps pc for reuse, within the pool's bounds.

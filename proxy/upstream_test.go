@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +56,10 @@ func TestUpstreamPool(t *testing.T) {
 			c.Close()
 		case "/big":
 			io.WriteString(w, strings.Repeat("x", 1<<20))
+		case "/echo":
+			b, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			w.Write(b)
 		}
 	}))
 	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots})
@@ -65,22 +70,31 @@ func TestUpstreamPool(t *testing.T) {
 		body               string // what it reads
 		idle               int    // pooled connections afterwards
 		newConns           int    // connections the origin accepted for it
+		sent               string // the request's body, for a POST
 	}{
-		{"length-framed, kept", "GET", "/len", -1, "hello", 1, 1},
-		{"reused", "GET", "/len", -1, "hello", 1, 0},
-		{"HEAD, reused", "HEAD", "/len", -1, "", 1, 0},
-		{"chunked, reused", "GET", "/chunked", -1, "abcd", 1, 0},
-		{"1xx skipped", "GET", "/hints", -1, "final", 1, 0},
-		{"ends with the connection: not kept", "GET", "/eof", -1, "until close", 0, 0},
-		{"server closes after answering", "GET", "/drop", -1, "once", 1, 1},
-		{"closed while idle: retried on a new connection", "GET", "/len", -1, "hello", 1, 1},
-		{"body left unread: closed", "GET", "/big", 10, strings.Repeat("x", 10), 0, 0},
+		{"length-framed, kept", "GET", "/len", -1, "hello", 1, 1, ""},
+		{"reused", "GET", "/len", -1, "hello", 1, 0, ""},
+		{"HEAD, reused", "HEAD", "/len", -1, "", 1, 0, ""},
+		{"chunked, reused", "GET", "/chunked", -1, "abcd", 1, 0, ""},
+		{"1xx skipped", "GET", "/hints", -1, "final", 1, 0, ""},
+		{"ends with the connection: not kept", "GET", "/eof", -1, "until close", 0, 0, ""},
+		{"server closes after answering", "GET", "/drop", -1, "once", 1, 1, ""},
+		{"closed while idle: retried on a new connection", "GET", "/len", -1, "hello", 1, 1, ""},
+		{"body left unread: closed", "GET", "/big", 10, strings.Repeat("x", 10), 0, 0, ""},
+		{"POST on a new connection", "POST", "/echo", -1, "ev=PageView", 1, 1, "ev=PageView"},
+		{"POST reuses a connection found open", "POST", "/echo", -1, "ev=Purchase", 1, 0, "ev=Purchase"},
+		{"server closes after answering, again", "GET", "/drop", -1, "once", 1, 0, ""},
+		{"POST sees the closed connection and takes a new one", "POST", "/echo", -1, "ev=Lead", 1, 1, "ev=Lead"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := conns()
 			tc, br := dialMITM(t, tp, "up.test")
-			io.WriteString(tc, tt.method+" "+tt.path+" HTTP/1.1\r\nHost: up.test\r\n\r\n")
+			head := tt.method + " " + tt.path + " HTTP/1.1\r\nHost: up.test\r\n"
+			if tt.sent != "" {
+				head += "Content-Length: " + strconv.Itoa(len(tt.sent)) + "\r\n"
+			}
+			io.WriteString(tc, head+"\r\n"+tt.sent)
 			resp, err := http.ReadResponse(br, &http.Request{Method: tt.method})
 			if err != nil {
 				t.Fatal(err)
@@ -114,15 +128,20 @@ func poolIdle(tp *testProxy) int {
 	return tp.up.nidle
 }
 
-// TestUpstreamPoolOnlyForSimpleRequests: requests with a body or an
-// upgrade, and other methods, keep net/http's Transport.
+// TestUpstreamPoolOnlyForSimpleRequests: only bodiless GET and HEAD and
+// POSTs with a small body of known length take the pool; the rest keep
+// net/http's Transport.
 func TestUpstreamPoolOnlyForSimpleRequests(t *testing.T) {
 	get := func(h string) *http.Request {
 		r, _ := http.ReadRequest(bufio.NewReader(strings.NewReader("GET /x HTTP/1.1\r\nHost: a.test\r\n" + h + "\r\n")))
 		r.URL.Scheme, r.URL.Host = "https", "a.test"
 		return r
 	}
-	post, _ := http.NewRequest("POST", "https://a.test/x", strings.NewReader("b"))
+	post := func(h string, n int) *http.Request {
+		r, _ := http.ReadRequest(bufio.NewReader(strings.NewReader("POST /x HTTP/1.1\r\nHost: a.test\r\n" + h + "\r\n" + strings.Repeat("b", n))))
+		r.URL.Scheme, r.URL.Host = "https", "a.test"
+		return r
+	}
 	del, _ := http.NewRequest("DELETE", "https://a.test/x", nil)
 	for _, tt := range []struct {
 		name string
@@ -132,7 +151,12 @@ func TestUpstreamPoolOnlyForSimpleRequests(t *testing.T) {
 		{"GET", get(""), true},
 		{"websocket upgrade", get("Upgrade: websocket\r\nConnection: Upgrade\r\n"), false},
 		{"GET with a body", get("Content-Length: 3\r\n"), false},
-		{"POST", post, false},
+		{"POST with a small body", post("Content-Length: 300\r\n", 300), true},
+		{"POST at the body bound", post("Content-Length: 16384\r\n", 16384), true},
+		{"POST over the body bound", post("Content-Length: 16385\r\n", 16385), false},
+		{"POST with a chunked body", post("Transfer-Encoding: chunked\r\n", 0), false},
+		{"POST expecting 100 Continue", post("Content-Length: 3\r\nExpect: 100-continue\r\n", 3), false},
+		{"POST without a body", post("", 0), false},
 		{"DELETE", del, false},
 		{"cancellable context (plain proxy path)", get("").WithContext(t.Context()), false},
 	} {
@@ -165,18 +189,64 @@ func TestUpstreamPoolBounds(t *testing.T) {
 	for _, pc := range all[:10] {
 		pc.idleSince = time.Now().Add(-upstreamIdleTimeout)
 	}
-	if pc := u.take("https://a.test:443"); pc != all[upstreamIdlePerHost-1] || !pc.reused {
+	if pc := u.take("https://a.test:443", false); pc != all[upstreamIdlePerHost-1] || !pc.reused {
 		t.Errorf("take gave connection %d, want the most recently idle", slices.Index(all, pc))
 	}
 	u.sweep()
 	if u.nidle != upstreamIdlePerHost-11 || !closed(all[0]) || !closed(all[9]) || closed(all[10]) {
 		t.Errorf("after the sweep %d idle, want %d, the 10 expired closed", u.nidle, upstreamIdlePerHost-11)
 	}
-	if u.take("https://b.test:443") != nil {
+	if u.take("https://b.test:443", false) != nil {
 		t.Errorf("take for another server gave a connection")
 	}
 	u.CloseIdleConnections()
 	if u.nidle != 0 || !closed(all[10]) {
 		t.Errorf("CloseIdleConnections left %d", u.nidle)
+	}
+}
+
+// TestUpstreamConnOpen: the look at an idle connection's socket tells an
+// open, silent one from one the server closed or wrote to, and does not
+// trust a connection it cannot look at.
+func TestUpstreamConnOpen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	pair := func() (*upstreamConn, net.Conn) {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(); s.Close() })
+		return &upstreamConn{Conn: c, raw: c}, s
+	}
+	settle := func() { time.Sleep(20 * time.Millisecond) } // loopback delivers at once; be generous
+	pc, _ := pair()
+	if !pc.open() {
+		t.Errorf("open, silent connection not open")
+	}
+	pc, srv := pair()
+	srv.Close()
+	settle()
+	if pc.open() {
+		t.Errorf("connection the server closed counted open")
+	}
+	pc, srv = pair()
+	srv.Write([]byte{0x15}) // a TLS alert's first byte
+	settle()
+	if pc.open() {
+		t.Errorf("connection with unread bytes counted open")
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if (&upstreamConn{Conn: a, raw: a}).open() {
+		t.Errorf("a connection without a socket counted open")
 	}
 }
