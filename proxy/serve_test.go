@@ -372,8 +372,9 @@ func TestDecryptedPanicIsolated(t *testing.T) {
 		t.Fatalf("panicking request: %v %v, want 502 and close", resp, err)
 	}
 	io.ReadAll(resp.Body)
-	if n, err := br.Read(make([]byte, 1)); n > 0 || err == nil {
-		t.Errorf("connection still serving after the panic: %d %v", n, err)
+	tc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := br.Read(make([]byte, 1)); n > 0 || err != io.EOF {
+		t.Errorf("connection not closed after the panic: %d %v", n, err)
 	}
 	if !strings.Contains(tp.logs.String(), "proxy: panic serving GET https://site.test/len: test panic") {
 		t.Errorf("panic not logged; log:\n%s", tp.logs)
