@@ -111,8 +111,8 @@ type PCAPOptions struct {
 	// ones (scheme https), instead of one "tls-sni" contact record. A
 	// connection it cannot decrypt stays a contact record, and the stats'
 	// warnings count why (no keys, unsupported cipher suite, failed
-	// authentication). QUIC version 1 connections are decrypted likewise,
-	// and their HTTP/3 exchanges become records.
+	// authentication). QUIC versions 1 and 2 connections are decrypted
+	// likewise, and their HTTP/3 exchanges become records.
 	KeyLog *tlskeylog.KeyLog
 }
 
