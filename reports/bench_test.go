@@ -78,3 +78,19 @@ func BenchmarkLiveLine(b *testing.B) {
 		LiveLine(e, LiveOptions{Color: true})
 	}
 }
+
+// BenchmarkFinish measures what follows the last Add when a capture has
+// been read: Report (sorting and redaction) and WriteJSON, on the
+// aggregate of 100,000 exchanges over 50 sites.
+func BenchmarkFinish(b *testing.B) {
+	bl := NewBuilder(Options{})
+	for _, e := range benchExchanges(100_000) {
+		bl.Add(e)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := WriteJSON(io.Discard, bl.Report()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -19,7 +19,6 @@ func (b *Builder) Report() *Report {
 		SiteFilter:   b.site,
 		Inputs:       slices.Clone(b.inputs),
 		Insecure:     b.insecure,
-		Sites:        []Site{},
 	}
 	if r.Inputs == nil {
 		r.Inputs = []Input{}
@@ -37,10 +36,12 @@ func (b *Builder) Report() *Report {
 		}
 		return strings.Compare(x, y)
 	})
+	// Each site's rows are sorted on its own; on a large capture that is
+	// most of the work after the last Add, so the sites share the cores.
+	r.Sites = make([]Site, len(names))
+	parallel(len(names), func(i int) { r.Sites[i] = b.sites[names[i]].site(names[i]) })
 	companies := map[string]bool{}
-	for _, n := range names {
-		s := b.sites[n].site(n)
-		r.Sites = append(r.Sites, s)
+	for _, s := range r.Sites {
 		r.Totals.Exchanges += s.Requests
 		r.Totals.ThirdParty += s.ThirdParty
 		r.Totals.LeakRows += len(s.Leaks)

@@ -1,9 +1,10 @@
 package reports
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"strconv"
 	"testing"
 )
 
@@ -31,13 +32,10 @@ func FuzzWriteIndented(f *testing.F) {
 		if err := json.Indent(&want, compact.Bytes(), "", "  "); err != nil {
 			t.Fatal(err)
 		}
-		var got bytes.Buffer
-		w := bufio.NewWriter(&got)
-		ind := indenter{w: w}
+		var ind indenter
 		ind.write(compact.Bytes())
-		w.Flush()
-		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			t.Fatalf("indenter.write(%s) =\n%s\nwant\n%s", compact.Bytes(), got.Bytes(), want.Bytes())
+		if !bytes.Equal(ind.buf, want.Bytes()) {
+			t.Fatalf("indenter.write(%s) =\n%s\nwant\n%s", compact.Bytes(), ind.buf, want.Bytes())
 		}
 	})
 }
@@ -53,7 +51,12 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 	one, none := *full, *full
 	one.Sites = full.Sites[:1]
 	none.Sites = []Site{}
-	for name, r := range map[string]*Report{"sites": full, "one site": &one, "no sites": &none} {
+	b := NewBuilder(Options{})
+	for _, e := range benchExchanges(2000) {
+		b.Add(e)
+	}
+	many := b.Report() // more sites than workers and their buffers
+	for name, r := range map[string]*Report{"sites": full, "one site": &one, "no sites": &none, "many sites": many} {
 		t.Run(name, func(t *testing.T) {
 			var want bytes.Buffer
 			enc := json.NewEncoder(&want)
@@ -70,5 +73,46 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 				t.Errorf("WriteJSON differs from json.Encoder:\n%s\nwant\n%s", got.Bytes(), want.Bytes())
 			}
 		})
+	}
+}
+
+// TestWriteOrdered checks that results are written in order, whatever
+// worker made them, and that an encoding error stops the writing and is
+// returned.
+func TestWriteOrdered(t *testing.T) {
+	for _, tc := range []struct {
+		n, failAt int // failAt < 0: no error
+		want      int // items written
+	}{
+		{n: 0, failAt: -1, want: 0},
+		{n: 1, failAt: -1, want: 1},
+		{n: 100, failAt: -1, want: 100},
+		{n: 100, failAt: 37, want: 37},
+		{n: 3, failAt: 0, want: 0},
+	} {
+		var got []int
+		errBoom := errors.New("boom")
+		err := writeOrdered(tc.n, func(_ *jsonEncoder, i int, dst []byte) ([]byte, error) {
+			if i == tc.failAt {
+				return dst, errBoom
+			}
+			return strconv.AppendInt(dst, int64(i), 10), nil
+		}, func(i int, b []byte) {
+			if string(b) != strconv.Itoa(i) {
+				t.Errorf("n=%d: item %d written as %q", tc.n, i, b)
+			}
+			got = append(got, i)
+		})
+		if (err != nil) != (tc.failAt >= 0) || err != nil && !errors.Is(err, errBoom) {
+			t.Errorf("n=%d failAt=%d: error %v", tc.n, tc.failAt, err)
+		}
+		if len(got) != tc.want {
+			t.Errorf("n=%d failAt=%d: %d items written, want %d", tc.n, tc.failAt, len(got), tc.want)
+		}
+		for i, v := range got {
+			if v != i {
+				t.Fatalf("n=%d: item %d written at position %d", tc.n, v, i)
+			}
+		}
 	}
 }
