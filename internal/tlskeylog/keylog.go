@@ -4,16 +4,18 @@
 //
 // Parse reads the key log; a Session follows one TCP connection, fed the
 // reassembled bytes of both directions, and returns the application data.
-// Decrypted are TLS 1.3 (AES-GCM and ChaCha20-Poly1305 suites, with
-// KeyUpdate, and with Encrypted Client Hello, whose secrets are logged
-// under a client random the capture never shows and are found by trial),
-// TLS 1.2 with AEAD suites (AES-GCM, ChaCha20-Poly1305) and with the
-// AES-CBC suites of HMAC-SHA1, -SHA256 and -SHA384 (ECDHE or RSA key
-// exchange), and TLS 1.0 and 1.1 with the AES-CBC HMAC-SHA1 suites, all
-// resumed or not, the CBC suites MAC-then-encrypt or encrypt-then-MAC
-// (RFC 7366). Not decrypted, and reported by the session's State, never
-// as an error: SSL 3.0, other CBC suites (3DES, Camellia, ...), RC4, CCM
-// suites, renegotiation. TLS 1.3 0-RTT early data is skipped.
+// Decrypted are TLS 1.3 (all five suites: AES-GCM, ChaCha20-Poly1305 and
+// AES-CCM with 16- and 8-byte tags; with KeyUpdate, and with Encrypted
+// Client Hello, whose secrets are logged under a client random the capture
+// never shows and are found by trial), TLS 1.2 with AEAD suites (AES-GCM,
+// ChaCha20-Poly1305, and AES-CCM and AES-CCM_8 of RSA, DHE-RSA and
+// ECDHE-ECDSA key exchange) and with the AES-CBC suites of HMAC-SHA1,
+// -SHA256 and -SHA384 (ECDHE or RSA key exchange), and TLS 1.0 and 1.1
+// with the AES-CBC HMAC-SHA1 suites, all resumed or not, the CBC suites
+// MAC-then-encrypt or encrypt-then-MAC (RFC 7366). Not decrypted, and
+// reported by the session's State, never as an error: SSL 3.0, other CBC
+// suites (3DES, Camellia, ...), RC4, the TLS 1.2 PSK suites,
+// renegotiation. TLS 1.3 0-RTT early data is skipped.
 package tlskeylog
 
 import (

@@ -21,7 +21,8 @@ import (
 
 // TestSessionOpenSSL decrypts connections between `openssl s_client` and
 // `openssl s_server`, recorded by a loopback relay: the TLS 1.3 suites Go
-// does not let a test choose (ChaCha20-Poly1305, AES-256-GCM), KeyUpdates
+// does not let a test choose (ChaCha20-Poly1305, AES-256-GCM) or lacks
+// (AES-CCM, AES-CCM_8), the TLS 1.2 AES-CCM and AES-CCM_8 suites, KeyUpdates
 // in both directions (the "k"/"K" commands of s_client and s_server), 0-RTT
 // early data (skipped, not decrypted), TLS 1.2 resumption, for which
 // OpenSSL, unlike crypto/tls, logs the resumed connection's client random,
@@ -39,6 +40,12 @@ func TestSessionOpenSSL(t *testing.T) {
 		t.Skipf("skipping: %v", err)
 	}
 	tls13 := func(suite string) []string { return []string{"-tls1_3", "-ciphersuites", suite} }
+	// OpenSSL 3.2 and later allow the CCM_8 suites, with their 8-byte
+	// tags, only at security level 0, which for TLS 1.3 too is set in
+	// the TLS 1.2 cipher list.
+	ccm8 := func(args []string) []string {
+		return append(args[:len(args):len(args)], "-cipher", "DEFAULT:@SECLEVEL=0")
+	}
 	tls12 := func(suite string, more ...string) []string {
 		return append([]string{"-tls1_2", "-cipher", suite}, more...)
 	}
@@ -59,6 +66,9 @@ func TestSessionOpenSSL(t *testing.T) {
 		{name: "tls13 chacha20 key updates", tls: tls13("TLS_CHACHA20_POLY1305_SHA256"), version: 0x0304, suite: 0x1303, script: keyUpdates},
 		{name: "tls13 aes256 key updates", tls: tls13("TLS_AES_256_GCM_SHA384"), version: 0x0304, suite: 0x1302, script: keyUpdates},
 		{name: "tls13 resumed with early data", tls: tls13("TLS_AES_128_GCM_SHA256"), version: 0x0304, suite: 0x1301, resume: true, early: true},
+		{name: "tls13 aes128 ccm key updates", tls: tls13("TLS_AES_128_CCM_SHA256"), version: 0x0304, suite: 0x1304, script: keyUpdates},
+		{name: "tls13 aes128 ccm8 key updates", tls: ccm8(tls13("TLS_AES_128_CCM_8_SHA256")), version: 0x0304, suite: 0x1305, script: keyUpdates},
+		{name: "tls13 aes128 ccm8 resumed with early data", tls: ccm8(tls13("TLS_AES_128_CCM_8_SHA256")), version: 0x0304, suite: 0x1305, resume: true, early: true},
 		{name: "tls12 resumed", tls: tls12("ECDHE-ECDSA-AES256-GCM-SHA384"), version: 0x0303, suite: 0xC02C, resume: true},
 		{name: "tls12 renegotiation", tls: tls12("ECDHE-ECDSA-CHACHA20-POLY1305"), version: 0x0303, suite: 0xCCA9, script: renegotiation},
 		{name: "tls12 cbc sha384 encrypt-then-mac", tls: tls12("ECDHE-ECDSA-AES256-SHA384"), version: 0x0303, suite: 0xC024},
@@ -70,6 +80,10 @@ func TestSessionOpenSSL(t *testing.T) {
 		{name: "tls12 cbc renegotiation", tls: tls12("ECDHE-ECDSA-AES128-SHA256"), version: 0x0303, suite: 0xC023, script: renegotiation},
 		{name: "tls12 dhe rsa aes128 gcm", tls: tls12("DHE-RSA-AES128-GCM-SHA256"), version: 0x0303, suite: 0x009E, rsa: true},
 		{name: "tls12 dhe rsa chacha20", tls: tls12("DHE-RSA-CHACHA20-POLY1305"), version: 0x0303, suite: 0xCCAA, rsa: true},
+		{name: "tls12 ecdhe ecdsa aes128 ccm", tls: tls12("ECDHE-ECDSA-AES128-CCM"), version: 0x0303, suite: 0xC0AC},
+		{name: "tls12 ecdhe ecdsa aes256 ccm8 resumed", tls: tls12("ECDHE-ECDSA-AES256-CCM8:@SECLEVEL=0"), version: 0x0303, suite: 0xC0AF, resume: true},
+		{name: "tls12 dhe rsa aes256 ccm", tls: tls12("DHE-RSA-AES256-CCM"), version: 0x0303, suite: 0xC09F, rsa: true},
+		{name: "tls12 rsa kex aes128 ccm8", tls: tls12("AES128-CCM8:@SECLEVEL=0"), version: 0x0303, suite: 0xC0A0, rsa: true},
 		{name: "tls12 dhe rsa cbc sha256 mac-then-encrypt", tls: tls12("DHE-RSA-AES256-SHA256", "-no_etm"), version: 0x0303, suite: 0x006B, rsa: true},
 		{name: "tls11 dhe rsa cbc encrypt-then-mac", tls: legacy("-tls1_1", "DHE-RSA-AES128-SHA"), version: 0x0302, suite: 0x0033, rsa: true},
 		{name: "tls11 cbc encrypt-then-mac", tls: legacy("-tls1_1", "ECDHE-ECDSA-AES256-SHA"), version: 0x0302, suite: 0xC00A},

@@ -113,15 +113,16 @@ type recordCipher struct {
 	tls12 bool
 	// iv is XORed with the sequence number to make the nonce (TLS 1.3,
 	// RFC 8446 §5.3; ChaCha20-Poly1305 in TLS 1.2, RFC 7905 §2), except for
-	// AES-GCM in TLS 1.2, where it is the 4-byte implicit salt that precedes
-	// the record's 8-byte explicit nonce (RFC 5288 §3).
+	// AES-GCM and AES-CCM in TLS 1.2, where it is the 4-byte implicit salt
+	// that precedes the record's 8-byte explicit nonce (RFC 5288 §3, RFC
+	// 6655 §3).
 	iv    []byte
 	seq   uint64 // sequence number of the next record (RFC 5246 §6.1, RFC 8446 §5.3)
 	nonce [12]byte
 }
 
-// explicitNonceLen is the per-record nonce carried by TLS 1.2 AES-GCM
-// records ahead of the ciphertext (RFC 5288 §3).
+// explicitNonceLen is the per-record nonce carried by TLS 1.2 AES-GCM and
+// AES-CCM records ahead of the ciphertext (RFC 5288 §3, RFC 6655 §3).
 const explicitNonceLen = 8
 
 var errAuth = errors.New("record failed authentication")

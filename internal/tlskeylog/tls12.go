@@ -15,7 +15,11 @@ const versionTLS12 = 0x0303
 
 // suites12 are the TLS 1.2 cipher suites we decrypt: the AEAD ones, whose
 // record protection does not depend on the key exchange. Their PRF hash is
-// SHA-256 unless the suite name ends in _SHA384 (RFC 5288 §3).
+// SHA-256 unless the suite name ends in _SHA384 (RFC 5288 §3); the AES-CCM
+// suites, whose names end in no hash, use SHA-256 (RFC 6655 §3, RFC 7251).
+// An AES-CCM record's nonce is, as with AES-GCM, a 4-byte implicit salt
+// from the key block and the record's 8-byte explicit part (RFC 6655 §3);
+// its tag is 16 bytes, or 8 in the _CCM_8 suites (ccm.go).
 var suites12 = map[uint16]suite{
 	0x009C: {16, 4, aesGCM, sha256.New},                // TLS_RSA_WITH_AES_128_GCM_SHA256 (RFC 5288)
 	0x009D: {32, 4, aesGCM, sha512.New384},             // TLS_RSA_WITH_AES_256_GCM_SHA384 (RFC 5288)
@@ -28,6 +32,18 @@ var suites12 = map[uint16]suite{
 	0xCCA8: {32, 12, chacha20poly1305.New, sha256.New}, // TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905)
 	0xCCA9: {32, 12, chacha20poly1305.New, sha256.New}, // TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905)
 	0xCCAA: {32, 12, chacha20poly1305.New, sha256.New}, // TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905)
+	0xC09C: {16, 4, aesCCM(16), sha256.New},            // TLS_RSA_WITH_AES_128_CCM (RFC 6655)
+	0xC09D: {32, 4, aesCCM(16), sha256.New},            // TLS_RSA_WITH_AES_256_CCM (RFC 6655)
+	0xC09E: {16, 4, aesCCM(16), sha256.New},            // TLS_DHE_RSA_WITH_AES_128_CCM (RFC 6655)
+	0xC09F: {32, 4, aesCCM(16), sha256.New},            // TLS_DHE_RSA_WITH_AES_256_CCM (RFC 6655)
+	0xC0A0: {16, 4, aesCCM(8), sha256.New},             // TLS_RSA_WITH_AES_128_CCM_8 (RFC 6655)
+	0xC0A1: {32, 4, aesCCM(8), sha256.New},             // TLS_RSA_WITH_AES_256_CCM_8 (RFC 6655)
+	0xC0A2: {16, 4, aesCCM(8), sha256.New},             // TLS_DHE_RSA_WITH_AES_128_CCM_8 (RFC 6655)
+	0xC0A3: {32, 4, aesCCM(8), sha256.New},             // TLS_DHE_RSA_WITH_AES_256_CCM_8 (RFC 6655)
+	0xC0AC: {16, 4, aesCCM(16), sha256.New},            // TLS_ECDHE_ECDSA_WITH_AES_128_CCM (RFC 7251)
+	0xC0AD: {32, 4, aesCCM(16), sha256.New},            // TLS_ECDHE_ECDSA_WITH_AES_256_CCM (RFC 7251)
+	0xC0AE: {16, 4, aesCCM(8), sha256.New},             // TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (RFC 7251)
+	0xC0AF: {32, 4, aesCCM(8), sha256.New},             // TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8 (RFC 7251)
 }
 
 // prf12 is the TLS 1.2 PRF (RFC 5246 §5): P_hash(secret, label + seed),

@@ -18,17 +18,20 @@ const versionTLS13 = 0x0304
 // suite is how a cipher suite protects records.
 type suite struct {
 	keyLen int
-	ivLen  int                                   // TLS 1.3: always 12; TLS 1.2: 4 for GCM (salt), 12 for ChaCha20
-	aead   func(key []byte) (cipher.AEAD, error) // AES-GCM or ChaCha20-Poly1305
+	ivLen  int                                   // TLS 1.3: always 12; TLS 1.2: 4 for GCM and CCM (salt), 12 for ChaCha20
+	aead   func(key []byte) (cipher.AEAD, error) // AES-GCM, AES-CCM (ccm.go) or ChaCha20-Poly1305
 	hash   func() hash.Hash                      // HKDF hash (TLS 1.3) or PRF hash (TLS 1.2)
 }
 
-// suites13 are the TLS 1.3 cipher suites we decrypt (RFC 8446 §B.4). The
-// CCM suites (0x1304, 0x1305) are not supported.
+// suites13 are the TLS 1.3 cipher suites we decrypt: all five of RFC 8446
+// §B.4. The CCM ones use AEAD_AES_128_CCM (16-byte tag, RFC 5116 §5.3) and
+// AEAD_AES_128_CCM_8 (8-byte tag, RFC 6655), both with 12-byte nonces.
 var suites13 = map[uint16]suite{
 	0x1301: {16, 12, aesGCM, sha256.New},               // TLS_AES_128_GCM_SHA256
 	0x1302: {32, 12, aesGCM, sha512.New384},            // TLS_AES_256_GCM_SHA384
 	0x1303: {32, 12, chacha20poly1305.New, sha256.New}, // TLS_CHACHA20_POLY1305_SHA256
+	0x1304: {16, 12, aesCCM(16), sha256.New},           // TLS_AES_128_CCM_SHA256
+	0x1305: {16, 12, aesCCM(8), sha256.New},            // TLS_AES_128_CCM_8_SHA256
 }
 
 func aesGCM(key []byte) (cipher.AEAD, error) {
