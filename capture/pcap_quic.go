@@ -25,6 +25,14 @@ import (
 // ClientHello is complete. With a key log holding the connection's TLS
 // secrets it is decrypted instead (quicread) and its HTTP/3 requests
 // (h3parse) become exchanges, as those of TLS over TCP do.
+//
+// A connection whose client changes address mid-connection (RFC 9000 §9:
+// a phone moving to another network migrates, a NAT rebinds) is followed
+// to the new address by the connection IDs its packets carry, and its
+// later requests are reported as its own. Without the key log only the
+// IDs of the handshake are known, enough for a NAT rebinding; a
+// migration uses IDs announced encrypted (§9.5), so its new path then
+// looks like a connection that began before the capture.
 
 // Bounds of the QUIC state: connections followed at once (a browser keeps
 // a few dozen open; with a key log each may buffer several MiB of stream
@@ -40,7 +48,10 @@ const (
 // quicKey identifies one QUIC connection by the client's and the server's
 // address. Not by connection ID: short-header packets do not say how long
 // theirs is. When a client opens a new connection from the same port, its
-// first Initial goes to a connection ID the old one never used.
+// first Initial goes to a connection ID the old one never used. When a
+// connection's client moves to another address (RFC 9000 §9: a
+// migration, or a NAT rebinding), its connection IDs tie the new
+// addresses to it (quicTracker.follow).
 type quicKey struct {
 	client, server         gopacket.Endpoint // IP addresses
 	clientPort, serverPort layers.UDPPort
@@ -57,13 +68,37 @@ type quicTracker struct {
 	// candidates are the key log's most recent traffic secrets, listed
 	// once, for the key search (echCandidates).
 	candidates [][2][]byte
+
+	// paths are the other addresses of followed connections, keyed as
+	// conns are (client first): where their packets went after a
+	// migration or a NAT rebinding.
+	paths map[quicKey]*quicConn
+	// byCID indexes the followed connections by the connection IDs
+	// their packets may carry as DCID (quicread's Owns), cidLens counts
+	// the indexed IDs of each length: a short header does not tell its
+	// DCID's length (RFC 9000 §17.3), so each length in use is tried.
+	byCID   map[string]*quicConn
+	cidLens [maxQUICCIDLen + 1]int
 }
+
+// Bounds of the migration state: connection IDs indexed (quicread keeps
+// at most 64 per connection, and with a key log at most
+// maxQUICConnsDecrypted connections are followed), other addresses per
+// connection, and the longest connection ID (RFC 9000 §17.2).
+const (
+	maxQUICCIDIndex = 8192
+	maxQUICPaths    = 16
+	maxQUICCIDLen   = 20
+)
 
 // quicConn follows one QUIC connection: quicread reads its packets, and,
 // when they decrypt, h3parse its streams.
 type quicConn struct {
 	pr          *pcapReader
-	idx, seq    int // order of its records in a flush, numbered with the TCP streams
+	key         quicKey   // its first address, in quicTracker.conns
+	paths       []quicKey // its other addresses, in quicTracker.paths, oldest first
+	over        bool      // it ended
+	idx, seq    int       // order of its records in a flush, numbered with the TCP streams
 	first, last time.Time
 	client      string // the client's IP address
 	server      string // the server's address, a request's host when it names none
@@ -78,9 +113,9 @@ type quicConn struct {
 }
 
 // quicPacket hands a UDP datagram to the QUIC connection it belongs to,
-// in either direction, or starts following a new one when it opens with a
-// client Initial packet of QUIC version 1 or 2. Other datagrams are
-// ignored.
+// in either direction and on any of its addresses, or starts following a
+// new one when it opens with a client Initial packet of QUIC version 1 or
+// 2. Other datagrams are ignored.
 func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 	out := quicKey{p.netFlow.Src(), p.netFlow.Dst(), p.udp.SrcPort, p.udp.DstPort}
 	back := quicKey{out.server, out.client, out.serverPort, out.clientPort}
@@ -88,7 +123,7 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 	initial := isClientInitial(payload)
 	if c := pr.quic.conns[out]; c != nil {
 		if !initial || !c.hello || !c.restarts(payload, ts) {
-			pr.quic.datagram(out, true, payload, ts)
+			pr.quic.datagram(c, true, payload, ts)
 			return
 		}
 		pr.quic.end([]quicKey{out})
@@ -97,20 +132,134 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 		if scid := longSCID(payload); scid != nil {
 			c.learn(scid)
 		}
-		pr.quic.datagram(back, false, payload, ts)
+		pr.quic.datagram(c, false, payload, ts)
 		return
 	}
+	if len(pr.quic.paths) > 0 {
+		if c := pr.quic.paths[out]; c != nil {
+			if !initial || !c.hello || !c.restarts(payload, ts) {
+				pr.quic.datagram(c, true, payload, ts)
+				return
+			}
+			pr.quic.unalias(out) // a new connection from the port the old one left
+		} else if c := pr.quic.paths[back]; c != nil {
+			pr.quic.datagram(c, false, payload, ts)
+			return
+		}
+	}
 	if !initial {
-		pr.quic.noHandshake(out, back, payload)
+		if !pr.quic.follow(out, back, payload, ts) {
+			pr.quic.noHandshake(out, back, payload)
+		}
 		return
 	}
 	c := pr.quic.add(pr, out, ts)
 	c.client, c.port = p.netFlow.Src().String(), int(p.udp.DstPort)
 	c.server = hostPort(p.netFlow.Dst().String(), c.port, 443)
 	c.learn(longDCID(payload))
-	if pr.quic.datagram(out, true, payload, ts); c.rd.Stats().ClientPackets == 0 {
-		delete(pr.quic.conns, out) // not QUIC after all
+	if pr.quic.datagram(c, true, payload, ts); c.rd.Stats().ClientPackets == 0 {
+		c.rd.Close() // not QUIC after all: forget its connection IDs too
+		delete(pr.quic.conns, out)
 	}
+}
+
+// follow ties a short-header datagram on addresses no followed connection
+// uses to the connection whose connection ID it is sent to, and reads it
+// there: the client moved, by a migration or a NAT rebinding, and the
+// first packets either way on the new path still carry a connection ID
+// the connection uses (RFC 9000 §9.5: one issued in NEW_CONNECTION_ID
+// for a migration, the same one for a rebinding, which the client does
+// not notice). The connection ID says which side sent it. When the
+// connection decrypts, the datagram must also authenticate, so that
+// another flow whose bytes happen to match is not taken for it. Earlier
+// datagrams of the path that could not be tied (a connection ID only
+// announced encrypted) no longer count as a connection that began before
+// the capture. It reports whether the datagram was read.
+func (t *quicTracker) follow(out, back quicKey, payload []byte, ts time.Time) bool {
+	// The Header Form bit clear and the Fixed Bit set (§17.3.1).
+	if len(t.byCID) == 0 || len(payload) == 0 || payload[0]&0xc0 != 0x40 {
+		return false
+	}
+	for n := 1; n < len(t.cidLens) && n < len(payload); n++ {
+		if t.cidLens[n] == 0 {
+			continue
+		}
+		dcid := payload[1 : 1+n]
+		c := t.byCID[string(dcid)]
+		if c == nil {
+			continue
+		}
+		fromClient, ok := c.rd.Owns(dcid)
+		if !ok {
+			continue
+		}
+		k := back
+		if fromClient {
+			k = out
+		}
+		checked := c.rd.State() == quicread.Decrypting
+		before := authenticated(c.rd.Stats())
+		t.alias(c, k)
+		t.datagram(c, fromClient, payload, ts)
+		if !checked || c.over || authenticated(c.rd.Stats()) > before {
+			delete(t.midstream, k)
+			return true
+		}
+		t.unalias(k)
+	}
+	return false
+}
+
+// authenticated counts the packets of a connection that authenticated.
+func authenticated(st quicread.Stats) int { return st.ClientPackets + st.ServerPackets }
+
+// alias adds address k to connection c. Beyond maxQUICPaths its oldest
+// other address is forgotten.
+func (t *quicTracker) alias(c *quicConn, k quicKey) {
+	if len(c.paths) == maxQUICPaths {
+		t.unalias(c.paths[0])
+	}
+	if t.paths == nil {
+		t.paths = map[quicKey]*quicConn{}
+	}
+	t.paths[k] = c
+	c.paths = append(c.paths, k)
+}
+
+// unalias removes the other address k of its connection.
+func (t *quicTracker) unalias(k quicKey) {
+	c := t.paths[k]
+	if c == nil {
+		return
+	}
+	delete(t.paths, k)
+	if i := slices.Index(c.paths, k); i >= 0 {
+		c.paths = slices.Delete(c.paths, i, i+1)
+	}
+}
+
+// indexCID adds a connection ID of c to the index, or removes it. An ID
+// another connection indexed first stays that connection's; beyond
+// maxQUICCIDIndex IDs none is added, and connections then move unseen.
+func (t *quicTracker) indexCID(c *quicConn, cid []byte, learnt bool) {
+	if len(cid) == 0 || len(cid) > maxQUICCIDLen {
+		return
+	}
+	if !learnt {
+		if t.byCID[string(cid)] == c {
+			delete(t.byCID, string(cid))
+			t.cidLens[len(cid)]--
+		}
+		return
+	}
+	if _, taken := t.byCID[string(cid)]; taken || len(t.byCID) >= maxQUICCIDIndex {
+		return
+	}
+	if t.byCID == nil {
+		t.byCID = map[string]*quicConn{}
+	}
+	t.byCID[string(cid)] = c
+	t.cidLens[len(cid)]++
 }
 
 // noHandshake notes a flow to or from port 443 carrying short-header
@@ -130,13 +279,12 @@ func (t *quicTracker) noHandshake(out, back quicKey, payload []byte) {
 	t.midstream[k] = true
 }
 
-// datagram hands a datagram to the connection of k, and ends it once a
+// datagram hands a datagram to connection c, and ends it once a
 // CONNECTION_CLOSE went by: nothing after one is part of it.
-func (t *quicTracker) datagram(k quicKey, fromClient bool, payload []byte, ts time.Time) {
-	c := t.conns[k]
+func (t *quicTracker) datagram(c *quicConn, fromClient bool, payload []byte, ts time.Time) {
 	c.datagram(fromClient, payload, ts)
 	if c.rd.Stats().Closes > 0 {
-		t.end([]quicKey{k})
+		t.end([]quicKey{c.key})
 	}
 }
 
@@ -252,7 +400,7 @@ func (t *quicTracker) add(pr *pcapReader, k quicKey, ts time.Time) *quicConn {
 		t.end([]quicKey{oldest})
 	}
 	pr.streams++
-	c := &quicConn{pr: pr, idx: pr.streams, first: ts, last: ts}
+	c := &quicConn{pr: pr, key: k, idx: pr.streams, first: ts, last: ts}
 	var secrets quicread.Secrets
 	if pr.keyLog != nil {
 		secrets = pr.keyLog.TrafficSecrets
@@ -291,17 +439,24 @@ func (t *quicTracker) echCandidates(pr *pcapReader) quicread.Candidates {
 	}
 }
 
-// end ends the connections of keys, in the order they started, and
-// forgets them.
+// end ends the connections of keys (their first addresses), in the order
+// they started, and forgets them with their other addresses and
+// connection IDs.
 func (t *quicTracker) end(keys []quicKey) {
 	slices.SortFunc(keys, func(a, b quicKey) int { return t.conns[a].idx - t.conns[b].idx })
 	if t.ended == nil || len(t.ended) >= maxQUICConns {
 		t.ended = map[quicKey]bool{}
 	}
 	for _, k := range keys {
-		t.conns[k].end()
+		c := t.conns[k]
+		c.end() // closing its reader removes its connection IDs (ConnectionID)
 		delete(t.conns, k)
 		t.ended[k] = true
+		for _, p := range c.paths {
+			delete(t.paths, p)
+			t.ended[p] = true
+		}
+		c.paths = nil
 	}
 }
 
@@ -388,6 +543,7 @@ func (c *quicConn) next() int {
 // end finishes the connection: streams still open are handed over as
 // they are, and a connection never decided gets its contact.
 func (c *quicConn) end() {
+	c.over = true
 	c.rd.Close()
 	if c.h3 != nil {
 		c.exchanges(c.h3.Close())
@@ -423,6 +579,10 @@ func (c *quicConn) StreamReset(id uint64, fromClient bool, t time.Time) {
 // that stream's message is handed over incomplete when the connection
 // ends.
 func (c *quicConn) StreamGap(uint64, bool, time.Time) { c.gaps = true }
+
+// ConnectionID keeps the index of connection IDs in step with what the
+// reader learns and forgets (quicread.CIDHandler).
+func (c *quicConn) ConnectionID(cid []byte, learnt bool) { c.pr.quic.indexCID(c, cid, learnt) }
 
 // exchanges hands over the exchanges of finished HTTP/3 streams.
 func (c *quicConn) exchanges(sts []*h3parse.Stream) {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/gopacket"
@@ -195,6 +196,31 @@ func (r *Recorder) write(fromClient bool, src, dst netip.AddrPort, proto layers.
 // connection from its own socket would. Close the returned connection to
 // stop relaying; Wait returns only after that.
 func (r *Recorder) RelayUDP(target string, client netip.Addr, server netip.AddrPort) (net.PacketConn, error) {
+	u, err := r.RelayUDPNAT(target, client, server)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UDPRelay is a relay RelayUDPNAT started: the loopback socket clients
+// send to, which can also play a NAT that loses its mappings.
+type UDPRelay struct {
+	net.PacketConn
+	// mappings counts the Rebind calls: a flow set up under an older
+	// count is set up anew on its sender's next datagram.
+	mappings atomic.Uint64
+}
+
+// Rebind makes the relay act as a NAT whose mappings expired (the NAT
+// rebinding of RFC 9000 §9.3): the next datagram of every sender leaves
+// through a new upstream socket, so the server sees a new address, and
+// is recorded with a new client port. Answers the server still sends to
+// an old socket reach the sender and are recorded with the old port.
+func (u *UDPRelay) Rebind() { u.mappings.Add(1) }
+
+// RelayUDPNAT is RelayUDP returning the relay itself, for Rebind.
+func (r *Recorder) RelayUDPNAT(target string, client netip.Addr, server netip.AddrPort) (*UDPRelay, error) {
 	raddr, err := net.ResolveUDPAddr("udp", target)
 	if err != nil {
 		return nil, err
@@ -203,40 +229,45 @@ func (r *Recorder) RelayUDP(target string, client netip.Addr, server netip.AddrP
 	if err != nil {
 		return nil, err
 	}
+	u := &UDPRelay{PacketConn: ln}
 	r.conns.Add(1)
-	go r.relayUDP(ln, raddr, client, server)
-	return ln, nil
+	go r.relayUDP(u, raddr, client, server)
+	return u, nil
 }
 
-func (r *Recorder) relayUDP(ln net.PacketConn, target *net.UDPAddr, client netip.Addr, server netip.AddrPort) {
+func (r *Recorder) relayUDP(u *UDPRelay, target *net.UDPAddr, client netip.Addr, server netip.AddrPort) {
 	defer r.conns.Done()
 	type flow struct {
-		up  *net.UDPConn
-		cli netip.AddrPort // the recorded client address
+		up       *net.UDPConn
+		cli      netip.AddrPort // the recorded client address
+		mappings uint64         // u.mappings when it was set up
 	}
 	var answering sync.WaitGroup
 	flows := map[string]flow{}
+	var ups []*net.UDPConn // every upstream socket, old mappings' too
 	defer func() {
-		for _, f := range flows {
-			f.up.Close()
+		for _, up := range ups {
+			up.Close()
 		}
 		answering.Wait()
 	}()
 	buf := make([]byte, 64<<10)
 	for {
-		n, from, err := ln.ReadFrom(buf)
+		n, from, err := u.ReadFrom(buf)
 		if err != nil {
 			return
 		}
+		mappings := u.mappings.Load()
 		f, ok := flows[from.String()]
-		if !ok {
+		if !ok || f.mappings != mappings {
 			up, err := net.DialUDP("udp", nil, target)
 			if err != nil {
 				continue
 			}
+			ups = append(ups, up)
 			r.mu.Lock()
 			r.nextPort++
-			f = flow{up: up, cli: netip.AddrPortFrom(client, r.nextPort)}
+			f = flow{up: up, cli: netip.AddrPortFrom(client, r.nextPort), mappings: mappings}
 			r.mu.Unlock()
 			flows[from.String()] = f
 			answering.Add(1)
@@ -249,7 +280,7 @@ func (r *Recorder) relayUDP(ln net.PacketConn, target *net.UDPAddr, client netip
 						return
 					}
 					r.datagram(f.cli, server, false, b[:m])
-					ln.WriteTo(b[:m], from)
+					u.WriteTo(b[:m], from)
 				}
 			}()
 		}

@@ -2,10 +2,12 @@ package pcaprelay
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,5 +218,135 @@ func TestRelayUDP(t *testing.T) {
 	}
 	if len(ports) != 2 {
 		t.Errorf("client ports = %v, want one per socket (2)", ports)
+	}
+}
+
+// TestRelayUDPRebind sends datagrams from one socket through a relay
+// that rebinds between rounds, as a NAT losing its mapping: the server
+// sees a new source address and the capture a new client port from each
+// rebinding on, every datagram and answer is relayed and recorded, and
+// without a rebinding the socket keeps one port.
+func TestRelayUDPRebind(t *testing.T) {
+	tests := []struct {
+		name    string
+		rebinds int
+	}{
+		{"no rebinding", 0},
+		{"one rebinding", 1},
+		{"two rebindings", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			var mu sync.Mutex
+			sources := map[string]bool{} // the source addresses of the server's datagrams
+			go func() {
+				b := make([]byte, 2048)
+				for {
+					n, from, err := srv.ReadFrom(b)
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					sources[from.String()] = true
+					mu.Unlock()
+					srv.WriteTo(bytes.ToUpper(b[:n]), from)
+				}
+			}()
+
+			var pcap bytes.Buffer
+			rec, err := NewRecorder(&pcap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			client, server := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443")
+			relay, err := rec.RelayUDPNAT(srv.LocalAddr().String(), client, server)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := net.Dial("udp", relay.LocalAddr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sent []string // in order; round i's datagrams start with the digit i
+			for round := 0; round <= tt.rebinds; round++ {
+				if round > 0 {
+					relay.Rebind()
+				}
+				for j := range 2 {
+					d := fmt.Sprintf("%d-datagram-%d", round, j)
+					sent = append(sent, d)
+					if _, err := c.Write([]byte(d)); err != nil {
+						t.Fatal(err)
+					}
+					b := make([]byte, 64)
+					c.SetReadDeadline(time.Now().Add(5 * time.Second))
+					n, err := c.Read(b)
+					if err != nil || string(b[:n]) != strings.ToUpper(d) {
+						t.Fatalf("echo of %q = %q, %v", d, b[:n], err)
+					}
+				}
+			}
+			c.Close()
+			relay.Close()
+			if err := rec.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock() // every datagram was answered: the server read them all
+			if len(sources) != tt.rebinds+1 {
+				t.Errorf("the server saw %d source addresses, want %d", len(sources), tt.rebinds+1)
+			}
+			mu.Unlock()
+
+			r, err := pcapgo.NewReader(&pcap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			portOf := map[byte]map[layers.UDPPort]bool{} // by round, the client ports of its datagrams and answers
+			var got []string
+			for {
+				data, _, err := r.ReadPacketData()
+				if err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				p := gopacket.NewPacket(data, layers.LinkTypeEthernet, gopacket.Default)
+				ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+				udp, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
+				if ip == nil || udp == nil || len(udp.Payload) == 0 {
+					t.Fatalf("recorded packet is not IPv4/UDP with a payload: %v", p)
+				}
+				port := udp.DstPort
+				if ip.SrcIP.Equal(client.AsSlice()) {
+					port = udp.SrcPort
+					got = append(got, string(udp.Payload))
+				}
+				round := udp.Payload[0]
+				if portOf[round] == nil {
+					portOf[round] = map[layers.UDPPort]bool{}
+				}
+				portOf[round][port] = true
+			}
+			if strings.Join(got, " ") != strings.Join(sent, " ") {
+				t.Errorf("recorded client datagrams %q, want %q", got, sent)
+			}
+			all := map[layers.UDPPort]bool{}
+			for round, ports := range portOf {
+				if len(ports) != 1 {
+					t.Errorf("round %c recorded with client ports %v, want one", round, ports)
+				}
+				for p := range ports {
+					all[p] = true
+				}
+			}
+			if len(all) != tt.rebinds+1 {
+				t.Errorf("client ports %v, want %d: a new one per rebinding", all, tt.rebinds+1)
+			}
+		})
 	}
 }

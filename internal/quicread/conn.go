@@ -16,7 +16,11 @@
 // input makes the reader panic, and the memory a Conn holds is bounded
 // (the ClientHello to 16 KiB, packets waiting for keys to 256 KiB,
 // buffered stream data to 1 MiB per stream direction and 8 MiB per
-// connection, 1000 open stream directions).
+// connection, 1000 open stream directions, 64 connection IDs).
+//
+// Owns tells which connection IDs the connection's packets may carry, to
+// follow it to a new address (RFC 9000 §9); a CIDHandler learns them as
+// they come.
 package quicread
 
 import (
@@ -126,6 +130,10 @@ type Conn struct {
 	pendingBytes   int             // of both
 	helloReady     bool            // the ClientHello completed in the packet being read
 
+	// cids are the connection IDs packets may carry as DCID, oldest
+	// first, at most maxCIDs (cids.go).
+	cids []cidEntry
+
 	hdr, plain []byte // scratch: unprotected header, plaintext
 	last       time.Time
 	closed     bool
@@ -218,8 +226,9 @@ func (c *Conn) Stats() Stats { return c.stats }
 
 // Close ends the capture: stream directions with missing bytes are
 // counted as gaps (and reported to a GapHandler), packets still waiting
-// for keys as undecryptable, and all state is freed. Later calls to
-// Datagram are ignored.
+// for keys as undecryptable, connection IDs forgotten (and reported to a
+// CIDHandler), and all state is freed. Later calls to Datagram are
+// ignored.
 func (c *Conn) Close() {
 	if c.closed {
 		return
@@ -231,6 +240,7 @@ func (c *Conn) Close() {
 	c.stats.Undecryptable += len(c.pending) + len(c.pendingInitial) + len(c.pendingEarly)
 	c.pending, c.pendingInitial, c.pendingEarly, c.pendingBytes = nil, nil, nil, 0
 	c.streams.close(c.last)
+	c.forgetCIDs()
 	c.initial = nil
 	c.client, c.server = direction{}, direction{}
 	c.hdr, c.plain = nil, nil
@@ -250,6 +260,11 @@ func (c *Conn) longPacket(fromClient bool, h longHeader, pkt []byte, t time.Time
 		c.stats.Skipped++
 		return
 	}
+	// The connection IDs of a long header are not protected (§17.2): the
+	// sender's packets carry the DCID, the peer's the SCID (§7.2), on
+	// any path (§9.5).
+	c.learnCID(h.dcid, fromClient)
+	c.learnCID(h.scid, !fromClient)
 	// A long header's SCID is the connection ID the peer puts in the
 	// short headers it receives (§7.2): a hint for their DCID length.
 	if fromClient {
@@ -631,10 +646,11 @@ func (c *Conn) accept(d *direction, ak *appKeys, k *keys, cidLen int, pn uint64)
 	}
 }
 
-// frames reads the frames of a decrypted packet; app is true for 1-RTT
-// packets. Only CRYPTO frames of client Initials and STREAM and
-// RESET_STREAM frames of 1-RTT packets matter; the others are stepped
-// over (RFC 9000 §12.4, §19).
+// frames reads the frames of a decrypted packet; app is true for 0-RTT
+// and 1-RTT packets. Only CRYPTO frames of client Initials, and STREAM,
+// RESET_STREAM and NEW_CONNECTION_ID frames of 0-RTT and 1-RTT packets
+// (where RFC 9000 §12.4 allows them) matter, besides CONNECTION_CLOSE,
+// counted; the others are stepped over (§19).
 func (c *Conn) frames(fromClient, app bool, plain []byte, t time.Time) {
 	r := reader{b: plain}
 	for !r.empty() {
@@ -656,6 +672,10 @@ func (c *Conn) frames(fromClient, app bool, plain []byte, t time.Time) {
 			}
 		case f.typ == frameConnectionClose || f.typ == frameConnectionCloseApp:
 			c.stats.Closes++
+		case f.typ == frameNewConnectionID && app:
+			// The sender issues an ID its peer may send to, on a new
+			// path in particular (RFC 9000 §5.1.1, §9.5).
+			c.learnCID(f.data, !fromClient)
 		case app && (f.typ&^0x07 == frameStream || f.typ == frameResetStream):
 			k := streamKey{id: f.stream, fromClient: fromClient}
 			if !k.validSender() {

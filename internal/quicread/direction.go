@@ -1,5 +1,7 @@
 package quicread
 
+import "math/bits"
+
 // direction is what a Conn knows about the packets one peer sends.
 type direction struct {
 	initialLargest int64 // largest Initial packet number, -1 for none
@@ -11,6 +13,11 @@ type direction struct {
 	cidLen   int
 	cidKnown bool
 	cidHint  int
+	// cidLens has bit n set when a connection ID of length n that this
+	// direction's packets may carry was learnt (cids.go): after a
+	// migration the peer may send to one of another length (RFC 9000
+	// §5.1.1).
+	cidLens uint32
 
 	app       []*appKeys // 1-RTT keys, one per candidate suite
 	succeeded bool       // a 1-RTT packet authenticated
@@ -31,18 +38,30 @@ func (d *direction) hintCID(n int) {
 }
 
 // cidCandidates lists the DCID lengths to try on a short header (RFC 9000
-// §17.3: its DCID has no length field): the known one, or the hint and
-// then every other length a version 1 connection ID can have, 0 to 20.
+// §17.3: its DCID has no length field): the known one, then those of
+// the other connection IDs learnt for this direction; before one is
+// known, the hint, the lengths learnt, and then every other length a
+// version 1 connection ID can have, 0 to 20. It runs for every 1-RTT
+// packet: the lengths learnt are walked bit by bit.
 func (d *direction) cidCandidates(dst *[maxCIDLen + 2]int) []int {
-	if d.cidKnown {
-		return append(dst[:0], d.cidLen)
-	}
 	out := dst[:0]
-	if d.cidHint >= 0 {
-		out = append(out, d.cidHint)
+	first := d.cidHint
+	if d.cidKnown {
+		first = d.cidLen
+	}
+	learnt := d.cidLens
+	if first >= 0 {
+		out = append(out, first)
+		learnt &^= 1 << first
+	}
+	for m := learnt; m != 0; m &= m - 1 {
+		out = append(out, bits.TrailingZeros32(m))
+	}
+	if d.cidKnown {
+		return out
 	}
 	for n := 0; n <= maxCIDLen; n++ {
-		if n != d.cidHint {
+		if n != first && d.cidLens&(1<<n) == 0 {
 			out = append(out, n)
 		}
 	}

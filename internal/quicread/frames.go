@@ -44,7 +44,7 @@ type frame struct {
 	typ    uint64
 	stream uint64 // stream ID of STREAM and RESET_STREAM
 	offset uint64 // of STREAM and CRYPTO data; RESET_STREAM's final size
-	data   []byte // STREAM and CRYPTO data, aliasing the packet
+	data   []byte // STREAM and CRYPTO data, NEW_CONNECTION_ID's connection ID; aliasing the packet
 	fin    bool   // STREAM: the data ends the stream
 }
 
@@ -86,7 +86,7 @@ func nextFrame(r *reader) (frame, error) {
 		r.varint() // stream ID
 		r.varint() // limit
 	case t == frameNewConnectionID:
-		readNewConnectionID(r)
+		f.data = readNewConnectionID(r)
 	case t == framePathChallenge, t == framePathResponse:
 		r.bytes(8)
 	case t == frameConnectionClose, t == frameConnectionCloseApp:
@@ -146,17 +146,18 @@ func readStream(r *reader, f *frame) {
 	f.fin = f.typ&0x01 != 0
 }
 
-// readNewConnectionID steps over NEW_CONNECTION_ID (RFC 9000 §19.15):
-// sequence number, retire prior to, a 1-to-20-byte connection ID and a
-// 16-byte stateless reset token.
-func readNewConnectionID(r *reader) {
+// readNewConnectionID reads NEW_CONNECTION_ID (RFC 9000 §19.15):
+// sequence number, retire prior to, a 1-to-20-byte connection ID, which
+// it returns, and a 16-byte stateless reset token.
+func readNewConnectionID(r *reader) []byte {
 	r.varint() // sequence number
 	r.varint() // retire prior to
 	n := r.byte1()
 	if n < 1 || n > maxCIDLen {
 		r.fail()
-		return
+		return nil
 	}
-	r.bytes(uint64(n))
+	cid := r.bytes(uint64(n))
 	r.bytes(16)
+	return cid
 }

@@ -39,7 +39,7 @@ func TestFrames(t *testing.T) {
 		{"stream data blocked", "15 04 10", frame{typ: 0x15}},
 		{"streams blocked bidi", "16 10", frame{typ: 0x16}},
 		{"streams blocked uni", "17 10", frame{typ: 0x17}},
-		{"new connection id", "18 01 00 04 01020304 00112233445566778899aabbccddeeff", frame{typ: 0x18}},
+		{"new connection id", "18 01 00 04 01020304 00112233445566778899aabbccddeeff", frame{typ: 0x18, data: []byte{1, 2, 3, 4}}},
 		{"retire connection id", "19 01", frame{typ: 0x19}},
 		{"path challenge", "1a 0102030405060708", frame{typ: 0x1a}},
 		{"path response", "1b 0102030405060708", frame{typ: 0x1b}},

@@ -3,6 +3,8 @@ package quicread
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,7 +40,8 @@ func decodeDatagrams(b []byte) []datagram {
 // FuzzConn feeds arbitrary datagrams in both directions, with the real
 // secrets of the fixture connection for every ClientHello so that the
 // 1-RTT path is reached. Nothing may panic; the delivery rules (checked by
-// the recorder), the buffer bound and determinism must hold.
+// the recorder), the buffer bound, the connection ID bookkeeping (checked
+// by cidRecorder) and determinism must hold.
 func FuzzConn(f *testing.F) {
 	dgrams, secrets := fixture(f)
 	f.Add(encodeDatagrams(dgrams))
@@ -68,7 +71,7 @@ func FuzzConn(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		dgrams := decodeDatagrams(in)
 		run := func() (string, Stats, State) {
-			rec := newRecorder(t)
+			rec := &cidRecorder{recorder: newRecorder(t), known: map[string]bool{}}
 			c := NewConn(always, rec)
 			c.DecryptEarly(func([]byte) ([]byte, bool) { return earlyKey, true })
 			for _, d := range dgrams {
@@ -76,13 +79,17 @@ func FuzzConn(f *testing.F) {
 				if st := c.Stats(); st.MaxBuffered > maxConnBuffer || st.Buffered < 0 {
 					t.Fatalf("buffered %+v", st)
 				}
+				rec.check(c)
 			}
 			state := c.State()
 			c.Close()
 			if st := c.Stats(); st.Buffered != 0 {
 				t.Fatalf("buffered after Close: %+v", st)
 			}
-			return rec.summary(), c.Stats(), state
+			if len(rec.known) != 0 {
+				t.Fatalf("%d connection IDs not forgotten on Close", len(rec.known))
+			}
+			return rec.summary() + rec.events.String(), c.Stats(), state
 		}
 		sum1, st1, state1 := run()
 		sum2, st2, state2 := run()
@@ -90,6 +97,39 @@ func FuzzConn(f *testing.F) {
 			t.Fatalf("not deterministic:\n%s%+v\n%s%+v", sum1, st1, sum2, st2)
 		}
 	})
+}
+
+// cidRecorder is a recorder that is also a CIDHandler and checks what it
+// is told: an ID learnt only while unknown, forgotten only while known.
+type cidRecorder struct {
+	*recorder
+	known  map[string]bool
+	events strings.Builder
+}
+
+func (r *cidRecorder) ConnectionID(cid []byte, learnt bool) {
+	if r.known[string(cid)] == learnt {
+		r.t.Errorf("connection ID %x told learnt=%v twice", cid, learnt)
+	}
+	if learnt {
+		r.known[string(cid)] = true
+	} else {
+		delete(r.known, string(cid))
+	}
+	fmt.Fprintf(&r.events, "cid %x %v\n", cid, learnt)
+}
+
+// check compares the IDs the Conn was told to have with those it owns,
+// and the bound.
+func (r *cidRecorder) check(c *Conn) {
+	if len(r.known) > maxCIDs || len(r.known) != len(c.cids) {
+		r.t.Fatalf("%d connection IDs told, %d kept; bound %d", len(r.known), len(c.cids), maxCIDs)
+	}
+	for id := range r.known {
+		if _, ok := c.Owns([]byte(id)); !ok {
+			r.t.Fatalf("connection ID %x told learnt is not owned", id)
+		}
+	}
 }
 
 // dgramsRandom returns the fixture's ClientHello random.
