@@ -416,10 +416,13 @@ func (pr *pcapReader) finish() PCAPStats {
 	for why, n := range pr.tlsStopped {
 		pr.warnf("decryption stopped early in %s: %s", connections(n, "TLS"), why)
 	}
-	for kind, n := range map[string]int{"TLS": pr.tlsMidstream, "QUIC": len(pr.quic.midstream)} {
-		if n > 0 {
-			pr.warnf("%s began before the capture (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser", connections(n, kind))
-		}
+	if n := pr.tlsMidstream; n > 0 {
+		pr.warnf("%s began before the capture (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser", connections(n, "TLS"))
+	}
+	if n := len(pr.quic.midstream); n > 0 {
+		// A QUIC connection that moved to a new address without the key
+		// log (which names its new connection IDs) looks the same.
+		pr.warnf("%s began before the capture, or moved to an address the key log could have tied to it (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser", connections(n, "QUIC"))
 	}
 	for why, n := range pr.quicUndecrypted {
 		pr.warnf("%s not decrypted (shown as contacts): %s", connections(n, "QUIC (HTTP/3)"), why)

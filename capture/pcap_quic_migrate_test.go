@@ -224,7 +224,7 @@ func clientPorts(t *testing.T, capture []byte) int {
 // 9000 §9.5: its connection IDs were only announced encrypted), and is
 // noted as a connection whose handshake the capture lacks.
 func TestReadPCAPFollowsQUICMigration(t *testing.T) {
-	const unseen = "tls.pcap: 1 QUIC connection began before the capture (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser"
+	const unseen = "tls.pcap: 1 QUIC connection began before the capture, or moved to an address the key log could have tied to it (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser"
 	tests := []struct {
 		name   string
 		cidLen int
@@ -443,7 +443,7 @@ func TestReadPCAPQUICForgedPath(t *testing.T) {
 	if g, w := recordLines(got), recordLines(want); strings.Join(g, "\n") != strings.Join(w, "\n") || len(w) != 5 {
 		t.Errorf("records with forged paths:\n%.600s\nwant:\n%.600s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
-	wantWarn := "tls.pcap: 2 QUIC connections began before the capture (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser"
+	wantWarn := "tls.pcap: 2 QUIC connections began before the capture, or moved to an address the key log could have tied to it (its handshake is not in it): neither its server nor its contents can be read; start capturing before the browser"
 	if len(st.Warnings) != 1 || st.Warnings[0] != wantWarn {
 		t.Errorf("warnings %q; want %q", st.Warnings, wantWarn)
 	}
