@@ -21,7 +21,7 @@ import (
 // took a quarter of `analyze`; the sites are encoded one at a time into
 // reused buffers, because a buffer holding the whole report (50 MB for
 // 100k requests) cost more in growing and page faults than the encoding
-// did; and the sites are encoded on all cores (siteWriter), written in
+// did; and the sites are encoded on all cores (writeOrdered), written in
 // order.
 func WriteJSON(w io.Writer, r *Report) error {
 	// Sites is Report's last field, so the report without its sites ends
