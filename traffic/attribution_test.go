@@ -161,6 +161,15 @@ func TestAttribute(t *testing.T) {
 			want: []string{news + " document", news + " recent"},
 		},
 		{
+			name: "no Sec-Fetch: an HTML answer to what asked for an image is no document",
+			seq: []req{
+				{url: news, hdr: []string{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}, status: 200, ctype: "text/html"},
+				{url: "https://www.dailyplanet.example/favicon.ico", hdr: []string{"Accept", "image/avif,image/webp,*/*;q=0.8", "Referer", news}, status: 404, ctype: "text/html"},
+				{url: shop, hdr: []string{"Accept", "*/*"}, status: 200, ctype: "text/html"},
+			},
+			want: []string{news + " document", news + " referer", shop + " document"},
+		},
+		{
 			name: "no page seen yet: the Referer names it, origin or full URL",
 			seq: []req{
 				{client: "10.0.0.1", url: "https://www.facebook.com/tr?id=1&ev=Purchase", hdr: sub("image", shopO)},

@@ -3,6 +3,7 @@ package traffic
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -171,11 +172,18 @@ func (ex *Exchange) ThirdParty() bool {
 
 // IsDocument reports whether the request is a top-level navigation: the
 // browser said so (Sec-Fetch-Dest: document), or, for sources without
-// Sec-Fetch headers, it is a GET answered with HTML.
+// Sec-Fetch headers, it is a GET answered with HTML that did not ask for
+// something else. (Browsers send Sec-Fetch headers only to HTTPS and
+// localhost; over plain HTTP, a favicon whose soft 404 is an HTML page
+// would otherwise become a page. Navigations ask for HTML, or, from old
+// clients, for anything: "*/*".)
 func (ex *Exchange) IsDocument() bool {
 	h := ex.Request.Header
 	if dest := h.Get("Sec-Fetch-Dest"); dest != "" {
 		return dest == "document"
+	}
+	if accept := h.Get("Accept"); accept != "" && accept != "*/*" && !strings.Contains(accept, "html") {
+		return false
 	}
 	if ex.Request.Method != "" && ex.Request.Method != http.MethodGet && ex.Request.Method != http.MethodPost {
 		return false
