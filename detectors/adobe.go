@@ -33,7 +33,13 @@ var adobeFields = map[string]field{
 	"mid": {label: "browser id", secret: true}, "aid": {label: "browser id", secret: true},
 	"fid": {label: "browser id", secret: true}, "vid": {label: "user id", secret: true},
 	"zip": {label: "event property: zip"}, "state": {label: "event property: state"},
+	"ev": {label: "event"}, "pe": {label: "event property: link type"},
 }
+
+// adobeLinkHits name the link-tracking hits (s.tl()) by their link type,
+// the pe parameter; a hit with neither pe nor events is a page view
+// (s.t()) (Adobe's image-request query parameters, tracker-facts §20).
+var adobeLinkHits = map[string]string{"lnk_o": "custom link", "lnk_d": "download link", "lnk_e": "exit link"}
 
 // Detect implements Detector.
 func (d *Adobe) Detect(ex *traffic.Exchange) []traffic.Finding {
@@ -47,13 +53,23 @@ func (d *Adobe) Detect(ex *traffic.Exchange) []traffic.Finding {
 	e.add("path", "account id", rsid, false)
 	ps := requestParams(ex)
 	e.addParams(ps, adobeFields)
+	linkType, link := "", false
 	for _, x := range ps {
 		n := x.Name
 		switch {
+		case n == "pe":
+			linkType, link = x.Value, true
 		case len(n) > 1 && n[0] == 'v' && isDigits(n[1:]):
 			e.add(x.Where, "event property: eVar"+n[1:], x.Value, false)
 		case len(n) > 1 && n[0] == 'c' && isDigits(n[1:]):
 			e.add(x.Where, "event property: prop"+n[1:], x.Value, false)
+		}
+	}
+	if e.name == "" { // no success events: the hit's kind names it
+		if !link {
+			e.name = "page view"
+		} else {
+			e.name = adobeLinkHits[linkType] // other link types stay unnamed
 		}
 	}
 	return e.findings()

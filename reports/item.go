@@ -52,10 +52,14 @@ func eachItem(f *traffic.Finding, fn func(what itemWhat, ev *traffic.Evidence, s
 			}
 		}
 	case traffic.KindPixelEvent:
+		head := "event " // a hit whose decoder found no event name is a "hit"
+		if f.Event == "" {
+			head = "hit"
+		}
 		if d := eventDetails(f); d != "" {
-			add(nil, f.Severity, "event ", f.Event, ": ", d, "")
+			add(nil, f.Severity, head, f.Event, ": ", d, "")
 		} else {
-			add(nil, f.Severity, "event ", f.Event, "", "", "")
+			add(nil, f.Severity, head, f.Event, "", "", "")
 		}
 		for i := range f.Evidence {
 			ev := &f.Evidence[i]

@@ -145,6 +145,9 @@ func itemsOfRef(f *traffic.Finding) []item {
 		}
 	case traffic.KindPixelEvent:
 		what := "event " + f.Event
+		if f.Event == "" {
+			what = "hit"
+		}
 		if d := eventDetails(f); d != "" {
 			what += ": " + d
 		}
