@@ -45,7 +45,8 @@ const dumpcapArticle = "http://www.dailyplanet.example/politics/2026/11/senator-
 // too, is local. Both captures must give the same report: the Adobe
 // beacon decoded on the article, the two TLS servers and the DNS lookup
 // named as contacts of the site, and the favicon's HTML 404 not taken
-// for a page. Skipped without Chromium or dumpcap, except under CI=true.
+// for a page; with Chromium's key log, the TLS requests decrypted. Skipped
+// without Chromium or dumpcap, except under CI=true.
 func TestAnalyzeDumpcapChromium(t *testing.T) {
 	exe := fixtures.Chromium(t, chromium.Find)
 	dumpcap, err := exec.LookPath("dumpcap")
@@ -124,7 +125,7 @@ func TestAnalyzeDumpcapChromium(t *testing.T) {
 		stops = append(stops, startDumpcap(t, dumpcap, args))
 	}
 
-	profile := t.TempDir()
+	profile, keyLog := t.TempDir(), filepath.Join(dir, "keys.log")
 	rules := []string{
 		"MAP www.dailyplanet.example " + httpAddr, "MAP metrics.dailyplanet.example " + httpAddr,
 		"MAP connect.facebook.net " + tlsAddr, "MAP www.facebook.com " + tlsAddr, "MAP * ~NOTFOUND",
@@ -133,6 +134,7 @@ func TestAnalyzeDumpcapChromium(t *testing.T) {
 		"--disable-background-networking", "--disable-component-update", "--disable-quic",
 		"--disable-features=HttpsUpgrades", "--user-data-dir="+profile, "--ignore-certificate-errors-spki-list="+spki,
 		"--host-resolver-rules="+strings.Join(rules, ", "), "--dump-dom", dumpcapArticle)
+	cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keyLog)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	dom, err := runWithTimeout(cmd, 60*time.Second)
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -178,6 +180,32 @@ func TestAnalyzeDumpcapChromium(t *testing.T) {
 	json.Unmarshal(reports[1], &b)
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("the SLL and SLL2 captures give different reports:\n%s\n%s", reports[0], reports[1])
+	}
+
+	// With Chromium's key log, the TLS contacts open up: the Like button
+	// and the pixel's script, on the article, with the page URL the
+	// button sent.
+	r, _ := analyzeJSON(t, "--keylog", keyLog, captures["LINUX_SLL2"])
+	if len(r.Sites) != 1 {
+		t.Fatalf("with the key log: sites %+v; want dailyplanet.example only", r.Sites)
+	}
+	var products []string
+	for _, tr := range r.Sites[0].Trackers {
+		for _, p := range tr.Products {
+			products = append(products, tr.Company+"/"+p.Product)
+		}
+	}
+	for _, want := range []string{"Meta/Like button", "Meta/Pixel", "Adobe/Analytics"} {
+		if !slices.Contains(products, want) {
+			t.Errorf("with the key log: trackers %q lack %q", products, want)
+		}
+	}
+	leaked := false
+	for _, l := range r.Sites[0].Leaks {
+		leaked = leaked || l.Page == dumpcapArticle && l.Product == "Like button" && l.What == "page URL in parameter href"
+	}
+	if !leaked {
+		t.Errorf("with the key log: leaks %+v lack the Like button's page URL (href) on the article", r.Sites[0].Leaks)
 	}
 }
 
