@@ -23,6 +23,8 @@ func TestDefaultCookies(t *testing.T) {
 		{"_ga_ABC123", "Google", IdentifiesSession}, // prefix
 		{"_gac_UA-1-1", "Google", IdentifiesClick},
 		{"__Secure-3PSID", "Google", IdentifiesPerson},
+		{"__Secure-1PAPISID", "Google", IdentifiesPerson},
+		{"__Secure-ENID", "Google", IdentifiesBrowser},
 		{"IDE", "Google", IdentifiesBrowser},
 		{"_ttp", "TikTok", IdentifiesBrowser},
 		{"li_at", "LinkedIn", IdentifiesPerson},
