@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -126,22 +128,7 @@ func TestRelayRecordsBothDirections(t *testing.T) {
 // way, as UDP between the addresses asked for, one client port per
 // socket.
 func TestRelayUDP(t *testing.T) {
-	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	go func() {
-		b := make([]byte, 2048)
-		for {
-			n, from, err := srv.ReadFrom(b)
-			if err != nil {
-				return
-			}
-			srv.WriteTo(bytes.ToUpper(b[:n]), from)
-		}
-	}()
-
+	srv, _ := upperUDP(t)
 	var pcap bytes.Buffer
 	rec, err := NewRecorder(&pcap)
 	if err != nil {
@@ -237,27 +224,7 @@ func TestRelayUDPRebind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := net.ListenPacket("udp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			var mu sync.Mutex
-			sources := map[string]bool{} // the source addresses of the server's datagrams
-			go func() {
-				b := make([]byte, 2048)
-				for {
-					n, from, err := srv.ReadFrom(b)
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					sources[from.String()] = true
-					mu.Unlock()
-					srv.WriteTo(bytes.ToUpper(b[:n]), from)
-				}
-			}()
-
+			srv, sources := upperUDP(t) // sources: the server's peers
 			var pcap bytes.Buffer
 			rec, err := NewRecorder(&pcap)
 			if err != nil {
@@ -296,11 +263,10 @@ func TestRelayUDPRebind(t *testing.T) {
 			if err := rec.Wait(); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock() // every datagram was answered: the server read them all
-			if len(sources) != tt.rebinds+1 {
-				t.Errorf("the server saw %d source addresses, want %d", len(sources), tt.rebinds+1)
+			// Every datagram was answered: the server read them all.
+			if got := sources(); len(got) != tt.rebinds+1 {
+				t.Errorf("the server saw source addresses %q, want %d", got, tt.rebinds+1)
 			}
-			mu.Unlock()
 
 			r, err := pcapgo.NewReader(&pcap)
 			if err != nil {
@@ -348,5 +314,37 @@ func TestRelayUDPRebind(t *testing.T) {
 				t.Errorf("client ports %v, want %d: a new one per rebinding", all, tt.rebinds+1)
 			}
 		})
+	}
+}
+
+// upperUDP starts a UDP server on loopback that answers every datagram
+// with it upper-cased, until the test ends, and returns it and the
+// function listing the source addresses it heard from.
+func upperUDP(t *testing.T) (net.PacketConn, func() []string) {
+	t.Helper()
+	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	go func() {
+		b := make([]byte, 2048)
+		for {
+			n, from, err := srv.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seen[from.String()] = true
+			mu.Unlock()
+			srv.WriteTo(bytes.ToUpper(b[:n]), from)
+		}
+	}()
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Sorted(maps.Keys(seen))
 	}
 }
