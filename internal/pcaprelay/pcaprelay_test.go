@@ -165,25 +165,10 @@ func TestRelayUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, err := pcapgo.NewReader(&pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ports := map[layers.UDPPort]int{}
 	got := map[string]bool{}
-	for {
-		data, _, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		p := gopacket.NewPacket(data, layers.LinkTypeEthernet, gopacket.Default)
-		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		udp, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if ip == nil || udp == nil {
-			t.Fatalf("recorded packet is not IPv4/UDP: %v", p)
-		}
+	for _, d := range recordedUDP(t, &pcap) {
+		ip, udp := d.ip, d.udp
 		payload := string(udp.Payload)
 		if fromClient := ip.SrcIP.Equal(client.AsSlice()); fromClient {
 			if !ip.DstIP.Equal(server.Addr().AsSlice()) || udp.DstPort != layers.UDPPort(server.Port()) {
@@ -268,24 +253,12 @@ func TestRelayUDPRebind(t *testing.T) {
 				t.Errorf("the server saw source addresses %q, want %d", got, tt.rebinds+1)
 			}
 
-			r, err := pcapgo.NewReader(&pcap)
-			if err != nil {
-				t.Fatal(err)
-			}
 			portOf := map[byte]map[layers.UDPPort]bool{} // by round, the client ports of its datagrams and answers
 			var got []string
-			for {
-				data, _, err := r.ReadPacketData()
-				if err == io.EOF {
-					break
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				p := gopacket.NewPacket(data, layers.LinkTypeEthernet, gopacket.Default)
-				ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-				udp, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
-				if ip == nil || udp == nil || len(udp.Payload) == 0 {
-					t.Fatalf("recorded packet is not IPv4/UDP with a payload: %v", p)
+			for _, d := range recordedUDP(t, &pcap) {
+				ip, udp := d.ip, d.udp
+				if len(udp.Payload) == 0 {
+					t.Fatalf("recorded datagram without a payload: %v", udp)
 				}
 				port := udp.DstPort
 				if ip.SrcIP.Equal(client.AsSlice()) {
@@ -346,5 +319,36 @@ func upperUDP(t *testing.T) (net.PacketConn, func() []string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Sorted(maps.Keys(seen))
+	}
+}
+
+// udpDatagram is one recorded datagram.
+type udpDatagram struct {
+	ip  *layers.IPv4
+	udp *layers.UDP
+}
+
+// recordedUDP reads a relay's capture, which must hold IPv4/UDP only.
+func recordedUDP(t *testing.T, pcap io.Reader) []udpDatagram {
+	t.Helper()
+	r, err := pcapgo.NewReader(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []udpDatagram
+	for {
+		data, _, err := r.ReadPacketData()
+		if err == io.EOF {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		p := gopacket.NewPacket(data, layers.LinkTypeEthernet, gopacket.Default)
+		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		udp, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
+		if ip == nil || udp == nil {
+			t.Fatalf("recorded packet is not IPv4/UDP: %v", p)
+		}
+		out = append(out, udpDatagram{ip, udp})
 	}
 }
