@@ -136,7 +136,8 @@ type pcapReader struct {
 
 	asm     *reassembly.Assembler
 	ctx     pktContext
-	streams int // streams created, numbering them in capture order
+	hosts   hostTracker // which IP addresses are one machine
+	streams int         // streams created, numbering them in capture order
 
 	// now is the latest packet time seen; lastFlush when idle
 	// connections were last flushed.
@@ -296,6 +297,7 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 		return
 	}
 	ci.AncillaryData = nil
+	pr.hosts.saw(p.netFlow.Src(), linkSource(data, lt))
 	if p.tcp != nil {
 		if t := p.tcp; len(t.Payload) == 0 && !t.SYN && !t.FIN && !t.RST {
 			// A pure ACK carries nothing to reassemble. Passing it on

@@ -29,6 +29,17 @@ type capBuilder struct {
 	lt   linkType
 	now  time.Time
 	pkts []testPacket
+	// macs, when set, give source IP addresses their own link-layer
+	// address (Ethernet and SLL2); the others share 02:00:00:00:00:01.
+	macs map[string]net.HardwareAddr
+}
+
+// srcMAC returns the link-layer address of packets from src.
+func (b *capBuilder) srcMAC(src net.IP) net.HardwareAddr {
+	if m, ok := b.macs[src.String()]; ok {
+		return m
+	}
+	return net.HardwareAddr{2, 0, 0, 0, 0, 1}
 }
 
 func newCapBuilder(t testing.TB, lt linkType) *capBuilder {
@@ -81,12 +92,12 @@ func (b *capBuilder) frame(src, dst net.IP, l4 gopacket.SerializableLayer, paylo
 	switch b.lt {
 	case linkTypeEthernet:
 		ls = append([]gopacket.SerializableLayer{&layers.Ethernet{
-			SrcMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 1},
+			SrcMAC:       b.srcMAC(src),
 			DstMAC:       net.HardwareAddr{2, 0, 0, 0, 0, 2},
 			EthernetType: etherType,
 		}}, ls...)
 	case linkTypeLinuxSLL2:
-		h := linuxSLL2{Protocol: uint16(etherType), InterfaceIndex: 3, ARPHRDType: 1, AddrLen: 6, Addr: []byte{2, 0, 0, 0, 0, 1}}
+		h := linuxSLL2{Protocol: uint16(etherType), InterfaceIndex: 3, ARPHRDType: 1, AddrLen: 6, Addr: b.srcMAC(src)}
 		prefix = h.encode(nil)
 	case linkTypeLinuxSLL:
 		prefix = make([]byte, 16)

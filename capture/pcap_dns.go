@@ -35,9 +35,9 @@ func (pr *pcapReader) dnsPacket(p decodedPacket, ts time.Time) bool {
 	var client string
 	switch {
 	case u.DstPort == 53:
-		client = p.netFlow.Src().String()
+		client = pr.hosts.client(p.netFlow.Src())
 	case u.SrcPort == 53:
-		client = p.netFlow.Dst().String()
+		client = pr.hosts.client(p.netFlow.Dst())
 	default:
 		return false
 	}

@@ -154,7 +154,7 @@ func (pr *pcapReader) quicPacket(p decodedPacket, ts time.Time) {
 		return
 	}
 	c := pr.quic.add(pr, out, ts)
-	c.client, c.port = p.netFlow.Src().String(), int(p.udp.DstPort)
+	c.client, c.port = pr.hosts.client(p.netFlow.Src()), int(p.udp.DstPort)
 	c.server = hostPort(p.netFlow.Dst().String(), c.port, 443)
 	c.learn(longDCID(payload))
 	if pr.quic.datagram(c, true, payload, ts); c.rd.Stats().ClientPackets == 0 {

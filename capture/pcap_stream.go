@@ -254,11 +254,15 @@ func (s *tcpStream) endpoint(dir reassembly.TCPFlowDirection) string {
 	return s.netFlow.Dst().String()
 }
 
-// clientAddr returns the IP address of the client, formatted once per
-// connection rather than once per request.
+// clientAddr returns the client's name (hostTracker.client), found once
+// per connection rather than once per request.
 func (s *tcpStream) clientAddr() string {
 	if s.client == "" {
-		s.client = s.endpoint(s.cliDir)
+		ep := s.netFlow.Dst()
+		if s.cliDir == reassembly.TCPDirClientToServer {
+			ep = s.netFlow.Src()
+		}
+		s.client = s.pr.hosts.client(ep)
 	}
 	return s.client
 }

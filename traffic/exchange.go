@@ -32,8 +32,9 @@ type Exchange struct {
 	// Start is when the request began; zero when the source did not say.
 	Start time.Time
 	// Client identifies the browser or host that sent the request (proxy
-	// client address, pcap source IP); empty when unknown. Page attribution
-	// keeps one "current page" per client.
+	// client address; in a packet capture the machine's first address
+	// seen, so that its IPv4 and IPv6 addresses are one client); empty
+	// when unknown. Page attribution keeps one "current page" per client.
 	Client string
 	// PageRef is a source-scoped page id (HAR pageref); empty when none.
 	PageRef string
