@@ -45,8 +45,11 @@ const dumpcapArticle = "http://www.dailyplanet.example/politics/2026/11/senator-
 // too, is local. Both captures must give the same report: the Adobe
 // beacon decoded on the article, the two TLS servers and the DNS lookup
 // named as contacts of the site, and the favicon's HTML 404 not taken
-// for a page; with Chromium's key log, the TLS requests decrypted. Skipped
-// without Chromium or dumpcap, except under CI=true.
+// for a page; with Chromium's key log, the TLS requests decrypted. The
+// visit runs twice: all on IPv4, and with the site on IPv6 and the
+// trackers on IPv4, as on a dual-stack network, where the machine's two
+// addresses must be one client. Skipped without Chromium or dumpcap,
+// except under CI=true.
 func TestAnalyzeDumpcapChromium(t *testing.T) {
 	exe := fixtures.Chromium(t, chromium.Find)
 	dumpcap, err := exec.LookPath("dumpcap")
