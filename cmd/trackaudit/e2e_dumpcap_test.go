@@ -402,3 +402,49 @@ func serveDNS(t *testing.T) string {
 	}()
 	return pc.LocalAddr().String()
 }
+
+// TestAnalyzeDumpcapChromiumHTTP3 records, with dumpcap on the any
+// interface, headless Chromium loading the HTTPS visit of
+// TestAnalyzeKeyLogChromium over HTTP/3 (QUIC) with its key log: the
+// kernel's capture holds the datagrams as the sockets sent them (a relay
+// only sees them one by one), and the report must be the decrypted
+// visit's.
+func TestAnalyzeDumpcapChromiumHTTP3(t *testing.T) {
+	exe := fixtures.Chromium(t, chromium.Find)
+	dumpcap, err := exec.LookPath("dumpcap")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dumpcap (Debian package tshark) is needed under CI=true: %v", err)
+		}
+		t.Skipf("skipping: no dumpcap (Debian package tshark): %v", err)
+	}
+	srv, err := fixtures.ServeH3(http.HandlerFunc(visitHandler), visitHosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	capPath, keyLog := filepath.Join(dir, "visit.pcapng"), filepath.Join(dir, "keys.log")
+	stop := startDumpcap(t, dumpcap, []string{"-i", "any", "-y", "LINUX_SLL2", "-f", "udp and port " + port(t, srv.Addr), "-w", capPath})
+
+	var rules, origins []string
+	for _, h := range visitHosts {
+		rules = append(rules, "MAP "+h+" "+srv.Addr)
+		origins = append(origins, h+":443")
+	}
+	cmd := exec.Command(exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--enable-quic",
+		"--origin-to-force-quic-on="+strings.Join(origins, ","), "--user-data-dir="+t.TempDir(),
+		"--ignore-certificate-errors-spki-list="+srv.SPKI,
+		"--host-resolver-rules="+strings.Join(append(rules, "MAP * ~NOTFOUND"), ", "), "--dump-dom", httpsArticle)
+	cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keyLog)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dom, err := runWithTimeout(cmd, 60*time.Second)
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if err != nil || !strings.Contains(dom, "Article") {
+		t.Fatalf("chromium: %v; page: %.300s", err, dom)
+	}
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	checkHTTPSVisit(t, "--keylog", keyLog, capPath)
+}
