@@ -327,21 +327,7 @@ func recordChromiumVisit(t *testing.T, o visitOptions) (pcapPath, keyLog string)
 	for _, h := range visitHosts {
 		rules = append(rules, fmt.Sprintf("MAP %s 127.0.0.1:%d", h, port))
 	}
-	profile, err := os.MkdirTemp("", "trackaudit-keylog-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update"}, flags...)
-	args = append(args, "--user-data-dir="+profile, "--ignore-certificate-errors-spki-list="+spki,
-		"--host-resolver-rules="+strings.Join(append(rules, "MAP * ~NOTFOUND"), ", "),
-		"--dump-dom", httpsArticle)
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keyLog)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to stop its helper processes too
-	dom, err := runWithTimeout(cmd, 60*time.Second)
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	os.RemoveAll(profile) // best effort: a helper may still be exiting
+	dom, err := dumpDOM(exe, httpsArticle, spki, keyLog, rules, flags)
 	relay.Close()
 	if err != nil || !o.qpackTable && !strings.Contains(dom, "Article") {
 		t.Fatalf("chromium: %v; page: %.300s", err, dom)
@@ -416,6 +402,33 @@ func checkHTTPSVisit(t *testing.T, args ...string) {
 	if !pageLeaks["Meta"] || !pageLeaks["Google"] {
 		t.Errorf("leaks %+v; want Meta's and Google's attributed to %s", s.Leaks, httpsArticle)
 	}
+}
+
+// dumpDOM runs headless Chromium on url, with a throwaway profile, flags,
+// the host rules given (each "MAP host address"; every other name is not
+// found, so nothing leaves the machine), the server certificate with
+// public key hash spki trusted, and its TLS secrets written to keyLog
+// unless that is "". It returns the DOM Chromium printed once the page
+// loaded; Chromium and its helper processes are gone when it returns.
+func dumpDOM(exe, url, spki, keyLog string, rules, flags []string) (string, error) {
+	profile, err := os.MkdirTemp("", "trackaudit-chromium-test-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(profile) // best effort: a helper may still be exiting
+	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update"}, flags...)
+	args = append(args, "--user-data-dir="+profile, "--ignore-certificate-errors-spki-list="+spki,
+		"--host-resolver-rules="+strings.Join(append(rules, "MAP * ~NOTFOUND"), ", "),
+		"--dump-dom", url)
+	cmd := exec.Command(exe, args...)
+	if keyLog != "" {
+		cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keyLog)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to stop its helper processes too
+	dom, err := runWithTimeout(cmd, 60*time.Second)
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	return dom, err
 }
 
 // runWithTimeout runs cmd and returns its standard output.
