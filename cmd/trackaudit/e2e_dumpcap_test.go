@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -36,7 +37,7 @@ const dumpcapArticle = "http://www.dailyplanet.example/politics/2026/11/senator-
 // Wireshark's dumpcap records the `any` pseudo-interface, as `tcpdump -i
 // any` does, twice at once (Linux cooked v1 headers into a pcap file and
 // v2 into a pcapng file), while headless Chromium loads a news article
-// in plain HTTP. The article sends an Adobe Analytics beacon in plain
+// in plain HTTP (gzip-compressed and chunked). The article sends an Adobe Analytics beacon in plain
 // HTTP through the site's own CNAME host, and loads the Meta pixel's
 // script and a Like button over TLS (facebook.com is HSTS-preloaded, so
 // plain HTTP is never tried there); while the script loads, the machine
@@ -79,12 +80,19 @@ func dumpcapVisit(t *testing.T, exe, dumpcap, listen string) {
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprint(w, "<!doctype html><title>Not found – The Daily Planet</title>")
 		case r.Host == "www.dailyplanet.example":
+			// As news sites send it: gzip-compressed, in chunks.
 			esc := url.QueryEscape(dumpcapArticle)
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, `<!doctype html><title>Senator hid health scandal – The Daily Planet</title><h1>Article</h1>
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			fmt.Fprint(zw, `<!doctype html><title>Senator hid health scandal – The Daily Planet</title><h1>Article</h1>`)
+			zw.Flush()
+			w.(http.Flusher).Flush()
+			fmt.Fprintf(zw, `
 <script src="https://connect.facebook.net/en_US/fbevents.js"></script>
 <iframe src="https://www.facebook.com/plugins/like.php?href=%[1]s&layout=button_count"></iframe>
 <img src="http://metrics.dailyplanet.example/b/ss/dailyplanetprod/1/JS-2.22.0/s41592653?AQB=1&pageName=politics%%3Asenator-health-scandal&g=%[1]s&mid=31415926535897932384626433832795028&AQE=1">`, esc)
+			zw.Close()
 		case r.URL.Path == "/plugins/like.php":
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<button>Like</button>")
