@@ -611,6 +611,12 @@ func (c *Conn) open1RTT(fromClient bool, pkt []byte, t time.Time) {
 			}
 		}
 	}
+	if segs := c.gsoSegments(fromClient, pkt); segs != nil {
+		for _, seg := range segs {
+			c.open1RTT(fromClient, seg, t)
+		}
+		return
+	}
 	c.fail1RTT(d)
 }
 
