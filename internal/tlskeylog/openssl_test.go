@@ -316,6 +316,9 @@ func (o *osslServer) connect(t *testing.T, tlsArgs []string, sc script, extra ..
 	send(o.server, digitLines(1000, 300), false) // 30 KB
 	if sc == keyUpdates {
 		command(cli, "K", keyUpdate, 2) // the server answers with a KeyUpdate before its next record
+		// Once the server has read it: a record written before would go
+		// out first, and no later one would carry the answer.
+		o.server.waitFor(t, regexp.MustCompile(`<<< TLS 1\.3, Handshake \[length 0005\], KeyUpdate`), 2)
 	}
 	send(o.server, digitLines(3, 1), false)
 	if sc == keyUpdates {
