@@ -297,7 +297,11 @@ func (pr *pcapReader) packet(data []byte, ci gopacket.CaptureInfo, lt linkType) 
 		return
 	}
 	ci.AncillaryData = nil
-	pr.hosts.saw(p.netFlow.Src(), linkSource(data, lt))
+	if p.tcp != nil && p.tcp.SYN && !p.tcp.ACK || p.udp != nil && (p.udp.DstPort == 53 || p.udp.DstPort == 443) {
+		// A client's opening packets are enough to know its machine
+		// (hostTracker), and far fewer than all.
+		pr.hosts.saw(p.netFlow.Src(), linkSource(data, lt))
+	}
 	if p.tcp != nil {
 		if t := p.tcp; len(t.Payload) == 0 && !t.SYN && !t.FIN && !t.RST {
 			// A pure ACK carries nothing to reassemble. Passing it on

@@ -13,8 +13,11 @@ import (
 // link-layer address its packets carry, not the IP address: a page loaded
 // over IPv4 is the page of the tracker requests that leave over IPv6.
 //
-// A link-layer address stands for one machine only while at most one IPv4
-// address has been seen from it: a router forwarding other machines'
+// The link-layer addresses are taken from clients' opening packets (TCP
+// SYN, UDP to the DNS and HTTPS ports); a connection whose opening the
+// capture lacks keeps its IP address as client. A link-layer address
+// stands for one machine only while at most one IPv4 address has been
+// seen from it: a router forwarding other machines'
 // packets (or a capture that gives every packet the same address) shows
 // many, and its clients stay their IP addresses. Loopback traffic is one
 // machine's whatever its addresses.
