@@ -17,10 +17,10 @@ import (
 // SYN, UDP to the DNS and HTTPS ports); a connection whose opening the
 // capture lacks keeps its IP address as client. A link-layer address
 // stands for one machine only while at most one IPv4 address has been
-// seen from it: a router forwarding other machines'
-// packets (or a capture that gives every packet the same address) shows
-// many, and its clients stay their IP addresses. Loopback traffic is one
-// machine's whatever its addresses.
+// seen from it: a router forwarding other machines' packets (or a capture
+// that gives every packet the same address) shows many, and its clients
+// stay their IP addresses. Loopback traffic is one machine's whatever
+// its addresses.
 
 // linkAddr is a packet's link-layer source address; n is its length, 0
 // when the link type has none (raw IP), loopbackLink on a loopback
@@ -85,9 +85,7 @@ func (h *hostTracker) saw(src gopacket.Endpoint, a linkAddr) {
 		*h = hostTracker{link: map[gopacket.Endpoint]linkAddr{}, ipv4: map[linkAddr]gopacket.Endpoint{},
 			shared: map[linkAddr]bool{}, names: map[linkAddr]string{}}
 	}
-	if old, ok := h.link[src]; !ok || old != a {
-		h.link[src] = a
-	}
+	h.link[src] = a
 	if a.n == loopbackLink || len(src.Raw()) != 4 {
 		return
 	}
