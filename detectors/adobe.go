@@ -66,9 +66,8 @@ func (d *Adobe) Detect(ex *traffic.Exchange) []traffic.Finding {
 		}
 	}
 	if e.name == "" { // no success events: the hit's kind names it
-		if !link {
-			e.name = "page view"
-		} else {
+		e.name = "page view"
+		if link {
 			e.name = adobeLinkHits[linkType] // other link types stay unnamed
 		}
 	}
