@@ -32,6 +32,10 @@ type capBuilder struct {
 	// macs, when set, give source IP addresses their own link-layer
 	// address (Ethernet and SLL2); the others share 02:00:00:00:00:01.
 	macs map[string]net.HardwareAddr
+	// sent marks the source IP addresses whose packets the capturing
+	// machine sent (SLL2 packet type PACKET_OUTGOING); loopback
+	// addresses' packets cross a loopback interface (ARPHRD_LOOPBACK).
+	sent map[string]bool
 }
 
 // srcMAC returns the link-layer address of packets from src.
@@ -98,6 +102,12 @@ func (b *capBuilder) frame(src, dst net.IP, l4 gopacket.SerializableLayer, paylo
 		}}, ls...)
 	case linkTypeLinuxSLL2:
 		h := linuxSLL2{Protocol: uint16(etherType), InterfaceIndex: 3, ARPHRDType: 1, AddrLen: 6, Addr: b.srcMAC(src)}
+		if b.sent[src.String()] {
+			h.PacketType = packetOutgoing
+		}
+		if src.IsLoopback() {
+			h.InterfaceIndex, h.ARPHRDType = 1, arphrdLoopback
+		}
 		prefix = h.encode(nil)
 	case linkTypeLinuxSLL:
 		prefix = make([]byte, 16)

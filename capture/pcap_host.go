@@ -19,22 +19,28 @@ import (
 // stands for one machine only while at most one IPv4 address has been
 // seen from it: a router forwarding other machines' packets (or a capture
 // that gives every packet the same address) shows many, and its clients
-// stay their IP addresses. Loopback traffic is one machine's whatever
-// its addresses.
+// stay their IP addresses. The capturing machine is one machine whatever
+// its addresses: what it sent on any interface, as Linux cooked headers
+// (tcpdump -i any) mark it, and its loopback traffic (a local DNS
+// resolver, as systemd-resolved's, takes the browser's lookups there).
 
 // linkAddr is a packet's link-layer source address; n is its length, 0
-// when the link type has none (raw IP), loopbackLink on a loopback
-// interface.
+// when the link type has none (raw IP), capturingHost when the capturing
+// machine sent the packet or it crossed a loopback interface.
 type linkAddr struct {
 	n uint8
 	b [8]byte
 }
 
-const loopbackLink = 0xff
+const capturingHost = 0xff
 
-// arphrdLoopback is the ARPHRD_ type of Linux loopback interfaces
-// (if_arp.h), in Linux cooked headers.
-const arphrdLoopback = 772
+// In Linux cooked headers: the ARPHRD_ type of loopback interfaces
+// (if_arp.h) and the packet type of what the machine sent (if_packet.h
+// PACKET_OUTGOING).
+const (
+	arphrdLoopback = 772
+	packetOutgoing = 4
+)
 
 // linkSource returns the link-layer source address of a packet of link
 // type lt whose link header decoded.
@@ -45,21 +51,21 @@ func linkSource(data []byte, lt linkType) linkAddr {
 		a.n = 6
 		copy(a.b[:], data[6:12])
 	case linkTypeLinuxSLL: // packet type 2, ARPHRD 2, addr len 2, addr 8
-		if binary.BigEndian.Uint16(data[2:]) == arphrdLoopback {
-			a.n = loopbackLink
+		if binary.BigEndian.Uint16(data[0:]) == packetOutgoing || binary.BigEndian.Uint16(data[2:]) == arphrdLoopback {
+			a.n = capturingHost
 			break
 		}
 		a.n = uint8(min(binary.BigEndian.Uint16(data[4:]), 8))
 		copy(a.b[:], data[6:6+int(a.n)])
-	case linkTypeLinuxSLL2: // ARPHRD at 8, addr len at 11, addr at 12
-		if binary.BigEndian.Uint16(data[8:]) == arphrdLoopback {
-			a.n = loopbackLink
+	case linkTypeLinuxSLL2: // ARPHRD at 8, packet type at 10, addr len at 11, addr at 12
+		if data[10] == packetOutgoing || binary.BigEndian.Uint16(data[8:]) == arphrdLoopback {
+			a.n = capturingHost
 			break
 		}
 		a.n = min(data[11], 8)
 		copy(a.b[:], data[12:12+int(a.n)])
 	case linkTypeNull, linkTypeLoop:
-		a.n = loopbackLink
+		a.n = capturingHost
 	}
 	return a
 }
@@ -76,7 +82,10 @@ type hostTracker struct {
 	names  map[linkAddr]string            // a machine's client name: its first client address
 }
 
-// saw records that a packet from src carried link-layer address a.
+// saw records that a packet from src carried link-layer address a. The
+// first address seen for src stays: a router capturing on every
+// interface sees a client's packet arrive with the client's address, then
+// leave as sent by the router.
 func (h *hostTracker) saw(src gopacket.Endpoint, a linkAddr) {
 	if a.n == 0 {
 		return
@@ -85,8 +94,11 @@ func (h *hostTracker) saw(src gopacket.Endpoint, a linkAddr) {
 		*h = hostTracker{link: map[gopacket.Endpoint]linkAddr{}, ipv4: map[linkAddr]gopacket.Endpoint{},
 			shared: map[linkAddr]bool{}, names: map[linkAddr]string{}}
 	}
+	if _, ok := h.link[src]; ok {
+		return
+	}
 	h.link[src] = a
-	if a.n == loopbackLink || len(src.Raw()) != 4 {
+	if a.n == capturingHost || len(src.Raw()) != 4 {
 		return
 	}
 	if v4, ok := h.ipv4[a]; !ok {
@@ -100,7 +112,7 @@ func (h *hostTracker) saw(src gopacket.Endpoint, a linkAddr) {
 // client address seen of its machine, or ip itself.
 func (h *hostTracker) client(ip gopacket.Endpoint) string {
 	a, ok := h.link[ip]
-	if !ok || a.n != loopbackLink && h.shared[a] {
+	if !ok || a.n != capturingHost && h.shared[a] {
 		return ip.String()
 	}
 	if name, ok := h.names[a]; ok {

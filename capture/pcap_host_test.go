@@ -2,6 +2,7 @@ package capture
 
 import (
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -13,7 +14,7 @@ import (
 // every loopback address.
 func TestHostTrackerClient(t *testing.T) {
 	mac := func(b byte) linkAddr { return linkAddr{n: 6, b: [8]byte{2, 0, 0, 0, 0, b}} }
-	loop := linkAddr{n: loopbackLink}
+	loop := linkAddr{n: capturingHost}
 	type saw struct {
 		ip   string
 		link linkAddr
@@ -30,8 +31,10 @@ func TestHostTrackerClient(t *testing.T) {
 			[]string{"192.168.1.20", "2001:db8::30", "192.168.1.30"}, []string{"192.168.1.20", "2001:db8::30", "2001:db8::30"}},
 		{"a router's address, several IPv4 sources", []saw{{"10.0.0.2", mac(1)}, {"10.0.0.3", mac(1)}, {"2001:db8::2", mac(1)}},
 			[]string{"10.0.0.2", "10.0.0.3", "2001:db8::2"}, []string{"10.0.0.2", "10.0.0.3", "2001:db8::2"}},
-		{"loopback", []saw{{"127.0.0.1", loop}, {"127.0.0.153", loop}, {"::1", loop}},
-			[]string{"::1", "127.0.0.1", "127.0.0.153"}, []string{"::1", "::1", "::1"}},
+		{"the capturing machine", []saw{{"127.0.0.1", loop}, {"127.0.0.153", loop}, {"::1", loop}, {"192.168.1.20", loop}},
+			[]string{"::1", "127.0.0.1", "127.0.0.153", "192.168.1.20"}, []string{"::1", "::1", "::1", "::1"}},
+		{"a forwarded packet seen arriving, then leaving", []saw{{"192.168.1.30", mac(11)}, {"192.168.1.30", loop}, {"192.168.1.1", loop}},
+			[]string{"192.168.1.30", "192.168.1.1"}, []string{"192.168.1.30", "192.168.1.1"}},
 		{"no link-layer address", []saw{{"10.0.0.2", linkAddr{}}, {"2001:db8::2", linkAddr{}}},
 			[]string{"10.0.0.2", "2001:db8::2"}, []string{"10.0.0.2", "2001:db8::2"}},
 		{"never seen", nil, []string{"10.0.0.9"}, []string{"10.0.0.9"}},
@@ -91,5 +94,32 @@ func TestReadPCAPDualStackClient(t *testing.T) {
 		if want := []string{"192.168.1.20", "192.168.1.20", "192.168.1.30"}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 			t.Errorf("%v: clients %q, want %q", lt, got, want)
 		}
+	}
+}
+
+// TestReadPCAPCapturingMachine reads what tcpdump -i any records on a
+// dual-stack machine whose browser asks a local DNS resolver: the page
+// over IPv4 and the tracker over IPv6, both sent by the machine, and the
+// lookup over loopback, are one client's; another machine's request,
+// forwarded, is its own.
+func TestReadPCAPCapturingMachine(t *testing.T) {
+	b := newCapBuilder(t, linkTypeLinuxSLL2)
+	b.sent = map[string]bool{"192.168.1.20": true, "2001:db8::20": true}
+	b.macs = map[string]net.HardwareAddr{"192.168.1.30": {2, 0, 0, 0, 0, 11}}
+	simpleGET(b, "192.168.1.20", "93.184.216.34")
+	b.dns("127.0.0.1", "127.0.0.53", 7, "connect.facebook.net", false, "", "")
+	simpleGET(b, "2001:db8::20", "2001:db8:ff::80")
+	simpleGET(b, "192.168.1.30", "93.184.216.34")
+	exs, _, err := pcapReadAll(t, b.pcap(), "any.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ex := range exs {
+		got = append(got, ex.Client)
+	}
+	want := []string{"192.168.1.20", "192.168.1.20", "192.168.1.20", "192.168.1.30"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("clients %q, want %q", got, want)
 	}
 }
