@@ -69,21 +69,43 @@ func endpoint(ip string) gopacket.Endpoint {
 	return layers.NewIPEndpoint(a)
 }
 
-// TestReadPCAPDualStackClient reads a capture in which one machine sends
-// over IPv4 and IPv6 (one Ethernet address) and another over IPv4 only:
-// the first machine's exchanges share one client, the second's are its
-// own; Ethernet and Linux cooked v2 alike.
-func TestReadPCAPDualStackClient(t *testing.T) {
-	for _, lt := range []linkType{linkTypeEthernet, linkTypeLinuxSLL2} {
-		b := newCapBuilder(t, lt)
-		b.macs = map[string]net.HardwareAddr{
-			"192.168.1.20": {2, 0, 0, 0, 0, 10}, "2001:db8::20": {2, 0, 0, 0, 0, 10},
-			"192.168.1.30": {2, 0, 0, 0, 0, 11},
-		}
+// TestReadPCAPMachineClients reads captures in which machines send from
+// several addresses: each machine's exchanges must share one client.
+func TestReadPCAPMachineClients(t *testing.T) {
+	mac := func(b byte) net.HardwareAddr { return net.HardwareAddr{2, 0, 0, 0, 0, b} }
+	dualStack := func(b *capBuilder) {
+		b.macs = map[string]net.HardwareAddr{"192.168.1.20": mac(10), "2001:db8::20": mac(10), "192.168.1.30": mac(11)}
 		simpleGET(b, "192.168.1.20", "93.184.216.34")
 		simpleGET(b, "2001:db8::20", "2001:db8:ff::80")
 		simpleGET(b, "192.168.1.30", "93.184.216.34")
-		exs, _, err := pcapReadAll(t, b.pcap(), "dual.pcap")
+	}
+	for _, tc := range []struct {
+		name  string
+		lt    linkType
+		build func(b *capBuilder)
+		want  []string
+	}{
+		// One machine over IPv4 and IPv6 (one Ethernet address), another
+		// over IPv4 only.
+		{"dual-stack, ethernet", linkTypeEthernet, dualStack, []string{"192.168.1.20", "192.168.1.20", "192.168.1.30"}},
+		{"dual-stack, linux cooked v2", linkTypeLinuxSLL2, dualStack, []string{"192.168.1.20", "192.168.1.20", "192.168.1.30"}},
+		// What tcpdump -i any records on a dual-stack machine whose
+		// browser asks a local DNS resolver: the page over IPv4 and the
+		// tracker over IPv6, both sent by the machine, and the lookup over
+		// loopback are one client's; another machine's request, forwarded,
+		// is its own.
+		{"the capturing machine", linkTypeLinuxSLL2, func(b *capBuilder) {
+			b.sent = map[string]bool{"192.168.1.20": true, "2001:db8::20": true}
+			b.macs = map[string]net.HardwareAddr{"192.168.1.30": mac(11)}
+			simpleGET(b, "192.168.1.20", "93.184.216.34")
+			b.dns("127.0.0.1", "127.0.0.53", 7, "connect.facebook.net", false, "", "")
+			simpleGET(b, "2001:db8::20", "2001:db8:ff::80")
+			simpleGET(b, "192.168.1.30", "93.184.216.34")
+		}, []string{"192.168.1.20", "192.168.1.20", "192.168.1.20", "192.168.1.30"}},
+	} {
+		b := newCapBuilder(t, tc.lt)
+		tc.build(b)
+		exs, _, err := pcapReadAll(t, b.pcap(), "machines.pcap")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,35 +113,8 @@ func TestReadPCAPDualStackClient(t *testing.T) {
 		for _, ex := range exs {
 			got = append(got, ex.Client)
 		}
-		if want := []string{"192.168.1.20", "192.168.1.20", "192.168.1.30"}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
-			t.Errorf("%v: clients %q, want %q", lt, got, want)
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s: clients %q, want %q", tc.name, got, tc.want)
 		}
-	}
-}
-
-// TestReadPCAPCapturingMachine reads what tcpdump -i any records on a
-// dual-stack machine whose browser asks a local DNS resolver: the page
-// over IPv4 and the tracker over IPv6, both sent by the machine, and the
-// lookup over loopback, are one client's; another machine's request,
-// forwarded, is its own.
-func TestReadPCAPCapturingMachine(t *testing.T) {
-	b := newCapBuilder(t, linkTypeLinuxSLL2)
-	b.sent = map[string]bool{"192.168.1.20": true, "2001:db8::20": true}
-	b.macs = map[string]net.HardwareAddr{"192.168.1.30": {2, 0, 0, 0, 0, 11}}
-	simpleGET(b, "192.168.1.20", "93.184.216.34")
-	b.dns("127.0.0.1", "127.0.0.53", 7, "connect.facebook.net", false, "", "")
-	simpleGET(b, "2001:db8::20", "2001:db8:ff::80")
-	simpleGET(b, "192.168.1.30", "93.184.216.34")
-	exs, _, err := pcapReadAll(t, b.pcap(), "any.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, ex := range exs {
-		got = append(got, ex.Client)
-	}
-	want := []string{"192.168.1.20", "192.168.1.20", "192.168.1.20", "192.168.1.30"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("clients %q, want %q", got, want)
 	}
 }
