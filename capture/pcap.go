@@ -147,6 +147,7 @@ type pcapReader struct {
 	// come from a map in random order, to sort them before handing over.
 	batching bool
 	batch    []pendingRecord
+	order    startOrder // finished records, handed on by start (pcap_order.go)
 
 	dec  packetDecoder
 	dns  dnsTracker
@@ -341,6 +342,7 @@ func (pr *pcapReader) flushAll() {
 		pr.quic.endOlder(time.Time{}, true)
 	}()
 	pr.endBatch()
+	pr.release(true)
 }
 
 func (pr *pcapReader) endBatch() {
@@ -357,7 +359,7 @@ func (pr *pcapReader) endBatch() {
 		return b[i].seq < b[j].seq
 	})
 	for _, rec := range b {
-		pr.deliver(rec.ex)
+		pr.hold(rec.ex)
 	}
 }
 
@@ -368,7 +370,7 @@ func (pr *pcapReader) emit(ex *traffic.Exchange, stream, seq int) {
 		pr.batch = append(pr.batch, pendingRecord{ex: ex, stream: stream, seq: seq})
 		return
 	}
-	pr.deliver(ex)
+	pr.hold(ex)
 }
 
 func (pr *pcapReader) deliver(ex *traffic.Exchange) {

@@ -127,7 +127,10 @@ func dumpcapVisit(t *testing.T, exe, dumpcap, listen string) {
 	httpAddr := ln.Addr().String()
 
 	dir := t.TempDir()
-	filter := fmt.Sprintf("(tcp and (port %s or port %s)) or (udp and port %s)", port(t, httpAddr), port(t, tlsAddr), port(t, dnsAddr))
+	dnsHost, dnsPort, _ := net.SplitHostPort(dnsAddr)
+	// Only the test's own DNS server: the machine's other lookups (other
+	// tests' browsers) go to port 53 too.
+	filter := fmt.Sprintf("(tcp and (port %s or port %s)) or (udp and host %s and port %s)", port(t, httpAddr), port(t, tlsAddr), dnsHost, dnsPort)
 	captures := map[string]string{ // link type -> file
 		"LINUX_SLL":  filepath.Join(dir, "visit-sll.pcap"),
 		"LINUX_SLL2": filepath.Join(dir, "visit-sll2.pcapng"),
@@ -426,15 +429,14 @@ func serveDNS(t *testing.T) string {
 func TestAnalyzeDumpcapChromiumHTTP3(t *testing.T) {
 	exe := fixtures.Chromium(t, chromium.Find)
 	dumpcap := findDumpcap(t)
-	// The Like button is long (300 KB of comment after it): quic-go's
-	// server sends it with UDP segmentation offload, and the capture
-	// holds up to 16 of its datagrams as one. (Not the article: an
-	// article still loading when its trackers' requests are done is read
-	// after them, and they go to the page their Referer names, the
-	// site's origin.)
+	// The article and the Like button are long (300 KB of comment after
+	// them): quic-go's server sends them with UDP segmentation offload,
+	// and the capture holds up to 16 of its datagrams as one. The
+	// article may still be arriving when its trackers are answered; it
+	// must still be their page.
 	srv, err := fixtures.ServeH3(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		visitHandler(w, r)
-		if r.URL.Path == "/plugins/like.php" {
+		if r.Host == "www.dailyplanet.example" || r.URL.Path == "/plugins/like.php" {
 			fmt.Fprintf(w, "<!-- %s -->", strings.Repeat("x", 300<<10))
 		}
 	}), visitHosts...)
