@@ -16,8 +16,8 @@ import (
 // requests started.
 const (
 	holdWindow   = 10 * time.Second
-	maxHeld      = 4096
-	maxHeldBytes = 64 << 20
+	maxHeld      = 1024
+	maxHeldBytes = 32 << 20
 )
 
 // heldRecord is a finished record waiting in startOrder.
