@@ -23,14 +23,13 @@ const (
 // heldRecord is a finished record waiting in startOrder.
 type heldRecord struct {
 	ex  *traffic.Exchange
-	n   int64 // arrival, to keep the order of records that started together
-	key time.Time
+	key time.Time // its start
 }
 
-// startOrder holds finished records sorted by start.
+// startOrder holds finished records sorted by start; records that started
+// together keep the order they came in.
 type startOrder struct {
 	held  []heldRecord
-	n     int64
 	bytes int // of the held records' bodies
 }
 
@@ -45,8 +44,7 @@ func bodyBytes(ex *traffic.Exchange) int {
 // hold queues ex; its start is now when the source did not say.
 func (pr *pcapReader) hold(ex *traffic.Exchange) {
 	o := &pr.order
-	o.n++
-	r := heldRecord{ex: ex, n: o.n, key: ex.Start}
+	r := heldRecord{ex: ex, key: ex.Start}
 	if r.key.IsZero() {
 		r.key = pr.now
 	}
