@@ -576,16 +576,43 @@ func (c *Conn) install(cs, ss []byte) {
 	c.keyState = keysReady
 }
 
-// open1RTT decrypts a short header packet and reads its frames. What the
-// capture does not tell is found by trying until the packet authenticates:
-// the DCID length, the cipher suite, the key generation around a key
-// update, and the packet number when the capture reordered packets.
+// open1RTT decrypts a short header packet (try1RTT) and reads its frames;
+// one that does not authenticate may be several merged (gsoSegments).
 func (c *Conn) open1RTT(fromClient bool, pkt []byte, t time.Time) {
 	d := c.dir(fromClient)
 	if d.gaveUp {
 		c.fail1RTT(d)
 		return
 	}
+	if o, ok := c.try1RTT(d, pkt); ok {
+		c.accept(d, o.ak, o.k, o.cidLen, o.pn)
+		c.countDecrypted(fromClient)
+		c.frames(fromClient, true, o.plain, t)
+		return
+	}
+	if segs := c.gsoSegments(fromClient, pkt); segs != nil {
+		for _, seg := range segs {
+			c.open1RTT(fromClient, seg, t)
+		}
+		return
+	}
+	c.fail1RTT(d)
+}
+
+// opened is how a 1-RTT packet authenticated.
+type opened struct {
+	ak     *appKeys
+	k      *keys
+	cidLen int
+	pn     uint64
+	plain  []byte
+}
+
+// try1RTT tries what the capture does not tell until pkt, a short header
+// packet of direction d, authenticates: the DCID length, the cipher suite,
+// the key generation around a key update, and the packet number when the
+// capture reordered packets. It records nothing but the plaintext buffer.
+func (c *Conn) try1RTT(d *direction, pkt []byte) (opened, bool) {
 	var lens [maxCIDLen + 2]int
 	var pns [3]uint64
 	for _, cidLen := range d.cidCandidates(&lens) {
@@ -598,26 +625,15 @@ func (c *Conn) open1RTT(fromClient bool, pkt []byte, t time.Time) {
 			}
 			for _, k := range ak.candidates(u.keyPhase()) {
 				for _, pn := range pnCandidates(&pns, d.appLargest, u, d.succeeded) {
-					plain, ok := openPayload(k, pkt, u, pn, c.plain)
-					if !ok {
-						continue
+					if plain, ok := openPayload(k, pkt, u, pn, c.plain); ok {
+						c.keepPlain(plain)
+						return opened{ak, k, cidLen, pn, plain}, true
 					}
-					c.keepPlain(plain)
-					c.accept(d, ak, k, cidLen, pn)
-					c.countDecrypted(fromClient)
-					c.frames(fromClient, true, plain, t)
-					return
 				}
 			}
 		}
 	}
-	if segs := c.gsoSegments(fromClient, pkt); segs != nil {
-		for _, seg := range segs {
-			c.open1RTT(fromClient, seg, t)
-		}
-		return
-	}
-	c.fail1RTT(d)
+	return opened{}, false
 }
 
 // fail1RTT counts a 1-RTT packet that authenticated with nothing tried.

@@ -31,7 +31,7 @@ func (c *Conn) gsoSegments(fromClient bool, pkt []byte) [][]byte {
 		return nil
 	}
 	for size := minSegment; size <= maxSegment && size < len(pkt); size++ {
-		if !segmentsLookShort(pkt, size) || !c.opens1RTT(fromClient, pkt[:size]) {
+		if !segmentsLookShort(pkt, size) || !c.authenticates(fromClient, pkt[:size]) {
 			continue
 		}
 		segs := make([][]byte, 0, (len(pkt)+size-1)/size)
@@ -56,27 +56,9 @@ func segmentsLookShort(d []byte, size int) bool {
 	return true
 }
 
-// opens1RTT reports whether pkt, a short header packet, authenticates
-// with the 1-RTT keys known for its direction, trying what open1RTT
-// tries; unlike open1RTT it records nothing.
-func (c *Conn) opens1RTT(fromClient bool, pkt []byte) bool {
-	d := c.dir(fromClient)
-	var lens [maxCIDLen + 2]int
-	var pns [3]uint64
-	for _, cidLen := range d.cidCandidates(&lens) {
-		for _, ak := range d.app {
-			u, ok := unmask(ak.cur.hp, pkt, 1+cidLen, false, nil)
-			if !ok || u.first&0x18 != 0 {
-				continue
-			}
-			for _, k := range ak.candidates(u.keyPhase()) {
-				for _, pn := range pnCandidates(&pns, d.appLargest, u, d.succeeded) {
-					if _, ok := openPayload(k, pkt, u, pn, nil); ok {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
+// authenticates reports whether pkt, a short header packet, opens with
+// the 1-RTT keys known for its direction; it records nothing.
+func (c *Conn) authenticates(fromClient bool, pkt []byte) bool {
+	_, ok := c.try1RTT(c.dir(fromClient), pkt)
+	return ok
 }
