@@ -183,9 +183,6 @@ func (ex *Exchange) IsDocument() bool {
 	if dest := h.Get("Sec-Fetch-Dest"); dest != "" {
 		return dest == "document"
 	}
-	if accept := h.Get("Accept"); accept != "" && accept != "*/*" && !strings.Contains(accept, "html") {
-		return false
-	}
 	if ex.Request.Method != "" && ex.Request.Method != http.MethodGet && ex.Request.Method != http.MethodPost {
 		return false
 	}
@@ -193,7 +190,13 @@ func (ex *Exchange) IsDocument() bool {
 		return false
 	}
 	ct := ex.Response.Header.Get("Content-Type")
-	return len(ct) >= 9 && (ct[:9] == "text/html" || (len(ct) >= 21 && ct[:21] == "application/xhtml+xml"))
+	if len(ct) < 9 || ct[:9] != "text/html" && (len(ct) < 21 || ct[:21] != "application/xhtml+xml") {
+		return false
+	}
+	// Only HTML answers get here: most requests are decided without
+	// looking at Accept.
+	accept := h.Get("Accept")
+	return accept == "" || accept == "*/*" || strings.Contains(accept, "html")
 }
 
 // Tracker returns the first tracker finding (Kind Tracker) attached so
