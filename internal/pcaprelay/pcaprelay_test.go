@@ -38,12 +38,7 @@ func TestRelayRecordsBothDirections(t *testing.T) {
 		c.Write(bytes.ToUpper(b))
 	}()
 
-	var pcap bytes.Buffer
-	rec, err := NewRecorder(&pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, server := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443")
+	rec, pcap := newRecorder(t)
 	ln, err := rec.Relay(srv.Addr().String(), client, server)
 	if err != nil {
 		t.Fatal(err)
@@ -129,12 +124,7 @@ func TestRelayRecordsBothDirections(t *testing.T) {
 // socket.
 func TestRelayUDP(t *testing.T) {
 	srv, _ := upperUDP(t)
-	var pcap bytes.Buffer
-	rec, err := NewRecorder(&pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, server := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443")
+	rec, pcap := newRecorder(t)
 	relay, err := rec.RelayUDP(srv.LocalAddr().String(), client, server)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +157,7 @@ func TestRelayUDP(t *testing.T) {
 
 	ports := map[layers.UDPPort]int{}
 	got := map[string]bool{}
-	for _, d := range recordedUDP(t, &pcap) {
+	for _, d := range recordedUDP(t, pcap) {
 		ip, udp := d.ip, d.udp
 		payload := string(udp.Payload)
 		if fromClient := ip.SrcIP.Equal(client.AsSlice()); fromClient {
@@ -210,12 +200,7 @@ func TestRelayUDPRebind(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, sources := upperUDP(t) // sources: the server's peers
-			var pcap bytes.Buffer
-			rec, err := NewRecorder(&pcap)
-			if err != nil {
-				t.Fatal(err)
-			}
-			client, server := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddrPort("203.0.113.5:443")
+			rec, pcap := newRecorder(t)
 			relay, err := rec.RelayUDPNAT(srv.LocalAddr().String(), client, server)
 			if err != nil {
 				t.Fatal(err)
@@ -255,7 +240,7 @@ func TestRelayUDPRebind(t *testing.T) {
 
 			portOf := map[byte]map[layers.UDPPort]bool{} // by round, the client ports of its datagrams and answers
 			var got []string
-			for _, d := range recordedUDP(t, &pcap) {
+			for _, d := range recordedUDP(t, pcap) {
 				ip, udp := d.ip, d.udp
 				if len(udp.Payload) == 0 {
 					t.Fatalf("recorded datagram without a payload: %v", udp)
@@ -351,4 +336,21 @@ func recordedUDP(t *testing.T, pcap io.Reader) []udpDatagram {
 		}
 		out = append(out, udpDatagram{ip, udp})
 	}
+}
+
+// The addresses the tests record their relayed connections between.
+var (
+	client = netip.MustParseAddr("192.0.2.7")
+	server = netip.MustParseAddrPort("203.0.113.5:443")
+)
+
+// newRecorder returns a recorder writing into the returned buffer.
+func newRecorder(t *testing.T) (*Recorder, *bytes.Buffer) {
+	t.Helper()
+	var pcap bytes.Buffer
+	rec, err := NewRecorder(&pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, &pcap
 }
