@@ -205,6 +205,7 @@ func (d *CookieLeak) remember(site, name, value string) {
 			delete(d.sites, d.order[0])
 			d.order = d.order[1:]
 		}
+		site = strings.Clone(site)
 		sc = &siteCookies{seen: map[[2]string]bool{}}
 		d.sites[site] = sc
 		d.order = append(d.order, site)
@@ -217,7 +218,10 @@ func (d *CookieLeak) remember(site, name, value string) {
 		if sc.seen[k] {
 			return
 		}
-		sc.seen[k] = true
+		// Copies: a substring would keep the whole request head alive
+		// as long as the value is remembered.
+		v, name := strings.Clone(v), strings.Clone(name)
+		sc.seen[[2]string{name, v}] = true
 		sc.values = append(sc.values, sharedValue{value: v, cookie: name, label: "first-party cookie " + name + suffix})
 	}
 	add(value, "")

@@ -2,8 +2,11 @@ package detectors
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
+	"weak"
 
 	"github.com/trackaudit/trackaudit/rules"
 	"github.com/trackaudit/trackaudit/traffic"
@@ -272,5 +275,27 @@ func TestTrivialValuesFitTheirBound(t *testing.T) {
 		if shareable(v) || shareable(strings.ToUpper(v)) {
 			t.Errorf("%q counts as shareable", v)
 		}
+	}
+}
+
+// TestCookieLeakKeepsCopies checks that the first-party cookie values
+// remembered (from Cookie and Set-Cookie) do not keep the request and
+// response heads they were cut from alive.
+func TestCookieLeakKeepsCopies(t *testing.T) {
+	d := NewCookieLeak(nil)
+	pad := strings.Repeat("x", 1<<16)
+	reqHead := pad + "_fbp=fb.1.1589758702127.2144368150; _ga=GA1.1.1234567890.1589758702"
+	respHead := pad + "_ttp=01HZX5Q3K2ZP4C9W6R7T8Y9A0B; Path=/"
+	wReq, wResp := weak.Make(unsafe.StringData(reqHead)), weak.Make(unsafe.StringData(respHead))
+	d.Detect(newTestExchange(t, "GET", shopPage, withPage(shopPage), withCookies(reqHead[len(pad):]),
+		withResponse(200, "Set-Cookie", respHead[len(pad):])))
+	reqHead, respHead = "", ""
+	runtime.GC()
+	runtime.GC()
+	if wReq.Value() != nil || wResp.Value() != nil {
+		t.Errorf("remembered cookie values keep their heads alive: request %v, response %v", wReq.Value() != nil, wResp.Value() != nil)
+	}
+	if got := len(d.sites["shop.example"].values); got != 4 { // _fbp, _ga and its client id, _ttp
+		t.Errorf("remembers %d values of shop.example, want 4", got)
 	}
 }

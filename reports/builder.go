@@ -281,10 +281,17 @@ func (b *Builder) leakRow(a *siteAgg, l Leak, v string) Leak {
 	if v == "" {
 		return l
 	}
+	// A row's value is always an interned copy: a map assignment stores
+	// the key it is given, and a substring of the request would keep the
+	// whole request head alive for as long as the row lives. Values of no
+	// row are not interned, so a value that changes with every request
+	// costs nothing.
 	k := l
-	k.Value = Sanitize(v)
-	if _, ok := a.leaks[k]; ok {
-		return k
+	if c, ok := b.strs[Sanitize(v)]; ok {
+		k.Value = c
+		if _, ok := a.leaks[k]; ok {
+			return k
+		}
 	}
 	site := l // values are counted per site, whatever the page
 	site.Page = ""

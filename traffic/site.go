@@ -63,8 +63,10 @@ func Site(host string) string {
 	if s, ok := siteCache.get(host); ok {
 		return s
 	}
-	s := site(host)
-	siteCache.put(host, s)
+	// The memo outlives the exchange: its strings are copies, so they
+	// do not keep a whole request head (a substring's backing) alive.
+	s := strings.Clone(site(host))
+	siteCache.put(strings.Clone(host), s)
 	return s
 }
 

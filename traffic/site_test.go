@@ -2,8 +2,11 @@ package traffic
 
 import (
 	"net"
+	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
+	"weak"
 
 	"golang.org/x/net/idna"
 )
@@ -82,5 +85,23 @@ func BenchmarkSite(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		Site("www.facebook.com")
 		NormalizeHost("www.facebook.com")
+	}
+}
+
+// TestSiteMemoKeepsCopies checks that Site's memo, which outlives every
+// exchange, does not keep the request head a host was cut from alive.
+func TestSiteMemoKeepsCopies(t *testing.T) {
+	for _, host := range []string{"www.memo-test.example", "memo-test-2.example", "192.0.2.77"} {
+		head := strings.Repeat("x", 1<<16) + host
+		w := weak.Make(unsafe.StringData(head))
+		if got := Site(head[1<<16:]); got != site(host) {
+			t.Errorf("Site(%q) = %q, want %q", host, got, site(host))
+		}
+		head = ""
+		runtime.GC()
+		runtime.GC()
+		if w.Value() != nil {
+			t.Errorf("Site(%q): the memo keeps the head it was cut from alive", host)
+		}
 	}
 }
