@@ -68,6 +68,14 @@ type Config struct {
 	// goroutines at once; it must not keep the proxy waiting long. A panic
 	// in it is logged and otherwise ignored. nil drops exchanges.
 	OnExchange func(*traffic.Exchange)
+	// OnRequest, when set, is called as each request starts, before it is
+	// sent on, with the exchange OnExchange will later get; only its
+	// request fields (ID, Source, Start, Client, Request without Body) are
+	// set. It must neither change the exchange nor keep it: it is still
+	// being recorded. It runs on the request's goroutine, so for one
+	// client connection it comes before the exchanges that end after it.
+	// A panic in it is logged and otherwise ignored.
+	OnRequest func(*traffic.Exchange)
 	// Logf receives the proxy's and goproxy's log lines, one line per call
 	// without a trailing newline, from many goroutines at once; nil
 	// discards them.
@@ -255,7 +263,9 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 			p.logf("proxy: panic recording %s: %v", logURL(r.URL), v)
 		}
 	}()
-	ctx.UserData = p.newRecorder(r)
+	rec := p.newRecorder(r)
+	ctx.UserData = rec
+	rec.started()
 	ctx.RoundTripper = goproxy.RoundTripperFunc(p.roundTrip)
 	dropConnectionNamed(r.Header)
 	if _, ok := r.Header["User-Agent"]; !ok {

@@ -446,35 +446,90 @@ func TestSelfLoopRefused(t *testing.T) {
 	}
 }
 
-func TestPanicInOnExchangeKeepsServing(t *testing.T) {
+func TestPanicInHooksKeepsServing(t *testing.T) {
 	o := newOrigins(t)
 	o.serveTLS(t, "news.test", o.ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
-	var calls atomic.Int32
-	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots, OnExchange: func(*traffic.Exchange) {
-		calls.Add(1)
-		panic("detector bug")
-	}})
-	c := tp.client()
-	for i := 0; i < 5; i++ {
-		resp, err := c.Get("https://news.test/account?token=CANARY_LOG")
-		if err != nil {
-			t.Fatalf("request %d after a panic: %v", i, err)
+	for _, hook := range []string{"OnExchange", "OnRequest"} {
+		t.Run(hook, func(t *testing.T) {
+			var calls atomic.Int32
+			fn := func(*traffic.Exchange) {
+				calls.Add(1)
+				panic("detector bug")
+			}
+			cfg := Config{Map: o.hosts, UpstreamRoots: o.roots}
+			if hook == "OnExchange" {
+				cfg.OnExchange = fn
+			} else {
+				cfg.OnRequest = fn
+			}
+			tp := startProxy(t, cfg)
+			c := tp.client()
+			for i := 0; i < 5; i++ {
+				resp, err := c.Get("https://news.test/account?token=CANARY_LOG")
+				if err != nil {
+					t.Fatalf("request %d after a panic: %v", i, err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || string(b) != "ok" {
+					t.Errorf("request %d: status %d body %q", i, resp.StatusCode, b)
+				}
+			}
+			if calls.Load() != 5 {
+				t.Errorf("%s called %d times, want 5", hook, calls.Load())
+			}
+			logs := tp.logs.String()
+			if !strings.Contains(logs, hook+" panicked on https://news.test/account") {
+				t.Errorf("panic not logged with its URL: %q", logs)
+			}
+			if strings.Contains(logs, "CANARY_LOG") {
+				t.Errorf("the log shows a query value: %q", logs)
+			}
+		})
+	}
+}
+
+// TestOnRequestBeforeResponse checks that OnRequest comes as the request
+// starts, before the origin answers, with the request fields of the
+// exchange OnExchange gets when it ends.
+func TestOnRequestBeforeResponse(t *testing.T) {
+	o := newOrigins(t)
+	started, begunCh := make(chan struct{}), make(chan *traffic.Exchange, 1)
+	o.serveTLS(t, "news.test", o.ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-started:
+			io.WriteString(w, "<title>A</title>")
+		case <-time.After(5 * time.Second):
+			http.Error(w, "OnRequest did not come before the answer", http.StatusInternalServerError)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "ok" {
-			t.Errorf("request %d: body %q", i, b)
-		}
+	}))
+	ended := make(chan *traffic.Exchange, 1)
+	tp := startProxy(t, Config{Map: o.hosts, UpstreamRoots: o.roots,
+		OnRequest: func(ex *traffic.Exchange) {
+			c := *ex // what a hook may do: copy, not keep
+			begunCh <- &c
+			close(started)
+		},
+		OnExchange: func(ex *traffic.Exchange) { ended <- ex }})
+	req, _ := http.NewRequest("GET", "https://news.test/article", nil)
+	req.Header.Set("Sec-Fetch-Dest", "document")
+	resp, err := tp.client().Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if calls.Load() != 5 {
-		t.Errorf("OnExchange called %d times, want 5", calls.Load())
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: OnRequest did not come before the origin answered", resp.StatusCode)
 	}
-	logs := tp.logs.String()
-	if !strings.Contains(logs, "OnExchange panicked on https://news.test/account") {
-		t.Errorf("panic not logged with its URL: %q", logs)
+	begun, ex := <-begunCh, <-ended
+	if begun.ID == 0 || begun.ID != ex.ID || begun.Source != ex.Source || begun.Client != ex.Client || !begun.Start.Equal(ex.Start) {
+		t.Errorf("OnRequest got ID %d source %q client %q start %v; OnExchange ID %d source %q client %q start %v",
+			begun.ID, begun.Source, begun.Client, begun.Start, ex.ID, ex.Source, ex.Client, ex.Start)
 	}
-	if strings.Contains(logs, "CANARY_LOG") {
-		t.Errorf("the log shows a query value: %q", logs)
+	if begun.Response != nil || begun.Request.URL.String() != "https://news.test/article" || begun.Request.Header.Get("Sec-Fetch-Dest") != "document" {
+		t.Errorf("OnRequest got response %v, URL %v, header %v; want no response, the request's URL and headers",
+			begun.Response, begun.Request.URL, begun.Request.Header)
 	}
 }
 

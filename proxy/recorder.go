@@ -57,6 +57,20 @@ func (p *Proxy) newRecorder(r *http.Request) *recorder {
 	return rec
 }
 
+// started calls OnRequest. A panic in it is logged, never passed on.
+func (rec *recorder) started() {
+	fn := rec.p.cfg.OnRequest
+	if fn == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			rec.p.logf("proxy: OnRequest panicked on %s: %v\n%s", logURL(rec.ex.Request.URL), r, debug.Stack())
+		}
+	}()
+	fn(rec.ex)
+}
+
 // response records resp and wraps its body so the exchange is emitted when
 // the body ends.
 //

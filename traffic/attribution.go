@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,6 +52,9 @@ type Attributor struct {
 	// visits holds each client's current visit inferred from host-only
 	// contacts, by client.
 	visits bounded[visit]
+	// begun holds the navigations Begin saw until Attribute gets them, by
+	// Source and ID.
+	begun bounded[begun]
 }
 
 // visit is a site visit inferred from host-only contacts: the page (the
@@ -142,7 +146,7 @@ func NewAttributor() *Attributor {
 	return &Attributor{
 		pages: newBounded[*Page](maxPages), last: newBounded[*Page](maxClients), refs: newBounded[*Page](maxPages),
 		frames: newBounded[*Page](maxPages), recent: newBounded[[]seen](maxClients), redirects: newBounded[redirect](maxPages),
-		visits: newBounded[visit](maxClients),
+		visits: newBounded[visit](maxClients), begun: newBounded[begun](maxPages),
 	}
 }
 
@@ -187,6 +191,62 @@ func (a *Attributor) Attribute(ex *Exchange) {
 		ex.Page = a.contact(ex)
 		return
 	}
+	if a.begun.len() > 0 && a.resume(ex) {
+		return
+	}
+	a.attribute(ex)
+}
+
+// Begin tells the Attributor of a live source that a request has started,
+// before any of its response. A navigation (NavigationRequest) then
+// becomes the client's page, or a frame of its page, at once, as
+// Attribute would make it: a page's trackers fire while a long document
+// is still arriving, so their exchanges end, and reach Attribute, before
+// the document's. Attribute of the same exchange (same Source and ID)
+// later puts it where Begin did, takes the page's title from its body and
+// follows its redirect. Begin sets ex.Page; other requests are left to
+// Attribute.
+func (a *Attributor) Begin(ex *Exchange) {
+	if ex == nil || ex.Page != nil || ex.Request.URL == nil || ex.HostOnly || !NavigationRequest(ex.Request.Header) {
+		return
+	}
+	if r := a.attribute(ex); r != roleOther && ex.Page != nil {
+		a.begun.put(beginKey(ex), begun{frame: r == roleFrame, page: ex.Page})
+	}
+}
+
+// begun is a navigation Begin has attributed: a document's own page, or
+// the page a frame is on.
+type begun struct {
+	frame bool
+	page  *Page
+}
+
+func beginKey(ex *Exchange) string { return ex.Source + "\x00" + strconv.FormatInt(ex.ID, 10) }
+
+// resume attributes the end of a navigation Begin saw; false when Begin
+// did not see ex.
+func (a *Attributor) resume(ex *Exchange) bool {
+	k := beginKey(ex)
+	b, ok := a.begun.get(k)
+	if !ok {
+		return false
+	}
+	a.begun.del(k)
+	ex.Page = b.page
+	if !b.frame && b.page.Title == "" {
+		// Only the document's own exchange holds this Page itself (the
+		// others get copies), so setting its title here races with no
+		// reader of an earlier exchange.
+		b.page.Title = cmp.Or(ex.PageTitle, DocumentTitle(ex))
+	}
+	a.followRedirect(ex, redirect{frame: b.frame, page: b.page})
+	return true
+}
+
+// attribute applies the rules of Attribute to a request with headers and
+// returns the role it found.
+func (a *Attributor) attribute(ex *Exchange) role {
 	// u is the request URL as text, made only when needed: it keys
 	// redirects (none are pending in most captures) and documents and
 	// frames, not the other requests.
@@ -215,7 +275,7 @@ func (a *Attributor) Attribute(ex *Exchange) {
 			// follow belong to its page.
 			a.visits.put(client, visit{page: withBy(p, "contact"), last: ex.Start})
 		}
-		return
+		return role
 	case roleFrame:
 		p := embed
 		if p == nil {
@@ -227,9 +287,10 @@ func (a *Attributor) Attribute(ex *Exchange) {
 			ex.Page = p
 			a.followRedirect(ex, redirect{frame: true, page: p})
 		}
-		return
+		return role
 	}
 	ex.Page = a.find(ex)
+	return role
 }
 
 type role int
@@ -253,17 +314,8 @@ func (a *Attributor) role(ex *Exchange, u string) (role, *Page) {
 			return roleDocument, nil
 		}
 	}
-	h := ex.Request.Header
-	dest, mode := strings.ToLower(h.Get("Sec-Fetch-Dest")), strings.ToLower(h.Get("Sec-Fetch-Mode"))
-	switch {
-	case dest == "document":
-		return roleDocument, nil
-	case dest == "iframe" || dest == "frame" || dest == "fencedframe":
-		return roleFrame, nil
-	case dest == "" && mode == "navigate":
-		return roleDocument, nil
-	case dest != "" || mode != "":
-		return roleOther, nil
+	if r, ok := fetchRole(ex.Request.Header); ok {
+		return r, nil
 	}
 	// No Sec-Fetch headers (older browsers, many HAR exporters).
 	if !ex.IsDocument() && !a.isRedirectingGET(ex) {
@@ -276,6 +328,28 @@ func (a *Attributor) role(ex *Exchange, u string) (role, *Page) {
 		return roleFrame, nil
 	}
 	return roleDocument, nil
+}
+
+// fetchRole tells a request's role by its Sec-Fetch headers alone; false
+// when it has none.
+func fetchRole(h http.Header) (role, bool) {
+	dest, mode := strings.ToLower(h.Get("Sec-Fetch-Dest")), strings.ToLower(h.Get("Sec-Fetch-Mode"))
+	switch {
+	case dest == "document":
+		return roleDocument, true
+	case dest == "iframe" || dest == "frame" || dest == "fencedframe":
+		return roleFrame, true
+	case dest == "" && mode == "navigate":
+		return roleDocument, true
+	}
+	return roleOther, dest != "" || mode != ""
+}
+
+// NavigationRequest reports whether a request's Sec-Fetch headers say it
+// loads a document or a frame: what Begin acts on.
+func NavigationRequest(h http.Header) bool {
+	r, _ := fetchRole(h)
+	return r != roleOther
 }
 
 // isRedirectingGET reports a GET of the first document of a pageref that

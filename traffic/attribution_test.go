@@ -199,6 +199,125 @@ func TestAttribute(t *testing.T) {
 	}
 }
 
+// TestAttributeBegin plays a live source's order of events: Begin when a
+// request starts, Attribute when its response ends. A page still arriving
+// when its trackers are done must still be theirs.
+func TestAttributeBegin(t *testing.T) {
+	const (
+		news    = "https://www.dailyplanet.example/politics/story?id=7"
+		newsO   = "https://www.dailyplanet.example/"
+		shop    = "https://shop.example/cart"
+		likeURL = "https://www.facebook.com/plugins/like.php?href=https%3A%2F%2Fwww.dailyplanet.example%2F"
+	)
+	like := append(iframe[:len(iframe):len(iframe)], "Referer", newsO)
+	type step struct {
+		begin bool
+		r     int // index in seq
+	}
+	tests := []struct {
+		name  string
+		seq   []req
+		steps []step
+		// want is "page URL by" after each step, "" for no page.
+		want []string
+	}{
+		{
+			name: "trackers end before their page",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: "https://connect.facebook.net/en_US/fbevents.js", hdr: sub("script", newsO), status: 200},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView", hdr: sub("image", newsO), status: 200},
+			},
+			steps: []step{{true, 0}, {false, 1}, {false, 2}, {false, 0}},
+			want:  []string{news + " document", news + " referer", news + " referer", news + " document"},
+		},
+		{
+			name: "a newer navigation stays the client's page",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: shop, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: "https://beacon.example/b", hdr: []string{"Sec-Fetch-Dest", "empty"}, status: 204},
+			},
+			steps: []step{{true, 0}, {true, 1}, {false, 0}, {false, 2}, {false, 1}},
+			want:  []string{news + " document", shop + " document", news + " document", shop + " recent", shop + " document"},
+		},
+		{
+			name: "a frame and its requests before the page ends",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: likeURL, hdr: like, status: 200, ctype: "text/html"},
+				{url: "https://static.xx.fbcdn.net/rsrc.php/v3/like.css", hdr: sub("style", "https://www.facebook.com/"), status: 200},
+			},
+			steps: []step{{true, 0}, {true, 1}, {false, 2}, {false, 1}, {false, 0}},
+			want:  []string{news + " document", news + " referer", news + " initiator", news + " referer", news + " document"},
+		},
+		{
+			name: "a redirected navigation",
+			seq: []req{
+				{url: "http://dailyplanet.example/politics/story?id=7", hdr: navigate, status: 301, location: news},
+				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: "https://www.dailyplanet.example/app.js", hdr: sub("script", news), status: 200},
+			},
+			steps: []step{{true, 0}, {false, 0}, {true, 1}, {false, 2}, {false, 1}},
+			want: []string{"http://dailyplanet.example/politics/story?id=7 document", "http://dailyplanet.example/politics/story?id=7 document",
+				news + " document", news + " referer", news + " document"},
+		},
+		{
+			name: "without Sec-Fetch headers Begin leaves the request to Attribute",
+			seq: []req{
+				{url: news, status: 200, ctype: "text/html"},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView", hdr: []string{"Referer", news}, status: 200},
+			},
+			steps: []step{{true, 0}, {false, 0}, {true, 1}, {false, 1}},
+			want:  []string{"", news + " document", "", news + " referer"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAttributor()
+			for i, st := range tc.steps {
+				r := tc.seq[st.r]
+				ex := r.exchange(t, st.r+1)
+				if st.begin {
+					ex.Response = nil // only the request has come
+					a.Begin(ex)
+				} else {
+					a.Attribute(ex)
+				}
+				got := ""
+				if ex.Page != nil {
+					got = ex.Page.URL + " " + ex.Page.By
+				}
+				if got != tc.want[i] {
+					t.Errorf("step %d (begin %v, %s): page = %q, want %q", i+1, st.begin, r.url, got, tc.want[i])
+				}
+			}
+			if n := a.begun.len(); n != 0 {
+				t.Errorf("%d navigations still held after their end", n)
+			}
+		})
+	}
+}
+
+// TestAttributeBeginTitle checks that a page Begin made gets its title
+// when its document ends, for the requests after.
+func TestAttributeBeginTitle(t *testing.T) {
+	a := NewAttributor()
+	doc := req{url: "https://news.example/a", hdr: navigate, status: 200, ctype: "text/html"}.exchange(t, 1)
+	early := *doc
+	early.Response = nil
+	a.Begin(&early)
+	doc.Response.Body = []byte("<!doctype html><title>Senator scandal</title><p>…")
+	a.Attribute(doc)
+	after := req{url: "https://www.facebook.com/tr", hdr: sub("image", "https://news.example/")}.exchange(t, 2)
+	a.Attribute(after)
+	for _, ex := range []*Exchange{doc, after} {
+		if ex.Page == nil || ex.Page.Title != "Senator scandal" || ex.Page.URL != "https://news.example/a" {
+			t.Errorf("%s: page = %+v, want https://news.example/a titled from the document", ex.Request.URL, ex.Page)
+		}
+	}
+}
+
 func TestAttributeKeepsSourcePage(t *testing.T) {
 	a := NewAttributor()
 	p := &Page{URL: "https://given.example/", By: "document"}

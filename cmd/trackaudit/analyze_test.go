@@ -25,7 +25,12 @@ type jsonReport struct {
 		Exchanges int    `json:"exchanges"`
 	} `json:"inputs"`
 	Sites []struct {
-		Site     string `json:"site"`
+		Site  string `json:"site"`
+		Pages []struct {
+			URL      string `json:"url"`
+			Title    string `json:"title"`
+			Requests int    `json:"requests"`
+		} `json:"pages"`
 		Trackers []struct {
 			Company  string `json:"company"`
 			Products []struct {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trackaudit/trackaudit/capture"
 	"github.com/trackaudit/trackaudit/detectors"
@@ -19,27 +22,47 @@ import (
 // TestBrowseHeadlessChromium drives the real browser through 'trackaudit
 // browse --headless': a local "news site" embeds a Facebook Like button
 // iframe and a Meta pixel image (www.facebook.com mapped to a local server),
-// Chromium trusts the proxy's CA by SPKI only, and the capture is then run
-// through page attribution and the default detectors.
+// and Chromium trusts the proxy's CA by SPKI only. The article streams: its
+// end is sent only after the Like button and the pixel were served, so
+// their exchanges end before the page's, as on a long page, and must still
+// be put on it.
 func TestBrowseHeadlessChromium(t *testing.T) {
 	fixtures.Chromium(t, chromium.Find)
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 
 	const page = "https://news.test/article?id=7"
-	var mu sync.Mutex
-	seen := map[string]bool{}
+	var (
+		mu     sync.Mutex
+		seen   = map[string]bool{}
+		served sync.WaitGroup // the Like button and the pixel
+	)
+	served.Add(2)
 	caFile, maps := fakeInternet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
+		first := !seen[r.Host+r.URL.Path]
 		seen[r.Host+r.URL.Path] = true
 		mu.Unlock()
+		if first && (r.URL.Path == "/plugins/like.php" || r.URL.Path == "/tr") {
+			defer served.Done()
+		}
 		switch {
 		case r.Host == "news.test":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprintf(w, `<!doctype html><title>News</title><h1>Article</h1>
 <iframe src="https://www.facebook.com/plugins/like.php?href=%s&layout=button_count"></iframe>
-<img src="https://www.facebook.com/tr?id=1234567890&ev=PageView&dl=%s&noscript=1">`,
-				"https%3A%2F%2Fnews.test%2Farticle%3Fid%3D7", "https%3A%2F%2Fnews.test%2Farticle%3Fid%3D7")
+<img src="https://www.facebook.com/tr?id=1234567890&ev=PageView&dl=%s&noscript=1">
+<p>%s</p>`,
+				"https%3A%2F%2Fnews.test%2Farticle%3Fid%3D7", "https%3A%2F%2Fnews.test%2Farticle%3Fid%3D7", strings.Repeat("The first part of the article. ", 600))
+			w.(http.Flusher).Flush()
+			done := make(chan struct{})
+			go func() { served.Wait(); close(done) }()
+			select {
+			case <-done:
+				time.Sleep(300 * time.Millisecond) // their exchanges end first
+			case <-time.After(10 * time.Second):
+			}
+			fmt.Fprint(w, "<p>"+strings.Repeat("The rest of the article. ", 2000)+"</p>")
 		case r.URL.Path == "/plugins/like.php":
 			http.SetCookie(w, &http.Cookie{Name: "datr", Value: "abc123", Path: "/", Secure: true, SameSite: http.SameSiteNoneMode})
 			w.Header().Set("Content-Type", "text/html")
@@ -58,7 +81,7 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 		maps = append(maps, "--map", h+"=127.0.0.1:1")
 	}
 	capPath := filepath.Join(t.TempDir(), "browse.db")
-	args := append([]string{"browse", "--headless", "--capture", capPath, "--upstream-ca", caFile, "--color", "never"}, maps...)
+	args := append([]string{"browse", "--headless", "--capture", capPath, "--upstream-ca", caFile, "--format", "json"}, maps...)
 	stdout, stderr, code := runCLI(t, append(args, page)...)
 	if code != 0 {
 		t.Fatalf("browse: exit %d\nstderr:\n%s", code, stderr)
@@ -74,7 +97,9 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 	attr := traffic.NewAttributor()
 	det := detectors.Default(detectors.Options{Rules: rules.Default()})
 	byPath := map[string]*traffic.Exchange{}
+	ended := map[*traffic.Exchange]int{} // position in the capture: the order exchanges ended
 	_, err := capture.ReadStore(capPath, func(ex *traffic.Exchange) error {
+		ended[ex] = len(ended)
 		attr.Attribute(ex)
 		det.Run(ex)
 		if h := ex.Host(); h == "news.test" || h == "www.facebook.com" {
@@ -95,8 +120,11 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 		t.Errorf("page request headers %v: not from Chromium?", doc.Request.Header)
 	}
 	for name, ex := range map[string]*traffic.Exchange{"like": like, "pixel": pixel} {
-		if ex.Page == nil || ex.Page.Site != "news.test" || ex.Page.Title != "News" {
-			t.Errorf("%s attributed to page %+v, want news.test titled News (from its HTML)", name, ex.Page)
+		if ex.Page == nil || ex.Page.URL != page || ex.Page.Site != "news.test" {
+			t.Errorf("%s attributed to page %+v, want %s", name, ex.Page, page)
+		}
+		if ended[ex] > ended[doc] {
+			t.Errorf("%s ended after the page (capture positions %d, %d): the page did not stream", name, ended[ex], ended[doc])
 		}
 		tr := ex.Tracker()
 		if tr == nil || tr.Company != "Meta" {
@@ -109,8 +137,29 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 	if got := pixel.Request.URL.Query().Get("dl"); got != page {
 		t.Errorf("pixel dl = %q, want the page URL %q", got, page)
 	}
-	if !strings.Contains(stdout, "news.test") || !strings.Contains(stdout, "Meta") {
-		t.Errorf("report does not name news.test and Meta:\n%s", stdout)
+	var rep jsonReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+	var pages, leaks []string
+	for _, s := range rep.Sites {
+		if s.Site != "news.test" {
+			continue
+		}
+		for _, p := range s.Pages {
+			pages = append(pages, p.URL+" "+p.Title)
+		}
+		for _, l := range s.Leaks {
+			if l.Company == "Meta" {
+				leaks = append(leaks, l.Page)
+			}
+		}
+	}
+	if want := []string{page + " News"}; !slices.Equal(pages, want) {
+		t.Errorf("news.test pages %q, want %q (titled from its HTML)", pages, want)
+	}
+	if len(leaks) == 0 || slices.ContainsFunc(leaks, func(p string) bool { return p != page }) {
+		t.Errorf("Meta leaks on pages %q, want all on %s", leaks, page)
 	}
 }
 

@@ -60,6 +60,10 @@ func (p *pipeline) Add(ex *traffic.Exchange) error {
 	return p.record(ex)
 }
 
+// Begin tells attribution that a live request has started (see
+// traffic.Attributor.Begin). It runs on the goroutine of detect.
+func (p *pipeline) Begin(ex *traffic.Exchange) { p.attr.Begin(ex) }
+
 // detect ties ex to its page and runs the detectors. It and record may run
 // on two goroutines (see feed), each called in capture order: they share
 // no state, and an exchange reaches record only after detect is done.

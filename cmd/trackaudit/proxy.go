@@ -162,7 +162,7 @@ type session struct {
 
 	mu     sync.RWMutex // guards closed against sends on exs
 	closed bool
-	exs    chan *traffic.Exchange
+	exs    chan sessionItem
 	done   chan struct{}
 	count  int
 	addErr error
@@ -204,7 +204,7 @@ func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{ca: ca, capturePath: path, store: st, stderr: stderr, exs: make(chan *traffic.Exchange, 1024), done: make(chan struct{})}
+	s := &session{ca: ca, capturePath: path, store: st, stderr: stderr, exs: make(chan sessionItem, 1024), done: make(chan struct{})}
 	liveOut := stdout
 	if pf.report.format == "json" {
 		liveOut = stderr // keep stdout a clean JSON document
@@ -223,6 +223,7 @@ func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
 	}
 	cfg.CA = ca
 	cfg.OnExchange = s.add
+	cfg.OnRequest = s.begin
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, "trackaudit: "+format+"\n", args...) }
 	s.p, err = proxy.New(cfg)
 	if err != nil {
@@ -239,12 +240,31 @@ func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
 	return s, nil
 }
 
+// sessionItem is what the proxy hands the pipeline goroutine: a finished
+// exchange, or the start of a navigation.
+type sessionItem struct {
+	ex    *traffic.Exchange
+	begin bool
+}
+
 // add is the proxy's OnExchange: it queues ex for the pipeline goroutine.
-func (s *session) add(ex *traffic.Exchange) {
+func (s *session) add(ex *traffic.Exchange) { s.queue(sessionItem{ex: ex}) }
+
+// begin is the proxy's OnRequest: the start of a navigation is queued, as
+// a copy of its request fields, so that the page is known to attribution
+// before the trackers it loads end (traffic.Attributor.Begin); a long
+// page's own exchange ends after theirs.
+func (s *session) begin(ex *traffic.Exchange) {
+	if traffic.NavigationRequest(ex.Request.Header) {
+		s.queue(sessionItem{begin: true, ex: &traffic.Exchange{ID: ex.ID, Source: ex.Source, Start: ex.Start, Client: ex.Client, Request: ex.Request}})
+	}
+}
+
+func (s *session) queue(it sessionItem) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if !s.closed {
-		s.exs <- ex
+		s.exs <- it
 	}
 }
 
@@ -261,22 +281,22 @@ func (s *session) loop() {
 	defer close(s.done)
 	defer s.live.Flush()
 	for {
-		ex, ok := <-s.exs
+		it, ok := <-s.exs
 		if !ok {
 			return
 		}
-		s.handle(ex)
+		s.handle(it)
 		s.live.Flush()
 		for n := 1; n > 0; {
 			time.Sleep(sessionTick)
 			n = 0
 			for more := true; more; {
 				select {
-				case ex, ok := <-s.exs:
+				case it, ok := <-s.exs:
 					if !ok {
 						return
 					}
-					s.handle(ex)
+					s.handle(it)
 					n++
 				default:
 					more = false
@@ -287,9 +307,13 @@ func (s *session) loop() {
 	}
 }
 
-func (s *session) handle(ex *traffic.Exchange) {
+func (s *session) handle(it sessionItem) {
+	if it.begin {
+		s.pl.Begin(it.ex)
+		return
+	}
 	s.count++
-	if err := s.pl.Add(ex); err != nil && s.addErr == nil {
+	if err := s.pl.Add(it.ex); err != nil && s.addErr == nil {
 		s.addErr = err
 		s.live.Flush() // the lines before the error come first
 		fmt.Fprintf(s.stderr, "trackaudit: %v\n", err)
