@@ -164,12 +164,16 @@ func redactReport(r *Report) {
 		for j := range s.PersonalData {
 			p := &s.PersonalData[j]
 			p.Page = rd.url(p.Page)
-			p.Value = rd.secret(p.Value)
+			if p.Value != otherValues {
+				p.Value = rd.secret(p.Value)
+			}
 		}
 		for j := range s.ClickIDs {
 			c := &s.ClickIDs[j]
 			c.Page = rd.url(c.Page)
-			c.Value = rd.secret(c.Value)
+			if c.Value != otherValues {
+				c.Value = rd.secret(c.Value)
+			}
 		}
 		for j := range s.Replays {
 			s.Replays[j].Page = rd.url(s.Replays[j].Page)

@@ -50,12 +50,15 @@ type siteAgg struct {
 	products               map[productKey]*Product
 	contacts               map[Contact]int
 	leaks                  map[Leak]int
-	leakValues             map[Leak]int // distinct values per value-less leak row
 	events                 map[Event]int
 	personal               map[PersonalData]int
 	clickIDs               map[ClickID]int
-	replays                map[SessionReplay]int
-	errors                 map[UpstreamError]int
+	// distinct values per pageless row (see valueRow)
+	leakValues     map[Leak]int
+	personalValues map[PersonalData]int
+	clickValues    map[ClickID]int
+	replays        map[SessionReplay]int
+	errors         map[UpstreamError]int
 }
 
 type productKey struct{ company, product, category string }
@@ -111,17 +114,19 @@ func (b *Builder) siteFor(name string) *siteAgg {
 	a := b.sites[name]
 	if a == nil {
 		a = &siteAgg{
-			pages:        map[string]*Page{},
-			thirdParties: map[string]*ThirdParty{},
-			products:     map[productKey]*Product{},
-			contacts:     map[Contact]int{},
-			leaks:        map[Leak]int{},
-			leakValues:   map[Leak]int{},
-			events:       map[Event]int{},
-			personal:     map[PersonalData]int{},
-			clickIDs:     map[ClickID]int{},
-			replays:      map[SessionReplay]int{},
-			errors:       map[UpstreamError]int{},
+			pages:          map[string]*Page{},
+			thirdParties:   map[string]*ThirdParty{},
+			products:       map[productKey]*Product{},
+			contacts:       map[Contact]int{},
+			leaks:          map[Leak]int{},
+			leakValues:     map[Leak]int{},
+			events:         map[Event]int{},
+			personal:       map[PersonalData]int{},
+			clickIDs:       map[ClickID]int{},
+			personalValues: map[PersonalData]int{},
+			clickValues:    map[ClickID]int{},
+			replays:        map[SessionReplay]int{},
+			errors:         map[UpstreamError]int{},
 		}
 		b.sites[b.s(name)] = a
 	}
@@ -142,23 +147,28 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 		return
 	}
 	a := b.siteFor(siteName)
-	page := b.s(pageURL)
+	page := ""
 	a.requests++
 	if ex.Insecure {
 		a.insecure = true
 		b.insecure = true
 	}
-	if ex.Page != nil && page != "" {
-		p := a.pages[page]
-		if p == nil && (len(a.pages) >= maxSitePages || b.listed >= maxPages) {
-			page = OtherPages
-			p = a.pages[page]
-		}
+	if ex.Page != nil && pageURL != "" {
+		// Looked up before it is interned: the URLs of pages not listed
+		// on their own are not kept.
+		p := a.pages[Sanitize(pageURL)]
 		if p == nil {
-			p = &Page{URL: page}
-			a.pages[page] = p
-			b.listed++
+			u := OtherPages
+			if len(a.pages) < maxSitePages && b.listed < maxPages {
+				u = b.s(pageURL)
+			}
+			if p = a.pages[u]; p == nil {
+				p = &Page{URL: u}
+				a.pages[u] = p
+				b.listed++
+			}
 		}
+		page = p.URL
 		p.Requests++
 		if p.Title == "" && ex.Page.Title != "" {
 			p.Title = b.s(ex.Page.Title)
@@ -217,12 +227,13 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 		case traffic.KindHashedPII, traffic.KindPII:
 			for _, ev := range f.Evidence {
 				what, enc := splitPersonal(f.Kind, ev.Label)
-				a.personal[PersonalData{What: b.s(what), Encoding: b.s(enc), Company: company, Product: product,
-					Page: page, Where: b.s(ev.Where), Value: b.s(ev.Value)}]++
+				k := PersonalData{What: b.s(what), Encoding: b.s(enc), Company: company, Product: product, Page: page, Where: b.s(ev.Where)}
+				a.personal[valueRow(b, a.personal, a.personalValues, k, ev.Value)]++
 			}
 		case traffic.KindClickID:
 			for _, ev := range f.Evidence {
-				a.clickIDs[ClickID{Company: company, Label: b.s(ev.Label), Where: b.s(ev.Where), Value: b.s(ev.Value), Page: page}]++
+				k := ClickID{Company: company, Label: b.s(ev.Label), Where: b.s(ev.Where), Page: page}
+				a.clickIDs[valueRow(b, a.clickIDs, a.clickValues, k, ev.Value)]++
 			}
 		case traffic.KindSessionReplay:
 			a.replays[SessionReplay{Company: company, Product: product, Summary: b.s(f.Summary), Page: page}]++
@@ -264,44 +275,69 @@ const (
 	maxPages     = 1000
 )
 
-// maxLeakValues bounds the distinct values the leak ledger keeps, per
-// site, for one row (company, product, kind, severity, what, where, on
-// any page): a browser id or a page URL that changes with every request
-// would otherwise add a row, and memory, per request. Further values are
-// counted, per page, in one row whose Value is otherValues.
+// maxLeakValues bounds the distinct values the report keeps, per site,
+// for one row of the leak ledger (company, product, kind, severity, what,
+// where, on any page), of personal data or of click ids: a browser id or
+// a page URL that changes with every request would otherwise add a row,
+// and memory, per request. Further values are counted, per page, in one
+// row whose Value is otherValues.
 const maxLeakValues = 16
 
-// otherValues is the Value of the leak row that counts the requests
-// whose value came after maxLeakValues distinct ones for that row.
+// otherValues is the Value of the row that counts the requests whose
+// value came after maxLeakValues distinct ones for that row.
 const otherValues = "(other values)"
 
-// leakRow returns the ledger key for l carrying value v: v itself while
-// the row has fewer than maxLeakValues distinct values, else otherValues.
+// leakRow returns the ledger key for l carrying value v (see valueRow).
 func (b *Builder) leakRow(a *siteAgg, l Leak, v string) Leak {
 	if v == "" {
 		return l
 	}
-	// A row's value is always an interned copy: a map assignment stores
-	// the key it is given, and a substring of the request would keep the
-	// whole request head alive for as long as the row lives. Values of no
-	// row are not interned, so a value that changes with every request
-	// costs nothing.
-	k := l
+	return valueRow(b, a.leaks, a.leakValues, l, v)
+}
+
+// valued is a row type that carries a value: leak, personal-data and
+// click-id rows.
+type valued[K any] interface {
+	comparable
+	withValue(v string) K // the row carrying v
+	pageless() K          // the row on no page, for counting its values per site
+}
+
+func (l Leak) withValue(v string) Leak {
+	l.Value = v
+	if v == otherValues {
+		l.secret = false
+	}
+	return l
+}
+func (l Leak) pageless() Leak { l.Page = ""; return l }
+
+func (p PersonalData) withValue(v string) PersonalData { p.Value = v; return p }
+func (p PersonalData) pageless() PersonalData          { p.Page = ""; return p }
+
+func (c ClickID) withValue(v string) ClickID { c.Value = v; return c }
+func (c ClickID) pageless() ClickID          { c.Page = ""; return c }
+
+// valueRow returns the key under which rows records value v for row k (k
+// without its value): k carrying v while the site has fewer than
+// maxLeakValues distinct values for the row on any page, else k carrying
+// otherValues. perRow counts the values by the row's pageless key.
+//
+// A row's value is always an interned copy: a map assignment stores the
+// key it is given, and a substring of the request would keep the whole
+// request head alive for as long as the row lives. Values of no row are
+// not interned, so a value that changes with every request costs nothing.
+func valueRow[K valued[K]](b *Builder, rows, perRow map[K]int, k K, v string) K {
 	if c, ok := b.strs[Sanitize(v)]; ok {
-		k.Value = c
-		if _, ok := a.leaks[k]; ok {
-			return k
+		if kc := k.withValue(c); rows[kc] > 0 {
+			return kc
 		}
 	}
-	site := l // values are counted per site, whatever the page
-	site.Page = ""
-	if a.leakValues[site] >= maxLeakValues {
-		k.Value, k.secret = otherValues, false
-		return k
+	if r := k.pageless(); perRow[r] < maxLeakValues {
+		perRow[r]++
+		return k.withValue(b.s(v))
 	}
-	a.leakValues[site]++
-	k.Value = b.s(v)
-	return k
+	return k.withValue(otherValues)
 }
 
 // who names the tracker a finding is about: its company and product, or

@@ -3,14 +3,15 @@ package reports
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-// TestBuilderLeakValuesBounded checks that a leak whose value changes with
-// every request keeps at most maxLeakValues rows plus one otherValues
-// row, with every request counted.
+// TestBuilderLeakValuesBounded checks that a leak, personal data or a
+// click id whose value changes with every request keeps at most
+// maxLeakValues rows plus one otherValues row, with every request counted.
 func TestBuilderLeakValuesBounded(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -24,29 +25,63 @@ func TestBuilderLeakValuesBounded(t *testing.T) {
 		{"one over", maxLeakValues + 1, maxLeakValues + 1, maxLeakValues + 1, 1},
 		{"every request new", 1000, 1000, maxLeakValues + 1, 1000 - maxLeakValues},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := NewBuilder(Options{ShowSecrets: true})
-			for i := 0; i < tt.requests; i++ {
-				b.Add(leakExchange(fmt.Sprintf("fb.1.1700000000000.%d", i%tt.distinct)))
+	type row struct {
+		value string
+		count int
+	}
+	// rows of each kind of finding, as the report lists them
+	kinds := map[traffic.Kind]func(Site) []row{
+		traffic.KindCookieLeak: func(s Site) (out []row) {
+			for _, l := range s.Leaks {
+				out = append(out, row{l.Value, l.Count})
 			}
-			r := b.Report()
-			if len(r.Sites) != 1 {
-				t.Fatalf("sites = %d, want 1", len(r.Sites))
+			return out
+		},
+		traffic.KindHashedPII: func(s Site) (out []row) {
+			for _, p := range s.PersonalData {
+				out = append(out, row{p.Value, p.Count})
 			}
-			leaks := r.Sites[0].Leaks
-			total, other := 0, 0
-			for _, l := range leaks {
-				total += l.Count
-				if l.Value == otherValues {
-					other += l.Count
+			return out
+		},
+		traffic.KindClickID: func(s Site) (out []row) {
+			for _, c := range s.ClickIDs {
+				out = append(out, row{c.Value, c.Count})
+			}
+			return out
+		},
+	}
+	for kind, rowsOf := range kinds {
+		for _, tt := range tests {
+			t.Run(string(kind)+"/"+tt.name, func(t *testing.T) {
+				b := NewBuilder(Options{})
+				for i := 0; i < tt.requests; i++ {
+					ex := leakExchange(fmt.Sprintf("fb.1.1700000000000.%d", i%tt.distinct))
+					ex.Findings[0].Kind = kind
+					b.Add(ex)
 				}
-			}
-			if len(leaks) != tt.wantRows || other != tt.wantOther || total != tt.requests {
-				t.Errorf("rows = %d, other-values count = %d, counted = %d; want %d, %d, %d",
-					len(leaks), other, total, tt.wantRows, tt.wantOther, tt.requests)
-			}
-		})
+				r := b.Report()
+				if len(r.Sites) != 1 {
+					t.Fatalf("sites = %d, want 1", len(r.Sites))
+				}
+				rows := rowsOf(r.Sites[0])
+				total, other := 0, 0
+				for _, l := range rows {
+					total += l.count
+					if l.value == otherValues {
+						other += l.count
+					} else if !strings.HasPrefix(l.value, "‹secret-") {
+						t.Errorf("value %q shown, want a pseudonym", l.value)
+					}
+				}
+				if len(rows) != tt.wantRows || other != tt.wantOther || total != tt.requests {
+					t.Errorf("rows = %d, other-values count = %d, counted = %d; want %d, %d, %d",
+						len(rows), other, total, tt.wantRows, tt.wantOther, tt.requests)
+				}
+				if len(b.strs) > maxLeakValues+16 {
+					t.Errorf("%d strings interned, want the values of no row left out", len(b.strs))
+				}
+			})
+		}
 	}
 }
 
@@ -81,6 +116,9 @@ func TestBuilderPagesBounded(t *testing.T) {
 				ex := leakExchange(fmt.Sprintf("fb.1.1700000000000.%d", i))
 				ex.Page = &traffic.Page{URL: fmt.Sprintf("https://news.example/a/%d", i), Site: "news.example"}
 				b.Add(ex)
+			}
+			if n := len(b.strs); n > maxSitePages+maxLeakValues+16 {
+				t.Errorf("%d strings interned, want the URLs of pages not listed left out", n)
 			}
 			s := b.Report().Sites[0]
 			if len(s.Pages) != tt.wantListed {
