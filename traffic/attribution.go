@@ -55,6 +55,9 @@ type Attributor struct {
 	// begun holds the navigations Begin saw until Attribute gets them, by
 	// Source and ID.
 	begun bounded[begun]
+	// prefetched holds the pages of prefetched documents not shown yet,
+	// by client + URL.
+	prefetched bounded[*Page]
 }
 
 // visit is a site visit inferred from host-only contacts: the page (the
@@ -146,7 +149,7 @@ func NewAttributor() *Attributor {
 	return &Attributor{
 		pages: newBounded[*Page](maxPages), last: newBounded[*Page](maxClients), refs: newBounded[*Page](maxPages),
 		frames: newBounded[*Page](maxPages), recent: newBounded[[]seen](maxClients), redirects: newBounded[redirect](maxPages),
-		visits: newBounded[visit](maxClients), begun: newBounded[begun](maxPages),
+		visits: newBounded[visit](maxClients), begun: newBounded[begun](maxPages), prefetched: newBounded[*Page](maxPages),
 	}
 }
 
@@ -173,7 +176,10 @@ func NewAttributor() *Attributor {
 //     "referer").
 //
 // A 3xx document or frame with a Location carries its role to the new URL.
-// Attribution of non-documents returns a copy of the page with By set.
+// A prefetched document (Sec-Purpose: prefetch, without prerender) is its
+// own page but becomes the client's current one only when a request names
+// it in a full Referer: the browser showed it. Attribution of
+// non-documents returns a copy of the page with By set.
 //
 // Host-only contacts (TLS SNI, DNS) carry no headers. With IsTracker set,
 // a contact to a host that is no tracker, after visitGap without contacts
@@ -263,18 +269,18 @@ func (a *Attributor) attribute(ex *Exchange) role {
 	case roleDocument:
 		p := &Page{URL: u, Site: ex.Site(), Title: cmp.Or(ex.PageTitle, DocumentTitle(ex)), By: "document"}
 		a.pages.put(client+"\x00"+u, p)
-		a.last.put(client, p)
-		a.remember(client, seen{origin: origin(ex.Request.URL), page: p})
 		if ex.PageRef != "" {
 			a.refs.put(ex.Source+"\x00"+ex.PageRef, p)
 		}
 		ex.Page = p
 		a.followRedirect(ex, redirect{page: p})
-		if a.IsTracker != nil {
-			// A plaintext navigation starts a visit: the contacts that
-			// follow belong to its page.
-			a.visits.put(client, visit{page: withBy(p, "contact"), last: ex.Start})
+		if speculative(ex.Request.Header) {
+			// A prefetch is no visit yet: its page becomes the
+			// client's when a request names it as Referer (see find).
+			a.prefetched.put(client+"\x00"+u, p)
+			return role
 		}
+		a.current(client, origin(ex.Request.URL), p, ex.Start)
 		return role
 	case roleFrame:
 		p := embed
@@ -361,6 +367,45 @@ func (a *Attributor) isRedirectingGET(ex *Exchange) bool {
 		ex.Response.Status >= 300 && ex.Response.Status < 400 && ex.Response.Header.Get("Location") != ""
 }
 
+// current makes p, a page of origin o, the client's current page.
+func (a *Attributor) current(client, o string, p *Page, at time.Time) {
+	a.last.put(client, p)
+	a.remember(client, seen{origin: o, page: p})
+	if a.IsTracker != nil {
+		// A plaintext navigation starts a visit: the contacts that
+		// follow belong to its page.
+		a.visits.put(client, visit{page: withBy(p, "contact"), last: at})
+	}
+}
+
+// speculative reports a document the browser fetched ahead of a navigation
+// that may never come: a prefetch (speculation rules, Sec-Purpose:
+// prefetch). A prerender is no such thing: its page runs, trackers and
+// all, so it is a page like any other.
+func speculative(h http.Header) bool {
+	p := h.Get("Sec-Purpose")
+	if p == "" {
+		p = h.Get("Purpose")
+	}
+	p = strings.ToLower(p)
+	return strings.Contains(p, "prefetch") && !strings.Contains(p, "prerender")
+}
+
+// activate makes the prefetched page that ex's full Referer names, if
+// any, the client's current page: the browser showed it (a prefetch loads
+// no subresources of its own).
+func (a *Attributor) activate(ex *Exchange, ref string) {
+	k := ex.Client + "\x00" + ref
+	p := a.prefetched.at(k)
+	if p == nil {
+		return
+	}
+	a.prefetched.del(k)
+	if ru, err := url.Parse(ref); err == nil && a.pages.at(k) == p {
+		a.current(ex.Client, origin(ru), p, ex.Start)
+	}
+}
+
 // find applies rules 3–5 to a request that is neither a document nor the
 // start of a frame chain.
 func (a *Attributor) find(ex *Exchange) *Page {
@@ -373,6 +418,9 @@ func (a *Attributor) find(ex *Exchange) *Page {
 		}
 	}
 	if ref := ex.Request.Header.Get("Referer"); ref != "" {
+		if a.prefetched.len() > 0 {
+			a.activate(ex, ref)
+		}
 		if p := a.byReferer(ex.Client, ref); p != nil {
 			return p
 		}

@@ -59,6 +59,7 @@ func sub(dest, referer string) []string {
 func TestAttribute(t *testing.T) {
 	const (
 		news    = "https://www.dailyplanet.example/politics/story?id=7"
+		news2   = "https://www.dailyplanet.example/politics/story?id=8"
 		newsO   = "https://www.dailyplanet.example/"
 		shop    = "https://shop.example/cart"
 		shopO   = "https://shop.example/"
@@ -105,6 +106,30 @@ func TestAttribute(t *testing.T) {
 			},
 			want: []string{news + " document", news + " referer", news + " initiator", news + " initiator", news + " initiator",
 				shop + " document", news + " initiator"},
+		},
+		{
+			name: "a prefetch is the page only once a request names it",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: news2, hdr: append(navigate[:len(navigate):len(navigate)], "Sec-Purpose", "prefetch"), status: 200, ctype: "text/html"},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView", hdr: sub("image", newsO)},
+				{url: "https://beacon.example/b", hdr: []string{"Sec-Fetch-Dest", "empty"}},
+				// the browser shows the prefetched page: its subresources name it
+				{url: "https://www.dailyplanet.example/app.js", hdr: sub("script", news2)},
+				{url: "https://www.facebook.com/tr?id=1&ev=ViewContent", hdr: sub("image", newsO)},
+				{url: "https://beacon.example/b", hdr: []string{"Sec-Fetch-Dest", "empty"}},
+			},
+			want: []string{news + " document", news2 + " document", news + " referer", news + " recent",
+				news2 + " referer", news2 + " referer", news2 + " recent"},
+		},
+		{
+			name: "a prerender is a page",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
+				{url: news2, hdr: append(navigate[:len(navigate):len(navigate)], "Sec-Purpose", "prefetch;prerender"), status: 200, ctype: "text/html"},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView", hdr: sub("image", newsO)},
+			},
+			want: []string{news + " document", news2 + " document", news2 + " referer"},
 		},
 		{
 			name: "document redirect carries the page",
