@@ -151,6 +151,7 @@ type pcapReader struct {
 
 	dec  packetDecoder
 	dns  dnsTracker
+	ech  echNames // ECH public names (see pcap_ech.go)
 	quic quicTracker
 	link map[linkType]int
 

@@ -16,6 +16,13 @@ import (
 // four packets, one contact.
 const dnsWindow = time.Minute
 
+// The SVCB and HTTPS record types (RFC 9460 §14.1), which gopacket does
+// not name.
+const (
+	dnsTypeSVCB  layers.DNSType = 64
+	dnsTypeHTTPS layers.DNSType = 65
+)
+
 // dnsKey identifies a lookup for deduplication.
 type dnsKey struct{ client, name string }
 
@@ -59,8 +66,11 @@ func (pr *pcapReader) dnsMessage(client string, msg []byte, ts time.Time, stream
 	}
 	if d.dns.QR {
 		for _, a := range d.dns.Answers {
-			if a.Type == layers.DNSTypeCNAME {
+			switch a.Type {
+			case layers.DNSTypeCNAME:
 				pr.dnsName(client, a.CNAME, ts, stream, seq)
+			case dnsTypeSVCB, dnsTypeHTTPS:
+				pr.ech.learnHTTPSRecord(a.Data)
 			}
 		}
 	}

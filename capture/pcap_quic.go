@@ -531,7 +531,7 @@ func (c *quicConn) contact() {
 		Client:   c.client,
 		Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: hostPort(c.name, c.port, 443), Path: "/"}},
 		HostOnly: true,
-		Via:      "quic-sni",
+		Via:      c.pr.ech.via("quic", c.name),
 	}, c.idx, c.next())
 }
 

@@ -206,8 +206,9 @@ func (s *tcpStream) clientHello(data []byte) {
 	s.kind, s.tlsBuf = kindOpaque, nil
 }
 
-// contact hands over a TLS contact record for the server name host.
-func (s *tcpStream) contact(host string, t time.Time) {
+// contact hands over a TLS contact record for the server name name.
+func (s *tcpStream) contact(name string, t time.Time) {
+	host := name
 	if port := s.serverPort(); port != 443 {
 		host = net.JoinHostPort(host, strconv.Itoa(port))
 	}
@@ -220,7 +221,7 @@ func (s *tcpStream) contact(host string, t time.Time) {
 		Client:   s.clientAddr(),
 		Request:  traffic.Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}},
 		HostOnly: true,
-		Via:      "tls-sni",
+		Via:      s.pr.ech.via("tls", name),
 	}, s.idx, s.seq)
 }
 

@@ -69,6 +69,8 @@ func (d *Tracker) Detect(ex *traffic.Exchange) []traffic.Finding {
 			f.Summary = "contacted " + host + " over TLS (contents not visible)"
 		case "quic-sni":
 			f.Summary = "contacted " + host + " over QUIC/HTTP/3 (contents not visible)"
+		case "tls-ech", "quic-ech":
+			f.Summary = "contacted a server behind " + host + " with Encrypted Client Hello (its name and contents not visible)"
 		default:
 			f.Summary = "contacted " + host + " (contents not visible)"
 		}

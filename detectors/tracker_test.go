@@ -92,6 +92,10 @@ func TestTracker(t *testing.T) {
 			Kind: traffic.KindContact, Severity: traffic.SeverityLow, Company: "Hotjar", Product: "Session recording", Category: "session-replay",
 			RuleID: "hotjar", Summary: "contacted static.hotjar.com over QUIC/HTTP/3 (contents not visible)",
 			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host hotjar.com"}}}},
+		{name: "contact to an ECH front", url: "https://static.hotjar.com", hostOnly: "tls-ech", want: traffic.Finding{
+			Kind: traffic.KindContact, Severity: traffic.SeverityLow, Company: "Hotjar", Product: "Session recording", Category: "session-replay",
+			RuleID: "hotjar", Summary: "contacted a server behind static.hotjar.com with Encrypted Client Hello (its name and contents not visible)",
+			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host hotjar.com"}}}},
 		{name: "untagged contact", url: "https://example.org", hostOnly: "tls-sni"},
 		{name: "contact to a shared host with only path rules", url: "https://www.google.com", hostOnly: "tls-sni"},
 	}

@@ -182,8 +182,9 @@ func NewAttributor() *Attributor {
 // non-documents returns a copy of the page with By set.
 //
 // Host-only contacts (TLS SNI, DNS) carry no headers. With IsTracker set,
-// a contact to a host that is no tracker, after visitGap without contacts
-// from the client (or its first), starts a visit of that host's site: its
+// a contact to a host that is no tracker (nor an Encrypted Client Hello
+// front, NameHidden), after visitGap without contacts from the client (or
+// its first), starts a visit of that host's site: its
 // page is the origin, By "contact". Later contacts of the client, trackers
 // included, belong to that visit while they keep coming within visitGap
 // of each other (By "contact"); a plaintext document starts a visit of its
@@ -441,7 +442,9 @@ func (a *Attributor) contact(ex *Exchange) *Page {
 	// at once, a ClientHello when its stream is flushed): compare both ways.
 	d := ex.Start.Sub(v.last)
 	inVisit := ok && d < visitGap && d > -visitGap
-	if !inVisit && a.IsTracker != nil && !a.IsTracker(ex) {
+	// A name hidden by Encrypted Client Hello is a front shared by many
+	// sites: it starts no visit of its own.
+	if !inVisit && a.IsTracker != nil && !ex.NameHidden() && !a.IsTracker(ex) {
 		host := ex.Host()
 		if host == "" {
 			return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -516,6 +517,16 @@ func TestAttributeContacts(t *testing.T) {
 			want: []string{"http://old.example/a contact", "http://old.example/a contact", "https://shop.example/ contact"},
 		},
 		{
+			name: "an Encrypted Client Hello front starts no visit", isTracker: true,
+			seq: []contact{
+				{"10.0.0.1", "news.example", 0},
+				{"10.0.0.1", "ech:cloudflare-ech.com", 500 * time.Millisecond},
+				{"10.0.0.1", "ech:cloudflare-ech.com", 20 * time.Second},
+				{"10.0.0.1", "connect.facebook.net", 20*time.Second + 300*time.Millisecond},
+			},
+			want: []string{"https://news.example/ contact", "https://news.example/ contact", "", ""},
+		},
+		{
 			name: "without IsTracker only the plaintext page", plainPage: "http://old.example/a",
 			seq:  []contact{{"10.0.0.1", "news.example", 0}, {"10.0.0.1", "connect.facebook.net", time.Second}},
 			want: []string{"http://old.example/a recent", "http://old.example/a recent"},
@@ -533,8 +544,12 @@ func TestAttributeContacts(t *testing.T) {
 				a.Attribute(doc)
 			}
 			for i, c := range tc.seq {
-				ex := &Exchange{ID: int64(i + 1), Client: c.client, Start: t0.Add(c.at), HostOnly: true, Via: "dns",
-					Request: Request{URL: &url.URL{Scheme: "https", Host: c.host, Path: "/"}}}
+				via, host := "dns", c.host
+				if h, ok := strings.CutPrefix(c.host, "ech:"); ok { // a TLS contact to an ECH public name
+					via, host = "tls-ech", h
+				}
+				ex := &Exchange{ID: int64(i + 1), Client: c.client, Start: t0.Add(c.at), HostOnly: true, Via: via,
+					Request: Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}}}
 				a.Attribute(ex)
 				got := ""
 				if ex.Page != nil {

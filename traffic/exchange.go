@@ -52,7 +52,9 @@ type Exchange struct {
 	// meaningful; Via says how it was seen.
 	HostOnly bool
 	// Via says how a HostOnly contact was seen: "tls-sni", "quic-sni"
-	// (the ClientHello of a QUIC Initial packet) or "dns".
+	// (the ClientHello of a QUIC Initial packet) or "dns"; "tls-ech" and
+	// "quic-ech" when the ClientHello's name is the public name of an
+	// Encrypted Client Hello server, which hides the site's (NameHidden).
 	Via string
 
 	// Page is the first-party page that caused this request, nil when it
@@ -120,6 +122,10 @@ type Response struct {
 	Body          []byte
 	BodyTruncated bool
 }
+
+// NameHidden reports a contact whose host is an Encrypted Client Hello
+// public name: a front for the site, whose own name is encrypted.
+func (ex *Exchange) NameHidden() bool { return strings.HasSuffix(ex.Via, "-ech") }
 
 // Host returns the request's host name in lower case, without port.
 func (ex *Exchange) Host() string {
