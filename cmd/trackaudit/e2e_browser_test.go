@@ -28,9 +28,6 @@ import (
 // be put on it.
 func TestBrowseHeadlessChromium(t *testing.T) {
 	fixtures.Chromium(t, chromium.Find)
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	t.Setenv("XDG_DATA_HOME", t.TempDir())
-
 	const page = "https://news.test/article?id=7"
 	var (
 		mu     sync.Mutex
@@ -75,17 +72,7 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 		}
 	}), "news.test", "www.facebook.com")
 
-	// Chromium's own background requests go to a closed loopback port, so
-	// the test resolves no real name and leaves the machine for nothing.
-	for _, h := range []string{"clients2.google.com", "update.googleapis.com", "accounts.google.com", "www.google.com", "optimizationguide-pa.googleapis.com"} {
-		maps = append(maps, "--map", h+"=127.0.0.1:1")
-	}
-	capPath := filepath.Join(t.TempDir(), "browse.db")
-	args := append([]string{"browse", "--headless", "--capture", capPath, "--upstream-ca", caFile, "--format", "json"}, maps...)
-	stdout, stderr, code := runCLI(t, append(args, page)...)
-	if code != 0 {
-		t.Fatalf("browse: exit %d\nstderr:\n%s", code, stderr)
-	}
+	rep, capPath, stderr := browseJSON(t, caFile, maps, page)
 	mu.Lock()
 	for _, want := range []string{"news.test/article", "www.facebook.com/plugins/like.php", "www.facebook.com/tr"} {
 		if !seen[want] {
@@ -137,29 +124,57 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 	if got := pixel.Request.URL.Query().Get("dl"); got != page {
 		t.Errorf("pixel dl = %q, want the page URL %q", got, page)
 	}
+	var pages []string
+	for _, s := range rep.Sites {
+		for _, p := range s.Pages {
+			pages = append(pages, p.URL+" "+p.Title)
+		}
+	}
+	if want := []string{page + " News"}; !slices.Equal(pages, want) {
+		t.Errorf("pages %q, want %q (titled from its HTML)", pages, want)
+	}
+	checkLeakPages(t, rep, "Meta", page)
+}
+
+// browseJSON runs 'trackaudit browse --headless --format json' on page
+// with the --map flags of fakeInternet, and returns the report, the
+// capture's path and stderr. Chromium's own background requests go to a
+// closed loopback port, so the test resolves no real name and leaves the
+// machine for nothing.
+func browseJSON(t *testing.T, caFile string, maps []string, page string) (jsonReport, string, string) {
+	t.Helper()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	for _, h := range []string{"clients2.google.com", "update.googleapis.com", "accounts.google.com", "www.google.com", "optimizationguide-pa.googleapis.com"} {
+		maps = append(maps, "--map", h+"=127.0.0.1:1")
+	}
+	capPath := filepath.Join(t.TempDir(), "browse.db")
+	args := append([]string{"browse", "--headless", "--capture", capPath, "--upstream-ca", caFile, "--format", "json"}, maps...)
+	stdout, stderr, code := runCLI(t, append(args, page)...)
+	if code != 0 {
+		t.Fatalf("browse: exit %d\nstderr:\n%s", code, stderr)
+	}
 	var rep jsonReport
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
 	}
-	var pages, leaks []string
+	return rep, capPath, stderr
+}
+
+// checkLeakPages checks that company's leak rows are all on page, and
+// that there are some.
+func checkLeakPages(t *testing.T, rep jsonReport, company, page string) {
+	t.Helper()
+	var pages []string
 	for _, s := range rep.Sites {
-		if s.Site != "news.test" {
-			continue
-		}
-		for _, p := range s.Pages {
-			pages = append(pages, p.URL+" "+p.Title)
-		}
 		for _, l := range s.Leaks {
-			if l.Company == "Meta" {
-				leaks = append(leaks, l.Page)
+			if l.Company == company {
+				pages = append(pages, l.Page)
 			}
 		}
 	}
-	if want := []string{page + " News"}; !slices.Equal(pages, want) {
-		t.Errorf("news.test pages %q, want %q (titled from its HTML)", pages, want)
-	}
-	if len(leaks) == 0 || slices.ContainsFunc(leaks, func(p string) bool { return p != page }) {
-		t.Errorf("Meta leaks on pages %q, want all on %s", leaks, page)
+	if len(pages) == 0 || slices.ContainsFunc(pages, func(p string) bool { return p != page }) {
+		t.Errorf("%s leak rows on pages %q, want all on %s", company, pages, page)
 	}
 }
 

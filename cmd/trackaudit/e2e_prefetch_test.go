@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +19,6 @@ import (
 // belongs to the article shown, not to the prefetched one nobody opened.
 func TestBrowseSpeculativePrefetch(t *testing.T) {
 	fixtures.Chromium(t, chromium.Find)
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	t.Setenv("XDG_DATA_HOME", t.TempDir())
-
 	const (
 		page = "https://news.test/article/1"
 		next = "https://news.test/article/2"
@@ -62,33 +56,11 @@ func TestBrowseSpeculativePrefetch(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}), "news.test", "www.facebook.com")
-	for _, h := range []string{"clients2.google.com", "update.googleapis.com", "accounts.google.com", "www.google.com", "optimizationguide-pa.googleapis.com"} {
-		maps = append(maps, "--map", h+"=127.0.0.1:1")
-	}
-	capPath := filepath.Join(t.TempDir(), "browse.db")
-	args := append([]string{"browse", "--headless", "--capture", capPath, "--upstream-ca", caFile, "--format", "json"}, maps...)
-	stdout, stderr, code := runCLI(t, append(args, page)...)
-	if code != 0 {
-		t.Fatalf("browse: exit %d\nstderr:\n%s", code, stderr)
-	}
+	rep, _, stderr := browseJSON(t, caFile, maps, page)
 	mu.Lock()
 	if !strings.Contains(purpose, "prefetch") {
 		t.Fatalf("Chromium did not prefetch %s (Sec-Purpose %q); stderr:\n%s", next, purpose, stderr)
 	}
 	mu.Unlock()
-	var rep jsonReport
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
-	}
-	var leaks []string
-	for _, s := range rep.Sites {
-		for _, l := range s.Leaks {
-			if l.Company == "Meta" {
-				leaks = append(leaks, l.Page)
-			}
-		}
-	}
-	if len(leaks) == 0 || slices.ContainsFunc(leaks, func(p string) bool { return p != page }) {
-		t.Errorf("Meta rows on pages %q, want all on %s, the page shown", leaks, page)
-	}
+	checkLeakPages(t, rep, "Meta", page)
 }
