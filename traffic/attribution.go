@@ -167,8 +167,11 @@ func NewAttributor() *Attributor {
 //  3. A known PageRef: that page (By "pageref").
 //  4. The Referer equals a known page URL (By "referer") or frame URL (By
 //     "initiator"); an origin-only Referer, or a full one naming neither,
-//     matches the client's most recent page (By "referer") or frame (By
-//     "initiator") with that origin.
+//     matches the most recent of the client's pages of that origin whose
+//     URL a parameter of the request carries (By "page-url"; a pixel's
+//     dl=), else its most recent page (By "referer") or frame (By
+//     "initiator") with that origin. Without a Referer, a parameter
+//     carrying a page's URL names it too (By "page-url").
 //  5. The client's most recent page (By "recent").
 //  6. A client with no page yet (the capture began mid-visit, or the page
 //     itself was HTTPS in a packet capture): the page the Referer names,
@@ -418,13 +421,16 @@ func (a *Attributor) find(ex *Exchange) *Page {
 			return withBy(p, "pageref")
 		}
 	}
-	if ref := ex.Request.Header.Get("Referer"); ref != "" {
+	ref := ex.Request.Header.Get("Referer")
+	if ref != "" {
 		if a.prefetched.len() > 0 {
 			a.activate(ex, ref)
 		}
-		if p := a.byReferer(ex.Client, ref); p != nil {
+		if p := a.byReferer(ex, ref); p != nil {
 			return p
 		}
+	} else if p := a.named(ex, a.recent.at(ex.Client), ""); p != nil {
+		return withBy(p, "page-url")
 	}
 	if p := a.last.at(ex.Client); p != nil {
 		return withBy(p, "recent")
@@ -495,7 +501,8 @@ func (a *Attributor) pageFromTitle(ex *Exchange) *Page {
 	return p
 }
 
-func (a *Attributor) byReferer(client, ref string) *Page {
+func (a *Attributor) byReferer(ex *Exchange, ref string) *Page {
+	client := ex.Client
 	k := client + "\x00" + ref
 	if p := a.pages.at(k); p != nil {
 		return withBy(p, "referer")
@@ -511,6 +518,9 @@ func (a *Attributor) byReferer(client, ref string) *Page {
 	if o == "" {
 		return nil
 	}
+	if p := a.named(ex, hist, o); p != nil {
+		return withBy(p, "page-url")
+	}
 	for i := len(hist) - 1; i >= 0; i-- {
 		if hist[i].origin != o {
 			continue
@@ -521,6 +531,35 @@ func (a *Attributor) byReferer(client, ref string) *Page {
 		return withBy(hist[i].page, "referer")
 	}
 	return nil
+}
+
+// named returns the most recent page in hist, of origin o (any when o is
+// ""), whose URL one of ex's parameters carries: a pixel's dl=, a social
+// plugin's href=. Of several pages of one origin (tabs, or the page before
+// a navigation) an origin-only Referer cannot tell which sent a request;
+// the page URL the tracker was given can. The most recent wins, as a
+// pixel's rl= and GA's dr= carry the page before. Nil when none is named.
+func (a *Attributor) named(ex *Exchange, hist []seen, o string) *Page {
+	best := -1
+	for _, pa := range ex.Params() {
+		v := pa.Value
+		if !strings.HasPrefix(v, "http") {
+			continue
+		}
+		if i := strings.IndexByte(v, '#'); i >= 0 {
+			v = v[:i]
+		}
+		for i := len(hist) - 1; i > best; i-- {
+			if h := hist[i]; !h.frame && (o == "" || h.origin == o) && h.page.URL == v {
+				best = i
+				break
+			}
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return hist[best].page
 }
 
 // origin returns the origin of the Referer ref ("" when it has no host),

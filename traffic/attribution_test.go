@@ -109,6 +109,31 @@ func TestAttribute(t *testing.T) {
 				shop + " document", news + " initiator"},
 		},
 		{
+			name: "two pages of one site: the page URL a tracker carries tells them apart",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200},
+				{url: news2, hdr: navigate, status: 200},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView&dl=" + url.QueryEscape(news+"#comments"), hdr: sub("image", newsO)},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView&dl=" + url.QueryEscape(news2) + "&rl=" + url.QueryEscape(news), hdr: sub("image", newsO)},
+				{url: "https://www.facebook.com/plugins/like.php?href=" + url.QueryEscape(news), hdr: append(iframe[:len(iframe):len(iframe)], "Referer", newsO)},
+				{url: "https://static.xx.fbcdn.net/like.css", hdr: sub("style", "https://www.facebook.com/")},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView&dl=" + url.QueryEscape(shop), hdr: sub("image", newsO)},
+				{url: "https://region1.google-analytics.com/g/collect?v=2&en=page_view", hdr: sub("empty", newsO)},
+			},
+			want: []string{news + " document", news2 + " document", news + " page-url", news2 + " page-url",
+				news + " page-url", news + " initiator", news2 + " referer", news2 + " referer"},
+		},
+		{
+			name: "without a Referer the page URL a tracker carries names its page",
+			seq: []req{
+				{url: news, hdr: navigate, status: 200},
+				{url: shop, hdr: navigate, status: 200},
+				{url: "https://www.facebook.com/tr?id=1&ev=PageView&dl=" + url.QueryEscape(news), hdr: []string{"Sec-Fetch-Dest", "image"}},
+				{url: "https://beacon.example/b", hdr: []string{"Sec-Fetch-Dest", "empty"}},
+			},
+			want: []string{news + " document", shop + " document", news + " page-url", shop + " recent"},
+		},
+		{
 			name: "a prefetch is the page only once a request names it",
 			seq: []req{
 				{url: news, hdr: navigate, status: 200, ctype: "text/html"},

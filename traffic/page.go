@@ -12,7 +12,9 @@ type Page struct {
 	// else the <title> of the document's recorded HTML.
 	Title string
 	// By says how the request was tied to this page: "document" (it is the
-	// page), "pageref", "referer", "initiator" (via a frame's own page), or
-	// "recent" (the last page of the same client).
+	// page), "pageref", "referer", "initiator" (via a frame's own page),
+	// "page-url" (a parameter carries the page's URL), "recent" (the last
+	// page of the same client) or "contact" (a visit inferred from TLS and
+	// DNS contacts).
 	By string
 }
