@@ -383,9 +383,10 @@ func TestExampleNewsSite(t *testing.T) {
 		}
 	}
 	// Without the HAR pageref the same capture must still land on the
-	// article: by Referer (full or origin-only), the iframe and recency.
+	// article: by Referer (full or origin-only), the page URL the
+	// trackers carry, the iframe and recency.
 	a = traffic.NewAttributor()
-	wantBy = []string{"document", "referer", "referer", "referer", "referer", "referer", "referer", "referer", "initiator", "referer", "referer"}
+	wantBy = []string{"document", "referer", "referer", "referer", "referer", "referer", "page-url", "page-url", "initiator", "page-url", "page-url"}
 	for i, ex := range exs {
 		ex.Page, ex.PageRef = nil, ""
 		a.Attribute(ex)
