@@ -540,11 +540,14 @@ func (a *Attributor) byReferer(ex *Exchange, ref string) *Page {
 // the page URL the tracker was given can. The most recent wins, as a
 // pixel's rl= and GA's dr= carry the page before. Nil when none is named.
 func (a *Attributor) named(ex *Exchange, hist []seen, o string) *Page {
-	best := -1
+	best, urls := -1, 0
 	for _, pa := range ex.Params() {
 		v := pa.Value
 		if !strings.HasPrefix(v, "http") {
 			continue
+		}
+		if urls++; urls > maxNamedURLs {
+			break
 		}
 		if i := strings.IndexByte(v, '#'); i >= 0 {
 			v = v[:i]
@@ -561,6 +564,11 @@ func (a *Attributor) named(ex *Exchange, hist []seen, o string) *Page {
 	}
 	return hist[best].page
 }
+
+// maxNamedURLs bounds the URL parameters of one request named compares
+// with the client's pages: trackers send one or two (dl= and rl=), and a
+// hostile request with thousands must not cost thousands of scans.
+const maxNamedURLs = 8
 
 // origin returns the origin of the Referer ref ("" when it has no host),
 // remembering the last one asked.
