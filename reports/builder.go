@@ -57,6 +57,7 @@ type siteAgg struct {
 	leakValues     map[Leak]int
 	personalValues map[PersonalData]int
 	clickValues    map[ClickID]int
+	eventValues    map[Event]int // distinct Details
 	replays        map[SessionReplay]int
 	errors         map[UpstreamError]int
 }
@@ -125,6 +126,7 @@ func (b *Builder) siteFor(name string) *siteAgg {
 			clickIDs:       map[ClickID]int{},
 			personalValues: map[PersonalData]int{},
 			clickValues:    map[ClickID]int{},
+			eventValues:    map[Event]int{},
 			replays:        map[SessionReplay]int{},
 			errors:         map[UpstreamError]int{},
 		}
@@ -193,6 +195,10 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 	}
 
 	var counted []productKey // products already counted for this exchange
+	// The details each pixel event's row records, bounded by valueRow:
+	// the leak ledger below names the event with them.
+	var evBuf [4]eventRow
+	evs := evBuf[:0]
 	for i := range ex.Findings {
 		f := &ex.Findings[i]
 		company, product := b.who(f, reqSite)
@@ -223,7 +229,12 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 			a.errors[UpstreamError{Host: host, Error: b.s(msg)}]++
 			continue
 		case traffic.KindPixelEvent:
-			a.events[b.event(f, company, product, page)]++
+			e := b.event(f, company, product, page)
+			if d := eventDetails(f); d != "" {
+				e = valueRow(b, a.events, a.eventValues, e, d)
+				evs = append(evs, eventRow{f, e.Details})
+			}
+			a.events[e]++
 		case traffic.KindHashedPII, traffic.KindPII:
 			for _, ev := range f.Evidence {
 				what, enc := splitPersonal(f.Kind, ev.Label)
@@ -249,7 +260,13 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 	seen := itemSeen{list: seenBuf[:0]}
 	for _, f := range appendByItemPriority(fsBuf[:0], ex.Findings) {
 		company, product := b.who(f, reqSite)
-		eachItem(f, func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity) {
+		details := ""
+		for _, e := range evs {
+			if e.f == f {
+				details = e.details
+			}
+		}
+		eachItem(f, details, func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity) {
 			var where, value string
 			var secret bool
 			if ev != nil {
@@ -277,10 +294,11 @@ const (
 
 // maxLeakValues bounds the distinct values the report keeps, per site,
 // for one row of the leak ledger (company, product, kind, severity, what,
-// where, on any page), of personal data or of click ids: a browser id or
-// a page URL that changes with every request would otherwise add a row,
-// and memory, per request. Further values are counted, per page, in one
-// row whose Value is otherValues.
+// where, on any page), of personal data, of click ids, or of an event's
+// details (an order id, a search): a browser id or a page URL that changes
+// with every request would otherwise add a row, and memory, per request.
+// Further values are counted, per page, in one row whose value is
+// otherValues.
 const maxLeakValues = 16
 
 // otherValues is the Value of the row that counts the requests whose
@@ -317,6 +335,9 @@ func (p PersonalData) pageless() PersonalData          { p.Page = ""; return p }
 
 func (c ClickID) withValue(v string) ClickID { c.Value = v; return c }
 func (c ClickID) pageless() ClickID          { c.Page = ""; return c }
+
+func (e Event) withValue(v string) Event { e.Details = v; return e }
+func (e Event) pageless() Event          { e.Page = ""; return e }
 
 // valueRow returns the key under which rows records value v for row k (k
 // without its value): k carrying v while the site has fewer than
@@ -369,10 +390,16 @@ func (b *Builder) hostOf(ex *traffic.Exchange) hostInfo {
 	return hi
 }
 
-// event builds the Event row of a pixel-event finding.
+// eventRow is the Details a pixel-event finding's row records.
+type eventRow struct {
+	f       *traffic.Finding
+	details string
+}
+
+// event builds the Event row of a pixel-event finding, without its
+// Details (see valueRow).
 func (b *Builder) event(f *traffic.Finding, company, product, page string) Event {
-	e := Event{Company: company, Product: product, Event: b.s(f.Event), Details: b.s(eventDetails(f)),
-		Summary: b.s(f.Summary), Page: page}
+	e := Event{Company: company, Product: product, Event: b.s(f.Event), Summary: b.s(f.Summary), Page: page}
 	for _, ev := range f.Evidence {
 		if ev.Label == "account id" && !ev.Secret {
 			e.Account = b.s(ev.Value)

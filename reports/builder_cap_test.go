@@ -9,8 +9,8 @@ import (
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
-// TestBuilderLeakValuesBounded checks that a leak, personal data or a
-// click id whose value changes with every request keeps at most
+// TestBuilderLeakValuesBounded checks that a leak, personal data, a click
+// id or an event's details that change with every request keep at most
 // maxLeakValues rows plus one otherValues row, with every request counted.
 func TestBuilderLeakValuesBounded(t *testing.T) {
 	tests := []struct {
@@ -29,47 +29,67 @@ func TestBuilderLeakValuesBounded(t *testing.T) {
 		value string
 		count int
 	}
-	// rows of each kind of finding, as the report lists them
-	kinds := map[traffic.Kind]func(Site) []row{
-		traffic.KindCookieLeak: func(s Site) (out []row) {
+	// rows of each kind of finding, as the report lists them, and how a
+	// finding of that kind carries the changing value
+	secret := func(*traffic.Finding) {}
+	kinds := map[traffic.Kind]struct {
+		rows func(Site) []row
+		prep func(*traffic.Finding)
+	}{
+		traffic.KindCookieLeak: {func(s Site) (out []row) {
 			for _, l := range s.Leaks {
 				out = append(out, row{l.Value, l.Count})
 			}
 			return out
-		},
-		traffic.KindHashedPII: func(s Site) (out []row) {
+		}, secret},
+		traffic.KindHashedPII: {func(s Site) (out []row) {
 			for _, p := range s.PersonalData {
 				out = append(out, row{p.Value, p.Count})
 			}
 			return out
-		},
-		traffic.KindClickID: func(s Site) (out []row) {
+		}, secret},
+		traffic.KindClickID: {func(s Site) (out []row) {
 			for _, c := range s.ClickIDs {
 				out = append(out, row{c.Value, c.Count})
 			}
 			return out
-		},
+		}, secret},
+		traffic.KindPixelEvent: {func(s Site) (out []row) {
+			for _, e := range s.Events {
+				out = append(out, row{e.Details, e.Count})
+			}
+			return out
+		}, func(f *traffic.Finding) {
+			f.Event = "Purchase"
+			f.Evidence[0].Label, f.Evidence[0].Secret = "order id", false
+		}},
 	}
-	for kind, rowsOf := range kinds {
+	for kind, k := range kinds {
 		for _, tt := range tests {
 			t.Run(string(kind)+"/"+tt.name, func(t *testing.T) {
 				b := NewBuilder(Options{})
 				for i := 0; i < tt.requests; i++ {
 					ex := leakExchange(fmt.Sprintf("fb.1.1700000000000.%d", i%tt.distinct))
 					ex.Findings[0].Kind = kind
+					k.prep(&ex.Findings[0])
 					b.Add(ex)
 				}
 				r := b.Report()
 				if len(r.Sites) != 1 {
 					t.Fatalf("sites = %d, want 1", len(r.Sites))
 				}
-				rows := rowsOf(r.Sites[0])
+				rows := k.rows(r.Sites[0])
 				total, other := 0, 0
 				for _, l := range rows {
 					total += l.count
-					if l.value == otherValues {
+					switch {
+					case l.value == otherValues:
 						other += l.count
-					} else if !strings.HasPrefix(l.value, "‹secret-") {
+					case kind == traffic.KindPixelEvent:
+						if !strings.HasPrefix(l.value, "order id fb.1.") {
+							t.Errorf("details %q, want the order id", l.value)
+						}
+					case !strings.HasPrefix(l.value, "‹secret-"):
 						t.Errorf("value %q shown, want a pseudonym", l.value)
 					}
 				}
@@ -77,7 +97,9 @@ func TestBuilderLeakValuesBounded(t *testing.T) {
 					t.Errorf("rows = %d, other-values count = %d, counted = %d; want %d, %d, %d",
 						len(rows), other, total, tt.wantRows, tt.wantOther, tt.requests)
 				}
-				if len(b.strs) > maxLeakValues+16 {
+				// the row values and, for events, the ledger's "event …:
+				// details" names, plus a few fixed strings
+				if len(b.strs) > 2*maxLeakValues+16 {
 					t.Errorf("%d strings interned, want the values of no row left out", len(b.strs))
 				}
 			})

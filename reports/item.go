@@ -19,7 +19,9 @@ func (w itemWhat) String() string { return w[0] + w[1] + w[2] + w[3] + w[4] }
 // or "page URL in parameter dl"; never a secret value) in pieces, its
 // evidence (nil for whole-finding items) and its severity (a cookie's
 // follows its label). Trackers, contacts and upstream errors have none.
-func eachItem(f *traffic.Finding, fn func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity)) {
+// details is what a pixel event's item names after the event:
+// eventDetails(f), or the report's bounded stand-in for it.
+func eachItem(f *traffic.Finding, details string, fn func(what itemWhat, ev *traffic.Evidence, sev traffic.Severity)) {
 	var w itemWhat
 	add := func(ev *traffic.Evidence, sev traffic.Severity, a, b, c, d, e string) {
 		w = itemWhat{a, b, c, d, e}
@@ -56,8 +58,8 @@ func eachItem(f *traffic.Finding, fn func(what itemWhat, ev *traffic.Evidence, s
 		if f.Event == "" {
 			head = "hit"
 		}
-		if d := eventDetails(f); d != "" {
-			add(nil, f.Severity, head, f.Event, ": ", d, "")
+		if details != "" {
+			add(nil, f.Severity, head, f.Event, ": ", details, "")
 		} else {
 			add(nil, f.Severity, head, f.Event, "", "", "")
 		}

@@ -22,7 +22,7 @@ func TestEventItemWhat(t *testing.T) {
 	} {
 		tc.f.Kind = traffic.KindPixelEvent
 		var got []string
-		eachItem(&tc.f, func(w itemWhat, ev *traffic.Evidence, _ traffic.Severity) {
+		eachItem(&tc.f, eventDetails(&tc.f), func(w itemWhat, ev *traffic.Evidence, _ traffic.Severity) {
 			if ev == nil {
 				got = append(got, w.String())
 			}

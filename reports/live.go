@@ -116,7 +116,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 			keepPart(start)
 			continue
 		}
-		eachItem(f, func(what itemWhat, ev *traffic.Evidence, _ traffic.Severity) {
+		eachItem(f, eventDetails(f), func(what itemWhat, ev *traffic.Evidence, _ traffic.Severity) {
 			var first bool
 			if seen, first = seen.first(ev); !first {
 				return
