@@ -386,7 +386,7 @@ func TestExampleNewsSite(t *testing.T) {
 	// article: by Referer (full or origin-only), the page URL the
 	// trackers carry, the iframe and recency.
 	a = traffic.NewAttributor()
-	wantBy = []string{"document", "referer", "referer", "referer", "referer", "referer", "page-url", "page-url", "initiator", "page-url", "page-url"}
+	wantBy = []string{"document", "referer", "referer", "referer", "referer", "referer", "page-url", "referer", "initiator", "page-url", "page-url"}
 	for i, ex := range exs {
 		ex.Page, ex.PageRef = nil, ""
 		a.Attribute(ex)

@@ -168,10 +168,10 @@ func NewAttributor() *Attributor {
 //  4. The Referer equals a known page URL (By "referer") or frame URL (By
 //     "initiator"); an origin-only Referer, or a full one naming neither,
 //     matches the most recent of the client's pages of that origin whose
-//     URL a parameter of the request carries (By "page-url"; a pixel's
-//     dl=), else its most recent page (By "referer") or frame (By
-//     "initiator") with that origin. Without a Referer, a parameter
-//     carrying a page's URL names it too (By "page-url").
+//     URL the request gives as its page's location (By "page-url"; a
+//     pixel's dl=), else its most recent page (By "referer") or frame (By
+//     "initiator") with that origin. Without a Referer, such a location
+//     names the page too (By "page-url").
 //  5. The client's most recent page (By "recent").
 //  6. A client with no page yet (the capture began mid-visit, or the page
 //     itself was HTTPS in a packet capture): the page the Referer names,
@@ -534,16 +534,15 @@ func (a *Attributor) byReferer(ex *Exchange, ref string) *Page {
 }
 
 // named returns the most recent page in hist, of origin o (any when o is
-// ""), whose URL one of ex's parameters carries: a pixel's dl=, a social
-// plugin's href=. Of several pages of one origin (tabs, or the page before
+// ""), whose URL one of ex's parameters gives as the page's own location
+// (pageLocation). Of several pages of one origin (tabs, or the page before
 // a navigation) an origin-only Referer cannot tell which sent a request;
-// the page URL the tracker was given can. The most recent wins, as a
-// pixel's rl= and GA's dr= carry the page before. Nil when none is named.
+// the location the tracker was given can. Nil when none is named.
 func (a *Attributor) named(ex *Exchange, hist []seen, o string) *Page {
 	best, urls := -1, 0
 	for _, pa := range ex.Params() {
 		v := pa.Value
-		if !strings.HasPrefix(v, "http") {
+		if !strings.HasPrefix(v, "http") || !pageLocation(pa) {
 			continue
 		}
 		if urls++; urls > maxNamedURLs {
@@ -563,6 +562,22 @@ func (a *Attributor) named(ex *Exchange, hist []seen, o string) *Page {
 		return nil
 	}
 	return hist[best].page
+}
+
+// pageLocation reports a parameter that carries, by its tracker's
+// definition, the location of the page that sent it: dl= of the Meta
+// pixel and Google Analytics, g= of Adobe Analytics, context.page.url of
+// Segment and TikTok (tracker-facts; detectors label them "page URL").
+// Not a Like button's href= or a share url=: those name the page to like
+// or share, which may be another one.
+func pageLocation(p Param) bool {
+	switch p.Name {
+	case "dl", "g":
+		return strings.HasPrefix(p.Where, "query:") || strings.HasPrefix(p.Where, "form")
+	case "url":
+		return strings.HasSuffix(p.Where, ".context.page.url")
+	}
+	return false
 }
 
 // maxNamedURLs bounds the URL parameters of one request named compares
