@@ -25,10 +25,6 @@ func TestBuilderLeakValuesBounded(t *testing.T) {
 		{"one over", maxLeakValues + 1, maxLeakValues + 1, maxLeakValues + 1, 1},
 		{"every request new", 1000, 1000, maxLeakValues + 1, 1000 - maxLeakValues},
 	}
-	type row struct {
-		value string
-		count int
-	}
 	// rows of each kind of finding, as the report lists them, and how a
 	// finding of that kind carries the changing value
 	secret := func(*traffic.Finding) {}
@@ -36,33 +32,16 @@ func TestBuilderLeakValuesBounded(t *testing.T) {
 		rows func(Site) []row
 		prep func(*traffic.Finding)
 	}{
-		traffic.KindCookieLeak: {func(s Site) (out []row) {
-			for _, l := range s.Leaks {
-				out = append(out, row{l.Value, l.Count})
-			}
-			return out
+		traffic.KindCookieLeak: {func(s Site) []row { return rowsOf(s.Leaks, func(l Leak) row { return row{l.Value, l.Count} }) }, secret},
+		traffic.KindHashedPII: {func(s Site) []row {
+			return rowsOf(s.PersonalData, func(p PersonalData) row { return row{p.Value, p.Count} })
 		}, secret},
-		traffic.KindHashedPII: {func(s Site) (out []row) {
-			for _, p := range s.PersonalData {
-				out = append(out, row{p.Value, p.Count})
-			}
-			return out
-		}, secret},
-		traffic.KindClickID: {func(s Site) (out []row) {
-			for _, c := range s.ClickIDs {
-				out = append(out, row{c.Value, c.Count})
-			}
-			return out
-		}, secret},
-		traffic.KindPixelEvent: {func(s Site) (out []row) {
-			for _, e := range s.Events {
-				out = append(out, row{e.Details, e.Count})
-			}
-			return out
-		}, func(f *traffic.Finding) {
-			f.Event = "Purchase"
-			f.Evidence[0].Label, f.Evidence[0].Secret = "order id", false
-		}},
+		traffic.KindClickID: {func(s Site) []row { return rowsOf(s.ClickIDs, func(c ClickID) row { return row{c.Value, c.Count} }) }, secret},
+		traffic.KindPixelEvent: {func(s Site) []row { return rowsOf(s.Events, func(e Event) row { return row{e.Details, e.Count} }) },
+			func(f *traffic.Finding) {
+				f.Event = "Purchase"
+				f.Evidence[0].Label, f.Evidence[0].Secret = "order id", false
+			}},
 	}
 	for kind, k := range kinds {
 		for _, tt := range tests {
@@ -105,6 +84,20 @@ func TestBuilderLeakValuesBounded(t *testing.T) {
 			})
 		}
 	}
+}
+
+// row is a report row's value and count.
+type row struct {
+	value string
+	count int
+}
+
+func rowsOf[T any](xs []T, r func(T) row) []row {
+	out := make([]row, len(xs))
+	for i, x := range xs {
+		out[i] = r(x)
+	}
+	return out
 }
 
 // leakExchange is a Meta request from an unattributed page carrying one
