@@ -313,8 +313,8 @@ func (b *Builder) leakRow(a *siteAgg, l Leak, v string) Leak {
 	return valueRow(b, a.leaks, a.leakValues, l, v)
 }
 
-// valued is a row type that carries a value: leak, personal-data and
-// click-id rows.
+// valued is a row type that carries a value: leak, personal-data,
+// click-id and event rows (an event's value is its details).
 type valued[K any] interface {
 	comparable
 	withValue(v string) K // the row carrying v
