@@ -1,7 +1,8 @@
 package reports
 
 import (
-	"fmt"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/trackaudit/trackaudit/traffic"
 )
@@ -31,12 +32,17 @@ func (r *redactor) secret(v string) string {
 		return p
 	}
 	r.next++
-	var p string
+	// Built by appending: a report of a large capture names hundreds of
+	// thousands of secrets, and fmt boxed each argument.
+	b := make([]byte, 0, 40)
 	if k := traffic.HashKind(v); k != "" {
-		p = fmt.Sprintf("‹%s-%d›", k, r.next)
+		b = strconv.AppendInt(append(append(append(b, "‹"...), k...), '-'), int64(r.next), 10)
 	} else {
-		p = fmt.Sprintf("‹secret-%d, %d chars›", r.next, len([]rune(v)))
+		b = strconv.AppendInt(append(b, "‹secret-"...), int64(r.next), 10)
+		b = strconv.AppendInt(append(b, ", "...), int64(utf8.RuneCountInString(v)), 10)
+		b = append(b, " chars"...)
 	}
+	p := string(append(b, "›"...))
 	r.names[v] = p
 	return p
 }
