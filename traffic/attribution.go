@@ -179,9 +179,10 @@ func NewAttributor() *Attributor {
 //     "referer").
 //
 // A 3xx document or frame with a Location carries its role to the new URL.
-// A prefetched document (Sec-Purpose: prefetch, without prerender) is its
-// own page but becomes the client's current one only when a request names
-// it in a full Referer: the browser showed it. Attribution of
+// A prefetched document (Sec-Purpose: prefetch, without prerender) is a
+// request of the page that asked for it; its own page becomes the
+// client's current one when a request names it in a full Referer: the
+// browser showed it. Attribution of
 // non-documents returns a copy of the page with By set.
 //
 // Host-only contacts (TLS SNI, DNS) carry no headers. With IsTracker set,
@@ -220,16 +221,16 @@ func (a *Attributor) Begin(ex *Exchange) {
 	if ex == nil || ex.Page != nil || ex.Request.URL == nil || ex.HostOnly || !NavigationRequest(ex.Request.Header) {
 		return
 	}
-	if r := a.attribute(ex); r != roleOther && ex.Page != nil {
-		a.begun.put(beginKey(ex), begun{frame: r == roleFrame, page: ex.Page})
+	if r, own := a.attribute(ex); r != roleOther && (ex.Page != nil || own != nil) {
+		a.begun.put(beginKey(ex), begun{frame: r == roleFrame, page: ex.Page, own: own})
 	}
 }
 
-// begun is a navigation Begin has attributed: a document's own page, or
-// the page a frame is on.
+// begun is a navigation Begin has attributed.
 type begun struct {
 	frame bool
-	page  *Page
+	page  *Page // the exchange's: a document's own, the page a frame or a prefetch is on
+	own   *Page // a document's own page, titled at its end; nil for a frame
 }
 
 func beginKey(ex *Exchange) string { return ex.Source + "\x00" + strconv.FormatInt(ex.ID, 10) }
@@ -244,19 +245,23 @@ func (a *Attributor) resume(ex *Exchange) bool {
 	}
 	a.begun.del(k)
 	ex.Page = b.page
-	if !b.frame && b.page.Title == "" {
+	if b.own != nil && b.own.Title == "" {
 		// Only the document's own exchange holds this Page itself (the
 		// others get copies), so setting its title here races with no
 		// reader of an earlier exchange.
-		b.page.Title = cmp.Or(ex.PageTitle, DocumentTitle(ex))
+		b.own.Title = cmp.Or(ex.PageTitle, DocumentTitle(ex))
 	}
-	a.followRedirect(ex, redirect{frame: b.frame, page: b.page})
+	r := redirect{frame: b.frame, page: b.own}
+	if b.frame {
+		r.page = b.page
+	}
+	a.followRedirect(ex, r)
 	return true
 }
 
 // attribute applies the rules of Attribute to a request with headers and
-// returns the role it found.
-func (a *Attributor) attribute(ex *Exchange) role {
+// returns the role it found and, for a document, its own page.
+func (a *Attributor) attribute(ex *Exchange) (role, *Page) {
 	// u is the request URL as text, made only when needed: it keys
 	// redirects (none are pending in most captures) and documents and
 	// frames, not the other requests.
@@ -276,16 +281,19 @@ func (a *Attributor) attribute(ex *Exchange) role {
 		if ex.PageRef != "" {
 			a.refs.put(ex.Source+"\x00"+ex.PageRef, p)
 		}
-		ex.Page = p
 		a.followRedirect(ex, redirect{page: p})
 		if speculative(ex.Request.Header) {
-			// A prefetch is no visit yet: its page becomes the
-			// client's when a request names it as Referer (see find).
+			// A prefetch is no visit yet: it is a request of the page
+			// whose speculation rules asked for it, and its own page
+			// becomes the client's when a request names it as Referer
+			// (see find).
 			a.prefetched.put(client+"\x00"+u, p)
-			return role
+			ex.Page = a.find(ex)
+			return role, p
 		}
+		ex.Page = p
 		a.current(client, origin(ex.Request.URL), p, ex.Start)
-		return role
+		return role, p
 	case roleFrame:
 		p := embed
 		if p == nil {
@@ -297,10 +305,10 @@ func (a *Attributor) attribute(ex *Exchange) role {
 			ex.Page = p
 			a.followRedirect(ex, redirect{frame: true, page: p})
 		}
-		return role
+		return role, nil
 	}
 	ex.Page = a.find(ex)
-	return role
+	return role, nil
 }
 
 type role int

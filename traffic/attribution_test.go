@@ -139,7 +139,8 @@ func TestAttribute(t *testing.T) {
 			name: "a prefetch is the page only once a request names it",
 			seq: []req{
 				{url: news, hdr: navigate, status: 200, ctype: "text/html"},
-				{url: news2, hdr: append(navigate[:len(navigate):len(navigate)], "Sec-Purpose", "prefetch"), status: 200, ctype: "text/html"},
+				// the prefetch is a request of the page whose rules asked for it
+				{url: news2, hdr: append(navigate[:len(navigate):len(navigate)], "Sec-Purpose", "prefetch", "Referer", news), status: 200, ctype: "text/html"},
 				{url: "https://www.facebook.com/tr?id=1&ev=PageView", hdr: sub("image", newsO)},
 				{url: "https://beacon.example/b", hdr: []string{"Sec-Fetch-Dest", "empty"}},
 				// the browser shows the prefetched page: its subresources name it
@@ -147,7 +148,7 @@ func TestAttribute(t *testing.T) {
 				{url: "https://www.facebook.com/tr?id=1&ev=ViewContent", hdr: sub("image", newsO)},
 				{url: "https://beacon.example/b", hdr: []string{"Sec-Fetch-Dest", "empty"}},
 			},
-			want: []string{news + " document", news2 + " document", news + " referer", news + " recent",
+			want: []string{news + " document", news + " referer", news + " referer", news + " recent",
 				news2 + " referer", news2 + " referer", news2 + " recent"},
 		},
 		{
@@ -353,7 +354,8 @@ func TestAttributeBegin(t *testing.T) {
 }
 
 // TestAttributeBeginTitle checks that a page Begin made gets its title
-// when its document ends, for the requests after.
+// when its document ends, for the requests after, also when the document
+// was prefetched.
 func TestAttributeBeginTitle(t *testing.T) {
 	a := NewAttributor()
 	doc := req{url: "https://news.example/a", hdr: navigate, status: 200, ctype: "text/html"}.exchange(t, 1)
@@ -368,6 +370,24 @@ func TestAttributeBeginTitle(t *testing.T) {
 		if ex.Page == nil || ex.Page.Title != "Senator scandal" || ex.Page.URL != "https://news.example/a" {
 			t.Errorf("%s: page = %+v, want https://news.example/a titled from the document", ex.Request.URL, ex.Page)
 		}
+	}
+
+	// A prefetch is a request of the page that asked for it; its own page
+	// gets its title, and is the page once shown.
+	pre := req{url: "https://news.example/b", hdr: append(navigate[:len(navigate):len(navigate)], "Sec-Purpose", "prefetch", "Referer", "https://news.example/a"),
+		status: 200, ctype: "text/html"}.exchange(t, 3)
+	early = *pre
+	early.Response = nil
+	a.Begin(&early)
+	pre.Response.Body = []byte("<title>Second story</title>")
+	a.Attribute(pre)
+	shown := req{url: "https://news.example/app.js", hdr: sub("script", "https://news.example/b")}.exchange(t, 4)
+	a.Attribute(shown)
+	if pre.Page == nil || pre.Page.URL != "https://news.example/a" {
+		t.Errorf("prefetch: page = %+v, want https://news.example/a, the page that asked for it", pre.Page)
+	}
+	if shown.Page == nil || shown.Page.URL != "https://news.example/b" || shown.Page.Title != "Second story" {
+		t.Errorf("after the prefetched page is shown: page = %+v, want https://news.example/b titled from its prefetch", shown.Page)
 	}
 }
 

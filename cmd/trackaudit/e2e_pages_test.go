@@ -66,6 +66,17 @@ func TestBrowseSpeculativePrefetch(t *testing.T) {
 	}
 	mu.Unlock()
 	checkLeakPages(t, rep, "Meta", page)
+	// The prefetch is a request of the article shown: the report lists
+	// no page for the article nobody opened.
+	var pages []string
+	for _, s := range rep.Sites {
+		for _, p := range s.Pages {
+			pages = append(pages, p.URL)
+		}
+	}
+	if len(pages) != 1 || pages[0] != page {
+		t.Errorf("pages %q, want only %s", pages, page)
+	}
 }
 
 // TestBrowseNavigationBeacon: headless Chromium, through 'trackaudit
