@@ -47,6 +47,14 @@ func (r req) exchange(t *testing.T, id int) *Exchange {
 	return ex
 }
 
+// pageBy is "page URL by" for ex's page, "" for none.
+func pageBy(ex *Exchange) string {
+	if ex.Page == nil {
+		return ""
+	}
+	return ex.Page.URL + " " + ex.Page.By
+}
+
 // Chrome-like header sets.
 var (
 	navigate = []string{"Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "none"}
@@ -241,11 +249,7 @@ func TestAttribute(t *testing.T) {
 			for i, r := range tc.seq {
 				ex := r.exchange(t, i+1)
 				a.Attribute(ex)
-				got := ""
-				if ex.Page != nil {
-					got = ex.Page.URL + " " + ex.Page.By
-				}
-				if got != tc.want[i] {
+				if got := pageBy(ex); got != tc.want[i] {
 					t.Errorf("exchange %d (%s): page = %q, want %q", i+1, r.url, got, tc.want[i])
 				}
 			}
@@ -338,11 +342,7 @@ func TestAttributeBegin(t *testing.T) {
 				} else {
 					a.Attribute(ex)
 				}
-				got := ""
-				if ex.Page != nil {
-					got = ex.Page.URL + " " + ex.Page.By
-				}
-				if got != tc.want[i] {
+				if got := pageBy(ex); got != tc.want[i] {
 					t.Errorf("step %d (begin %v, %s): page = %q, want %q", i+1, st.begin, r.url, got, tc.want[i])
 				}
 			}
@@ -598,11 +598,7 @@ func TestAttributeContacts(t *testing.T) {
 				ex := &Exchange{ID: int64(i + 1), Client: c.client, Start: t0.Add(c.at), HostOnly: true, Via: via,
 					Request: Request{URL: &url.URL{Scheme: "https", Host: host, Path: "/"}}}
 				a.Attribute(ex)
-				got := ""
-				if ex.Page != nil {
-					got = ex.Page.URL + " " + ex.Page.By
-				}
-				if got != tc.want[i] {
+				if got := pageBy(ex); got != tc.want[i] {
 					t.Errorf("contact %d (%s %s): page = %q, want %q", i+1, c.client, c.host, got, tc.want[i])
 				}
 			}

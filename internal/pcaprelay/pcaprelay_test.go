@@ -130,7 +130,7 @@ func TestRelayUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := map[string]bool{}
-	for i, msg := range []string{"one", "two"} {
+	for _, msg := range []string{"one", "two"} {
 		c, err := net.Dial("udp", relay.LocalAddr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -138,15 +138,7 @@ func TestRelayUDP(t *testing.T) {
 		for j := range 3 {
 			d := strings.Repeat(msg, j+1)
 			sent[d] = true
-			if _, err := c.Write([]byte(d)); err != nil {
-				t.Fatal(err)
-			}
-			b := make([]byte, 64)
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			n, err := c.Read(b)
-			if err != nil || string(b[:n]) != strings.ToUpper(d) {
-				t.Fatalf("socket %d: echo of %q = %q, %v", i, d, b[:n], err)
-			}
+			echo(t, c, d)
 		}
 		c.Close()
 	}
@@ -217,15 +209,7 @@ func TestRelayUDPRebind(t *testing.T) {
 				for j := range 2 {
 					d := fmt.Sprintf("%d-datagram-%d", round, j)
 					sent = append(sent, d)
-					if _, err := c.Write([]byte(d)); err != nil {
-						t.Fatal(err)
-					}
-					b := make([]byte, 64)
-					c.SetReadDeadline(time.Now().Add(5 * time.Second))
-					n, err := c.Read(b)
-					if err != nil || string(b[:n]) != strings.ToUpper(d) {
-						t.Fatalf("echo of %q = %q, %v", d, b[:n], err)
-					}
+					echo(t, c, d)
 				}
 			}
 			c.Close()
@@ -353,4 +337,19 @@ func newRecorder(t *testing.T) (*Recorder, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	return rec, &pcap
+}
+
+// echo sends d on c and checks that the upper-casing echo server answers
+// it.
+func echo(t *testing.T, c net.Conn, d string) {
+	t.Helper()
+	if _, err := c.Write([]byte(d)); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 64)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(b)
+	if err != nil || string(b[:n]) != strings.ToUpper(d) {
+		t.Fatalf("echo of %q = %q, %v", d, b[:n], err)
+	}
 }
