@@ -63,10 +63,12 @@ func Site(host string) string {
 	if s, ok := siteCache.get(host); ok {
 		return s
 	}
-	// The memo outlives the exchange: its strings are copies, so they
-	// do not keep a whole request head (a substring's backing) alive.
-	s := strings.Clone(site(host))
-	siteCache.put(strings.Clone(host), s)
+	// The memo outlives the exchange: it keeps a copy of host (the site
+	// is a part of it or a new string), so it does not keep a whole
+	// request head (a substring's backing) alive.
+	host = strings.Clone(host)
+	s := site(host)
+	siteCache.put(host, s)
 	return s
 }
 
