@@ -90,8 +90,10 @@ func (b *Builder) AddInput(in Input) {
 
 // s sanitizes and interns a capture-derived string: equal strings share
 // one copy, and no stored string points into a request or response body.
-func (b *Builder) s(v string) string {
-	v = Sanitize(v)
+func (b *Builder) s(v string) string { return b.intern(Sanitize(v)) }
+
+// intern is s for text already sanitized.
+func (b *Builder) intern(v string) string {
 	if c, ok := b.strs[v]; ok {
 		return c
 	}
@@ -349,14 +351,15 @@ func (e Event) pageless() Event          { e.Page = ""; return e }
 // request head alive for as long as the row lives. Values of no row are
 // not interned, so a value that changes with every request costs nothing.
 func valueRow[K valued[K]](b *Builder, rows, perRow map[K]int, k K, v string) K {
-	if c, ok := b.strs[Sanitize(v)]; ok {
+	v = Sanitize(v)
+	if c, ok := b.strs[v]; ok {
 		if kc := k.withValue(c); rows[kc] > 0 {
 			return kc
 		}
 	}
 	if r := k.pageless(); perRow[r] < maxLeakValues {
 		perRow[r]++
-		return k.withValue(b.s(v))
+		return k.withValue(b.intern(v))
 	}
 	return k.withValue(otherValues)
 }
