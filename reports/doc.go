@@ -1,7 +1,7 @@
 // Package reports turns analysed exchanges into per-site tracking reports:
 // a Builder aggregates exchanges and their findings (without keeping the
-// exchanges), Report is the sorted, redacted result, and WriteTable and
-// WriteJSON render it. LiveLine renders one exchange for the proxy's live
+// exchanges), Report is the sorted, redacted result, and WriteTable,
+// WriteJSON and WriteCSV (one table) render it. LiveLine renders one exchange for the proxy's live
 // view. Every string that came from a capture passes through Sanitize
 // before it is printed.
 //

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -143,6 +147,68 @@ func TestAnalyzeNewsExample(t *testing.T) {
 	}
 }
 
+// TestAnalyzeCSV checks that --format csv writes the leak ledger of the
+// JSON report, row for row (the site first), redacted as it is, and that
+// --table picks another of the report's tables.
+func TestAnalyzeCSV(t *testing.T) {
+	r, _ := analyzeJSON(t, newsExample, shopExample)
+	var want [][]string
+	for _, s := range r.Sites {
+		for _, l := range s.Leaks {
+			want = append(want, []string{s.Site, l.Page, l.Company, l.Product, l.What, l.Where, l.Value})
+		}
+	}
+	got := analyzeCSV(t, "site", "page", "company", "product", "what", "where", "value")
+	if len(want) < 10 || !reflect.DeepEqual(got, want) {
+		t.Errorf("CSV leak rows differ from the JSON report's:\n%q\nwant\n%q", got, want)
+	}
+	if strings.Contains(fmt.Sprint(got), "c_user=") || !strings.Contains(fmt.Sprint(got), "‹secret-") {
+		t.Errorf("CSV rows are not redacted as the JSON report is: %q", got)
+	}
+	trackers := analyzeCSV(t, "site", "company", "product", "category", "--table", "trackers")
+	var products []string
+	for _, row := range trackers {
+		products = append(products, strings.Join(row, " / "))
+	}
+	for _, p := range []string{"dailyplanet.example / Meta / Like button / social-plugin", "dailyplanet.example / Google / Google Analytics 4 / analytics"} {
+		if !slices.Contains(products, p) {
+			t.Errorf("trackers table %q lacks %q", products, p)
+		}
+	}
+}
+
+// analyzeCSV runs analyze --format csv over the news and shop examples
+// with extra args and returns the named columns of its rows.
+func analyzeCSV(t *testing.T, columnsAndArgs ...string) [][]string {
+	t.Helper()
+	i := slices.IndexFunc(columnsAndArgs, func(s string) bool { return strings.HasPrefix(s, "--") })
+	if i < 0 {
+		i = len(columnsAndArgs)
+	}
+	columns, args := columnsAndArgs[:i], columnsAndArgs[i:]
+	stdout, stderr, code := runCLI(t, append(append([]string{"analyze", "--format", "csv"}, args...), newsExample, shopExample)...)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	records, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(records) == 0 {
+		t.Fatalf("output is not CSV: %v\n%s", err, stdout)
+	}
+	var rows [][]string
+	for _, rec := range records[1:] {
+		var row []string
+		for _, c := range columns {
+			j := slices.Index(records[0], c)
+			if j < 0 {
+				t.Fatalf("header %q lacks %q", records[0], c)
+			}
+			row = append(row, rec[j])
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 // TestAnalyzeNewsExampleTable compares the plain table with a golden
@@ -219,7 +285,7 @@ func TestAnalyzeInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, []string{"analyze", "--format", "json", newsExample, "../../examples/shop-checkout.har"}, &stdout, &stderr)
+	err := run(ctx, []string{"analyze", "--format", "json", newsExample, shopExample}, &stdout, &stderr)
 	code := exitCode(err, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "news-site.har: interrupted; the report covers what was analysed before") {
 		t.Errorf("exit %d, stderr %q; want 1 and the interrupt named", code, stderr.String())

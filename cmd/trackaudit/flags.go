@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 // report (analyze, report, proxy, browse).
 type reportFlags struct {
 	format      string
+	table       string
 	site        string
 	showSecrets bool
 	color       string
@@ -25,7 +27,8 @@ type reportFlags struct {
 }
 
 func (rf *reportFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&rf.format, "format", "table", "report format: table or json")
+	fs.StringVar(&rf.format, "format", "table", "report format: table, json or csv")
+	fs.StringVar(&rf.table, "table", "", "the report table --format csv writes: "+strings.Join(reports.CSVTables(), ", ")+" (default leaks)")
 	fs.StringVar(&rf.site, "site", "", "only report this site (registrable domain, e.g. news.example)")
 	fs.BoolVar(&rf.showSecrets, "show-secrets", false, "show cookie values, tokens and hashes instead of pseudonyms")
 	fs.StringVar(&rf.color, "color", "auto", "colour the table: auto, always or never (NO_COLOR is honoured by auto)")
@@ -36,8 +39,18 @@ func (rf *reportFlags) register(fs *flag.FlagSet) {
 func (rf *reportFlags) validate() error {
 	switch rf.format {
 	case "table", "json":
+	case "csv":
+		if rf.table == "" {
+			rf.table = "leaks"
+		}
+		if !slices.Contains(reports.CSVTables(), rf.table) {
+			return usagef("--table %q: want one of %s", rf.table, strings.Join(reports.CSVTables(), ", "))
+		}
 	default:
-		return usagef("--format %q: want table or json", rf.format)
+		return usagef("--format %q: want table, json or csv", rf.format)
+	}
+	if rf.table != "" && rf.format != "csv" {
+		return usagef("--table %s: only --format csv writes a single table", rf.table)
 	}
 	switch rf.color {
 	case "auto", "always", "never":

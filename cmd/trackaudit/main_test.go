@@ -45,6 +45,8 @@ func TestUsageAndInputErrors(t *testing.T) {
 		{"analyze without files", []string{"analyze"}, 2, "name at least one capture file"},
 		{"bad flag", []string{"analyze", "--bogus", "x.har"}, 2, "flag provided but not defined"},
 		{"bad format", []string{"analyze", "--format", "xml", "x.har"}, 2, `--format "xml"`},
+		{"bad table", []string{"analyze", "--format", "csv", "--table", "cookies", "x.har"}, 2, `--table "cookies": want one of pages, `},
+		{"table without csv", []string{"analyze", "--table", "events", "x.har"}, 2, "only --format csv writes a single table"},
 		{"bad color", []string{"analyze", "--color", "sometimes", "x.har"}, 2, `--color "sometimes"`},
 		{"bad pii", []string{"analyze", "--pii", "shoe=42", "x.har"}, 2, `unknown kind "shoe"`},
 		{"missing file", []string{"analyze", filepath.Join(t.TempDir(), "gone.har")}, 1, "gone.har: no such file or directory"},

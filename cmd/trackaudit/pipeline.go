@@ -93,8 +93,11 @@ func (p *pipeline) AddInput(in reports.Input) { p.rep.AddInput(in) }
 // Finish prints the report in the chosen format.
 func (p *pipeline) Finish(stdout io.Writer) error {
 	r := p.rep.Report()
-	if p.o.flags.format == "json" {
+	switch p.o.flags.format {
+	case "json":
 		return reports.WriteJSON(stdout, r)
+	case "csv":
+		return reports.WriteCSV(stdout, r, p.o.flags.table)
 	}
 	return reports.WriteTable(stdout, r, reports.TableOptions{Color: p.o.flags.useColor(), Width: p.o.flags.tableWidth()})
 }

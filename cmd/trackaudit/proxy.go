@@ -206,8 +206,8 @@ func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
 	}
 	s := &session{ca: ca, capturePath: path, store: st, stderr: stderr, exs: make(chan sessionItem, 1024), done: make(chan struct{})}
 	liveOut := stdout
-	if pf.report.format == "json" {
-		liveOut = stderr // keep stdout a clean JSON document
+	if pf.report.format != "table" {
+		liveOut = stderr // keep stdout a clean JSON or CSV document
 	}
 	s.live = bufio.NewWriterSize(liveOut, 32<<10)
 	lo := reports.LiveOptions{Color: pf.report.useColor(), ShowSecrets: pf.report.showSecrets}

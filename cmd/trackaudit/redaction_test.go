@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trackaudit/trackaudit/reports"
 	"github.com/trackaudit/trackaudit/traffic"
 )
 
@@ -69,13 +70,17 @@ func TestRedactionCanaries(t *testing.T) {
 	db := saveCapture(t, canaryExchanges()...)
 	har := filepath.Join(t.TempDir(), "out.har")
 	outputs := map[string]string{}
-	for _, args := range [][]string{
+	runs := [][]string{
 		{"report", db},
 		{"report", db, "--format", "json"},
 		{"export", db, "--har", har},
 		{"analyze", har},
 		{"analyze", har, "--format", "json", "--pii", "email=CANARY_8@x.example"},
-	} {
+	}
+	for _, table := range reports.CSVTables() {
+		runs = append(runs, []string{"report", db, "--format", "csv", "--table", table})
+	}
+	for _, args := range runs {
 		stdout, stderr, code := runCLI(t, args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
