@@ -1,9 +1,11 @@
 package main
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBrowseRefusesWithoutChromium(t *testing.T) {
@@ -17,11 +19,11 @@ func TestBrowseRefusesWithoutChromium(t *testing.T) {
 }
 
 func TestChromiumArgs(t *testing.T) {
-	args := chromiumArgs("127.0.0.1:9999", "SPKI=", "/tmp/profile", true, []string{"https://news.example/"})
+	args := chromiumArgs("127.0.0.1:9999", "SPKI=", "/tmp/profile", 3*time.Second, []string{"https://news.example/"})
 	for _, want := range []string{
 		"--user-data-dir=/tmp/profile", "--proxy-server=http://127.0.0.1:9999",
 		"--ignore-certificate-errors-spki-list=SPKI=", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--headless",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--headless", "--virtual-time-budget=3000",
 	} {
 		if !slices.Contains(args, want) {
 			t.Errorf("args %v lack %q", args, want)
@@ -29,5 +31,38 @@ func TestChromiumArgs(t *testing.T) {
 	}
 	if args[len(args)-1] != "https://news.example/" {
 		t.Errorf("URL not last: %v", args)
+	}
+}
+
+func TestBrowseURLs(t *testing.T) {
+	list := writeFile(t, "sites.txt", "# clinics\nclinic-a.example\n\n  https://clinic-b.example/contact?x=1 # their form\nhttp://old.example:8080/\nnews.example/a?next=https://x.example/\n")
+	bad := writeFile(t, "bad.txt", "ok.example\nftp://files.example/\n")
+	comments := writeFile(t, "empty.txt", "# nothing yet\n\n")
+	tests := []struct {
+		name    string
+		args    []string
+		file    string
+		want    []string
+		wantErr string
+	}{
+		{"args", []string{"https://news.example/", "shop.example"}, "", []string{"https://news.example/", "https://shop.example"}, ""},
+		{"args then file", []string{"news.example"}, list, []string{"https://news.example", "https://clinic-a.example",
+			"https://clinic-b.example/contact?x=1", "http://old.example:8080/", "https://news.example/a?next=https://x.example/"}, ""},
+		{"bad arg", []string{"javascript:alert(1)"}, "", nil, `"javascript:alert(1)": want an http or https URL`},
+		{"bad line", nil, bad, nil, `bad.txt:2: "ftp://files.example/": want an http or https URL`},
+		{"only comments", nil, comments, nil, "empty.txt: no URLs in the file"},
+		{"missing file", nil, filepath.Join(t.TempDir(), "gone.txt"), nil, "read --urls "},
+	}
+	for _, tt := range tests {
+		got, err := browseURLs(tt.args, tt.file)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: error %v, want %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %q, %v; want %q", tt.name, got, err, tt.want)
+		}
 	}
 }

@@ -141,12 +141,12 @@ func TestBrowseHeadlessChromium(t *testing.T) {
 	}
 }
 
-// browseJSON runs 'trackaudit browse --headless --format json' on page
-// with the --map flags of fakeInternet, and returns the report, the
-// capture's path and stderr. Chromium's own background requests go to a
+// browseJSON runs 'trackaudit browse --headless --format json' with the
+// --map flags of fakeInternet and args (flags, then the pages to load),
+// and returns the report, the capture's path and stderr. Chromium's own background requests go to a
 // closed loopback port, so the test resolves no real name and leaves the
 // machine for nothing.
-func browseJSON(t *testing.T, caFile string, maps []string, page string) (jsonReport, string, string) {
+func browseJSON(t *testing.T, caFile string, maps []string, args ...string) (jsonReport, string, string) {
 	t.Helper()
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
@@ -154,8 +154,8 @@ func browseJSON(t *testing.T, caFile string, maps []string, page string) (jsonRe
 		maps = append(maps, "--map", h+"=127.0.0.1:1")
 	}
 	capPath := filepath.Join(t.TempDir(), "browse.db")
-	args := append([]string{"browse", "--headless", "--capture", capPath, "--upstream-ca", caFile, "--format", "json"}, maps...)
-	stdout, stderr, code := runCLI(t, append(args, page)...)
+	cmd := append([]string{"browse", "--headless", "--capture", capPath, "--upstream-ca", caFile, "--format", "json"}, maps...)
+	stdout, stderr, code := runCLI(t, append(cmd, args...)...)
 	if code != 0 {
 		t.Fatalf("browse: exit %d\nstderr:\n%s", code, stderr)
 	}
