@@ -27,15 +27,7 @@ func (b *Builder) Report() *Report {
 	for n := range b.sites {
 		names = append(names, n)
 	}
-	slices.SortFunc(names, func(x, y string) int {
-		if (x == Unattributed) != (y == Unattributed) {
-			if x == Unattributed {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(x, y)
-	})
+	slices.SortFunc(names, siteOrder)
 	// Each site's rows are sorted on its own; on a large capture that is
 	// most of the work after the last Add, so the sites share the cores.
 	r.Sites = make([]Site, len(names))

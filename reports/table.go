@@ -96,11 +96,7 @@ func (tp *tablePrinter) header(r *Report) {
 }
 
 func (tp *tablePrinter) site(s *Site) {
-	title := "━━ " + Sanitize(s.Site) + " "
-	if n := tp.o.Width - len([]rune(title)); n > 0 {
-		title += strings.Repeat("━", n)
-	}
-	tp.printf("\n%s\n", tp.p.site.Sprint(title))
+	tp.siteTitle(s.Site)
 	sites := len(s.ThirdParties)
 	if s.Site == Unattributed {
 		tp.printf("%s whose page is unknown\n", plural(s.Requests, "request", "requests"))
@@ -259,6 +255,15 @@ func target(company, product string) string {
 		return Sanitize(company)
 	}
 	return Sanitize(company) + " / " + Sanitize(product)
+}
+
+// siteTitle starts a site's part of the report: "━━ site ━━━…".
+func (tp *tablePrinter) siteTitle(site string) {
+	title := "━━ " + Sanitize(site) + " "
+	if n := tp.o.Width - len([]rune(title)); n > 0 {
+		title += strings.Repeat("━", n)
+	}
+	tp.printf("\n%s\n", tp.p.site.Sprint(title))
 }
 
 func (tp *tablePrinter) section(name string) {

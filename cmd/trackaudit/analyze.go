@@ -72,10 +72,18 @@ func loadKeyLog(path string) (inputOptions, error) {
 // (ctx done) stops reading and prints the report of what was analysed
 // until then, as the proxy does.
 func analyzeFiles(ctx context.Context, files []string, rf reportFlags, opt inputOptions, stdout, stderr io.Writer) error {
-	p, err := newPipeline(pipelineOptions{flags: rf})
-	if err != nil {
+	p, readErr := readFiles(ctx, files, rf, opt, stderr)
+	if err := p.Finish(stdout); err != nil {
 		return err
 	}
+	return readErr
+}
+
+// readFiles runs every file through one new pipeline, ready for its
+// report. Warnings and errors are printed as they come; the first error
+// is returned (as errReported) with the pipeline holding what was read.
+func readFiles(ctx context.Context, files []string, rf reportFlags, opt inputOptions, stderr io.Writer) (*pipeline, error) {
+	p := newPipeline(pipelineOptions{flags: rf})
 	var firstErr error
 	for _, name := range files {
 		p.startInput()
@@ -97,10 +105,7 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, opt input
 			break
 		}
 	}
-	if err := p.Finish(stdout); err != nil {
-		return err
-	}
-	return firstErr
+	return p, firstErr
 }
 
 // errReported is an error already printed; main only sets the exit code.

@@ -66,10 +66,7 @@ func BenchmarkAnalyzePCAP(b *testing.B) {
 	b.ReportAllocs()
 	requests := 0
 	for b.Loop() {
-		p, err := newPipeline(pipelineOptions{flags: rf})
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := newPipeline(pipelineOptions{flags: rf})
 		in, err := analyzeInput(context.Background(), name, inputOptions{}, p)
 		if err != nil || in.Exchanges == 0 {
 			b.Fatalf("readInput(%s) = %d exchanges, %v; want some, no error", name, in.Exchanges, err)
@@ -105,10 +102,7 @@ func BenchmarkPipelinePCAP(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(exs, read)
-		p, err := newPipeline(pipelineOptions{flags: rf})
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := newPipeline(pipelineOptions{flags: rf})
 		for i := range exs {
 			if err := p.Add(&exs[i]); err != nil {
 				b.Fatal(err)

@@ -40,10 +40,7 @@ func (rf *reportFlags) validate() error {
 	switch rf.format {
 	case "table", "json":
 	case "csv":
-		if rf.table == "" {
-			rf.table = "leaks"
-		}
-		if !slices.Contains(reports.CSVTables(), rf.table) {
+		if rf.table != "" && !slices.Contains(reports.CSVTables(), rf.table) {
 			return usagef("--table %q: want one of %s", rf.table, strings.Join(reports.CSVTables(), ", "))
 		}
 	default:

@@ -30,10 +30,11 @@ var commands = map[string]command{
 	"proxy":   {runProxy, "run the intercepting proxy and report live"},
 	"ca":      {runCA, "show, export or rotate the proxy's certificate authority"},
 	"browse":  {runBrowse, "open Chromium through the proxy with a throwaway profile"},
+	"diff":    {runDiff, "compare two captures of the same sites: trackers and data added, removed, kept"},
 }
 
 // offline are the commands that read captures and exit.
-var offline = map[string]bool{"analyze": true, "report": true, "export": true}
+var offline = map[string]bool{"analyze": true, "report": true, "export": true, "diff": true}
 
 // usageError is a wrong command line: exit code 2.
 type usageError struct{ msg string }

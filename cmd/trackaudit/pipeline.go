@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"sync"
@@ -32,10 +33,10 @@ type pipeline struct {
 	rep  *reports.Builder
 }
 
-func newPipeline(o pipelineOptions) (*pipeline, error) {
+func newPipeline(o pipelineOptions) *pipeline {
 	p := &pipeline{o: o, rep: reports.NewBuilder(o.flags.reportOptions())}
 	p.startInput()
-	return p, nil
+	return p
 }
 
 // startInput gives the next input (one file, one live session) fresh
@@ -97,7 +98,7 @@ func (p *pipeline) Finish(stdout io.Writer) error {
 	case "json":
 		return reports.WriteJSON(stdout, r)
 	case "csv":
-		return reports.WriteCSV(stdout, r, p.o.flags.table)
+		return reports.WriteCSV(stdout, r, cmp.Or(p.o.flags.table, "leaks"))
 	}
 	return reports.WriteTable(stdout, r, reports.TableOptions{Color: p.o.flags.useColor(), Width: p.o.flags.tableWidth()})
 }

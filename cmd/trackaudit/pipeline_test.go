@@ -138,10 +138,7 @@ func testFeed(t *testing.T, stages, failStage int) {
 // TestAnalyzeInputOrder runs a capture through analyzeInput and checks the
 // pipeline saw every exchange once, in the order the reader numbered them.
 func TestAnalyzeInputOrder(t *testing.T) {
-	p, err := newPipeline(pipelineOptions{flags: reportFlags{format: "json", color: "never"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPipeline(pipelineOptions{flags: reportFlags{format: "json", color: "never"}})
 	var ids []int64
 	live := func(ex *traffic.Exchange) { ids = append(ids, ex.ID) }
 	p.o.live = live

@@ -211,16 +211,12 @@ func startSession(pf proxyFlags, stdout, stderr io.Writer) (*session, error) {
 	}
 	s.live = bufio.NewWriterSize(liveOut, 32<<10)
 	lo := reports.LiveOptions{Color: pf.report.useColor(), ShowSecrets: pf.report.showSecrets}
-	s.pl, err = newPipeline(pipelineOptions{flags: pf.report, store: st, live: func(ex *traffic.Exchange) {
+	s.pl = newPipeline(pipelineOptions{flags: pf.report, store: st, live: func(ex *traffic.Exchange) {
 		if line := reports.LiveLine(ex, lo); line != "" {
 			s.live.WriteString(line)
 			s.live.WriteByte('\n')
 		}
 	}})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
 	cfg.CA = ca
 	cfg.OnExchange = s.add
 	cfg.OnRequest = s.begin

@@ -146,10 +146,7 @@ func TestReportMatchesAnalyze(t *testing.T) {
 				t.Fatal(err)
 			}
 			rf := reportFlags{format: "json", color: "never", showSecrets: true}
-			p, err := newPipeline(pipelineOptions{flags: rf, store: s})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := newPipeline(pipelineOptions{flags: rf, store: s})
 			f, err := os.Open(har)
 			if err != nil {
 				t.Fatal(err)

@@ -5,6 +5,9 @@
 //   - examples/news-site.har: one made-up visit to a news article on
 //     https://www.dailyplanet.example/ with the Meta pixel, a Facebook
 //     Like button and Google Analytics 4;
+//   - examples/news-site-rejected.har: the same visit after "Reject all"
+//     on the site's consent banner (RejectedExchanges), to try
+//     trackaudit diff on;
 //   - examples/shop-checkout.har: the confirmation page of an appointment
 //     checkout on https://shop.example-store.example/ whose tags (GA4,
 //     TikTok, Snap, Pinterest, Reddit, X, Meta, Clarity, Segment,
@@ -42,19 +45,27 @@ const (
 	Title      = "Senator hid health scandal, records show – The Daily Planet"
 	PixelID    = "123456789012345"
 	FBP        = "fb.1.1732800000000.1234567890"
-	GA         = "GA1.1.987654321.1732800000"
-	GAClientID = "987654321.1732800000" // _ga without its "GA1.1." prefix
-	MeasureID  = "G-DP4PLN3T26"
-	Email      = "jane.doe@example.com"
-	WebmailURL = "https://mail.example/"
+	// RejectedFBP is the browser id the pixel made on the visit after
+	// "Reject all", when no _fbp cookie was kept.
+	RejectedFBP = "fb.1.1732800605000.2468013579"
+	GA          = "GA1.1.987654321.1732800000"
+	GAClientID  = "987654321.1732800000" // _ga without its "GA1.1." prefix
+	MeasureID   = "G-DP4PLN3T26"
+	Email       = "jane.doe@example.com"
+	WebmailURL  = "https://mail.example/"
 	// Logged-in Facebook cookies (made-up values of the real names).
 	FBCookies = "c_user=100012345678901; xs=31%3AqW3rTy7UiOpAsD%3A2%3A1732800000%3A-1%3A11002; datr=Zk9HZ3xYqW1aBcDeFgHiJkLm; fr=1AbCdEfGhIjKlMnOp.AWXyZ0123456789.BnSFAA..AAA.0.0.BnSFAA.AWVuVwXyZ12"
 	PageRef   = "page_1"
 )
 
 // visitStart is when the article was requested, just after the _fbp and
-// _ga cookies' creation time (1732800000, in their values).
-var visitStart = time.Date(2024, 11, 28, 13, 20, 5, 0, time.UTC)
+// _ga cookies' creation time (1732800000, in their values);
+// rejectedStart when it was read again, after "Reject all", the moment
+// RejectedFBP was made.
+var (
+	visitStart    = time.Date(2024, 11, 28, 13, 20, 5, 0, time.UTC)
+	rejectedStart = time.Date(2024, 11, 28, 13, 30, 5, 0, time.UTC)
+)
 
 // sha256hex is how the Meta pixel hashes advanced-matching fields.
 func sha256hex(s string) string {
@@ -85,9 +96,24 @@ func chrome(dest, mode, site string, extra ...string) http.Header {
 }
 
 // Exchanges builds the visit, in request order.
-func Exchanges() []*traffic.Exchange {
-	start := visitStart
+func Exchanges() []*traffic.Exchange { return visit(false) }
+
+// RejectedExchanges builds the same visit after the reader chose "Reject
+// all" on the site's consent banner: Google Analytics no longer loads and
+// no first-party tracking cookie is kept, but the site still fires the
+// Meta pixel's PageView (with a fresh browser id) and embeds the Like
+// button, and Facebook's own cookies still travel with both.
+func RejectedExchanges() []*traffic.Exchange { return visit(true) }
+
+func visit(rejected bool) []*traffic.Exchange {
+	start, source := visitStart, "news-site.har"
 	firstPartyCookies := "_fbp=" + FBP + "; _ga=" + GA + "; _ga_DP4PLN3T26=GS1.1.1732800000.1.1.1732800005.0.0.0; consent=analytics%3Dyes%2Cads%3Dyes"
+	fbp := FBP
+	if rejected {
+		start, source = rejectedStart, "news-site-rejected.har"
+		firstPartyCookies = "consent=analytics%3Dno%2Cads%3Dno"
+		fbp = RejectedFBP
+	}
 	// pixel builds a facebook.com/tr GET: ts is the event time in ms, ec
 	// the event count so far on the page.
 	pixel := func(ev, ts, ec string, extra ...string) string {
@@ -98,7 +124,7 @@ func Exchanges() []*traffic.Exchange {
 		q = append(q, extra...)
 		q = append(q,
 			"sw", "1920", "sh", "1080", "v", "2.9.177", "r", "stable", "ec", ec,
-			"o", "4126", "fbp", FBP,
+			"o", "4126", "fbp", fbp,
 			"ud[em]", sha256hex(Email), "ud[ph]", sha256hex(""),
 			"cs_est", "true", "it", "1732800005981", "coo", "false", "rqm", "GET",
 		)
@@ -128,7 +154,7 @@ func Exchanges() []*traffic.Exchange {
 			panic(fmt.Sprintf("examples/gen: bad URL %q: %v", rawURL, err)) // a bug in this program, not input
 		}
 		ex := &traffic.Exchange{
-			ID: int64(len(exs) + 1), Source: "news-site.har", Start: at, PageRef: PageRef, PageTitle: Title,
+			ID: int64(len(exs) + 1), Source: source, Start: at, PageRef: PageRef, PageTitle: Title,
 			Request: traffic.Request{Method: method, URL: u, Proto: "HTTP/2.0", Header: h, Body: body},
 		}
 		if status != 0 {
@@ -166,9 +192,11 @@ func Exchanges() []*traffic.Exchange {
 	add("GET", "https://connect.facebook.net/en_US/fbevents.js", chrome("script", "no-cors", "cross-site",
 		"Accept", "*/*", "Referer", Origin),
 		nil, 200, "application/x-javascript; charset=utf-8", []byte("/* fbevents.js stand-in for trackaudit's example */\n"))
-	add("GET", "https://www.googletagmanager.com/gtag/js?id="+MeasureID, chrome("script", "no-cors", "cross-site",
-		"Accept", "*/*", "Referer", Origin),
-		nil, 200, "application/javascript; charset=UTF-8", []byte("/* gtag.js stand-in for trackaudit's example */\n"))
+	if !rejected {
+		add("GET", "https://www.googletagmanager.com/gtag/js?id="+MeasureID, chrome("script", "no-cors", "cross-site",
+			"Accept", "*/*", "Referer", Origin),
+			nil, 200, "application/javascript; charset=UTF-8", []byte("/* gtag.js stand-in for trackaudit's example */\n"))
+	}
 	add("GET", "https://connect.facebook.net/signals/config/"+PixelID+"?v=2.9.177&r=stable&domain=www.dailyplanet.example",
 		chrome("script", "no-cors", "cross-site", "Accept", "*/*", "Referer", Origin),
 		nil, 200, "application/x-javascript; charset=utf-8", []byte("/* signals config stand-in */\n"))
@@ -184,6 +212,9 @@ func Exchanges() []*traffic.Exchange {
 	add("GET", "https://static.xx.fbcdn.net/rsrc.php/v3/yH/r/Wv9fWyx3bFx.css", chrome("style", "no-cors", "cross-site",
 		"Accept", "text/css,*/*;q=0.1", "Referer", "https://www.facebook.com/"),
 		nil, 200, "text/css; charset=utf-8", []byte("._4s7c{display:inline-block}\n"))
+	if rejected {
+		return exs
+	}
 	// 6. GA4: shared parameters in the query, a batch of two events in the
 	// body (page_view and a 90% scroll), sent with sendBeacon.
 	add("POST", collectURL, chrome("empty", "no-cors", "cross-site",
@@ -215,10 +246,15 @@ func encode(pairs []string) string {
 }
 
 // Write writes the example HAR to w, secrets included (they are made up).
-func Write(w io.Writer) error {
-	return capture.WriteHAR(w, slices.Values(Exchanges()), capture.HARWriteOptions{
+func Write(w io.Writer) error { return writeVisit(w, Exchanges()) }
+
+// WriteRejected writes the visit after "Reject all" as HAR.
+func WriteRejected(w io.Writer) error { return writeVisit(w, RejectedExchanges()) }
+
+func writeVisit(w io.Writer, exs []*traffic.Exchange) error {
+	return capture.WriteHAR(w, slices.Values(exs), capture.HARWriteOptions{
 		ShowSecrets: true, Creator: "trackaudit examples/gen", CreatorVersion: "1",
-		Pages: []capture.HARPage{{ID: PageRef, Title: Title, Start: visitStart}},
+		Pages: []capture.HARPage{{ID: PageRef, Title: Title, Start: exs[0].Start}},
 	})
 }
 
@@ -228,6 +264,7 @@ var outputs = []struct {
 	write func(io.Writer) error
 }{
 	{"news-site.har", Write},
+	{"news-site-rejected.har", WriteRejected},
 	{"shop-checkout.har", WriteShop},
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,5 +189,42 @@ func TestShopExampleFacts(t *testing.T) {
 	}
 	if h := byHost["forms.hubspot.com"][0].Request.Header.Get("Content-Type"); !strings.HasPrefix(h, "multipart/form-data; boundary=") {
 		t.Errorf("hubspot form Content-Type = %q, want multipart", h)
+	}
+}
+
+// TestRejectedExampleFacts reads the committed visit after "Reject all"
+// back: no Google request and no first-party tracking cookie, but the
+// pixel's PageView, with a fresh browser id and Facebook's cookies, and the
+// Like button are still there.
+func TestRejectedExampleFacts(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "news-site-rejected.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var paths []string
+	var pageView *traffic.Exchange
+	if _, err := capture.ReadHAR(f, "news-site-rejected.har", func(ex *traffic.Exchange) error {
+		paths = append(paths, ex.Host()+ex.Request.URL.Path)
+		if ev, _ := traffic.Get(traffic.Params(&ex.Request), "ev"); ev == "PageView" {
+			pageView = ex
+		}
+		if ex.ID == 1 && ex.Request.Header.Get("Cookie") != "consent=analytics%3Dno%2Cads%3Dno" {
+			t.Errorf("document Cookie %q, want only the consent choice", ex.Request.Header.Get("Cookie"))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		if strings.Contains(p, "google") {
+			t.Errorf("request to %s after Reject all", p)
+		}
+	}
+	if !slices.Contains(paths, "www.facebook.com/plugins/like.php") || pageView == nil {
+		t.Fatalf("requests %q, want the Like button and the pixel's PageView", paths)
+	}
+	if fbp, _ := traffic.Get(traffic.Params(&pageView.Request), "fbp"); fbp != RejectedFBP || pageView.Request.Header.Get("Cookie") != FBCookies {
+		t.Errorf("PageView fbp %q Cookie %q, want %s and the Facebook cookies", fbp, pageView.Request.Header.Get("Cookie"), RejectedFBP)
 	}
 }

@@ -1,0 +1,242 @@
+package reports
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/trackaudit/trackaudit/traffic"
+)
+
+// DiffSchemaVersion names the JSON layout WriteDiffJSON produces (see
+// SCHEMA.md).
+const DiffSchemaVersion = "trackaudit.diff/v1"
+
+// Change says how a diff item differs between the two reports.
+type Change string
+
+const (
+	Added   Change = "added"   // only in the report after
+	Removed Change = "removed" // only in the report before
+	Kept    Change = "kept"    // in both
+)
+
+// DiffReport compares two reports of the same sites taken at different
+// times or in different states (before and after consent, logged out and
+// in): per site, which trackers were requested and what left the browser
+// to whom, before and after. Its field order is the JSON field order.
+type DiffReport struct {
+	Schema string     `json:"schema"`
+	Before []Input    `json:"before"`
+	After  []Input    `json:"after"`
+	Totals DiffTotals `json:"totals"`
+	Sites  []SiteDiff `json:"sites"`
+}
+
+// DiffTotals count the items of every site by change.
+type DiffTotals struct {
+	Added   int `json:"added"`
+	Removed int `json:"removed"`
+	Kept    int `json:"kept"`
+	// AddedHigh counts the added items of severity high.
+	AddedHigh int `json:"added_high"`
+}
+
+// SiteDiff is one first-party site's items.
+type SiteDiff struct {
+	Site string `json:"site"`
+	// In says which reports have the site: "both", "before" or "after".
+	In    string     `json:"in"`
+	Items []DiffItem `json:"items"`
+}
+
+// DiffItem is one tracker product requested, one host contacted, or one
+// thing that left the browser to one recipient, over all the site's pages
+// and values: the leak ledger's rows without their page and value, an
+// event without its details.
+type DiffItem struct {
+	Change   Change           `json:"change"`
+	Company  string           `json:"company"`
+	Product  string           `json:"product,omitempty"`
+	Kind     traffic.Kind     `json:"kind"`
+	Severity traffic.Severity `json:"severity"`
+	// What is the leak ledger's what ("cookie c_user (person)", "event
+	// Purchase"), the category of a tracker ("requests (pixel)") or the
+	// host of a contact.
+	What  string `json:"what"`
+	Where string `json:"where,omitempty"`
+	// Before and After count the requests (trackers), contacts or ledger
+	// rows' exchanges in each report; 0 on the side without the item.
+	Before int `json:"before"`
+	After  int `json:"after"`
+}
+
+// Diff compares before and after. Both come from Report, and neither is
+// modified. Values and pages are left out, so the pseudonyms of the two
+// reports, numbered on their own, never make a difference.
+func Diff(before, after *Report) *DiffReport {
+	d := &DiffReport{Schema: DiffSchemaVersion, Before: before.Inputs, After: after.Inputs, Sites: []SiteDiff{}}
+	for _, in := range []*[]Input{&d.Before, &d.After} {
+		if *in == nil {
+			*in = []Input{} // [] in JSON, as Report writes it
+		}
+	}
+	sites := map[string]*SiteDiff{}
+	var names []string
+	for _, r := range []*Report{before, after} {
+		isAfter := r == after
+		for i := range r.Sites {
+			s := &r.Sites[i]
+			sd := sites[s.Site]
+			switch {
+			case sd == nil:
+				sd = &SiteDiff{Site: s.Site, In: "before"}
+				if isAfter {
+					sd.In = "after"
+				}
+				sites[s.Site] = sd
+				names = append(names, s.Site)
+			case isAfter:
+				sd.In = "both"
+			}
+			sd.Items = mergeItems(sd.Items, siteItems(s), isAfter)
+		}
+	}
+	slices.SortFunc(names, siteOrder)
+	for _, n := range names {
+		sd := sites[n]
+		for _, it := range sd.Items {
+			switch it.Change {
+			case Added:
+				d.Totals.Added++
+				if it.Severity == traffic.SeverityHigh {
+					d.Totals.AddedHigh++
+				}
+			case Removed:
+				d.Totals.Removed++
+			default:
+				d.Totals.Kept++
+			}
+		}
+		slices.SortFunc(sd.Items, diffOrder)
+		d.Sites = append(d.Sites, *sd)
+	}
+	return d
+}
+
+// siteOrder sorts site names as Report does: by name, Unattributed last.
+func siteOrder(x, y string) int {
+	if (x == Unattributed) != (y == Unattributed) {
+		if x == Unattributed {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(x, y)
+}
+
+// siteItems are a site's diff items of one report, counted, with Change
+// unset.
+func siteItems(s *Site) []DiffItem {
+	var items []DiffItem
+	index := map[DiffItem]int{}
+	put := func(it DiffItem, n int) {
+		key := diffKey(it)
+		if i, ok := index[key]; ok {
+			items[i].Before += n
+			items[i].Severity = moreSevere(items[i].Severity, it.Severity)
+			return
+		}
+		index[key] = len(items)
+		it.Before = n
+		items = append(items, it)
+	}
+	for _, c := range s.Trackers {
+		for _, p := range c.Products {
+			put(DiffItem{Company: c.Company, Product: p.Product, Kind: traffic.KindTracker, Severity: traffic.SeverityInfo,
+				What: "requests (" + p.Category + ")"}, p.Requests)
+		}
+	}
+	for _, c := range s.Contacts {
+		put(DiffItem{Company: cmp.Or(c.Company, c.Host), Product: c.Product, Kind: traffic.KindContact, Severity: traffic.SeverityInfo,
+			What: c.Host, Where: c.Via}, c.Count)
+	}
+	for _, l := range s.Leaks {
+		put(DiffItem{Company: l.Company, Product: l.Product, Kind: l.Kind, Severity: l.Severity,
+			What: withoutDetails(l.Kind, l.What), Where: l.Where}, l.Count)
+	}
+	return items
+}
+
+// withoutDetails cuts an event's details ("event Purchase: value 9.99
+// EUR" → "event Purchase"): order ids and values differ from visit to
+// visit, the event sent does not.
+func withoutDetails(k traffic.Kind, what string) string {
+	if k == traffic.KindPixelEvent && strings.HasPrefix(what, "event ") {
+		what, _, _ = strings.Cut(what, ": ")
+	}
+	return what
+}
+
+// mergeItems merges one report's items of a site (counted in Before) into
+// the site's items so far: the before report's items are Removed until
+// the after report has them too, the after report's new ones Added.
+func mergeItems(have, items []DiffItem, isAfter bool) []DiffItem {
+	if !isAfter {
+		for i := range items {
+			items[i].Change = Removed
+		}
+		return append(have, items...)
+	}
+	index := map[DiffItem]int{}
+	for i, it := range have {
+		index[diffKey(it)] = i
+	}
+	for _, it := range items {
+		n := it.Before
+		if i, ok := index[diffKey(it)]; ok {
+			have[i].Change, have[i].After = Kept, n
+			have[i].Severity = moreSevere(have[i].Severity, it.Severity)
+			continue
+		}
+		it.Change, it.Before, it.After = Added, 0, n
+		have = append(have, it)
+	}
+	return have
+}
+
+// diffKey is what identifies an item across the two reports.
+func diffKey(it DiffItem) DiffItem {
+	return DiffItem{Company: it.Company, Product: it.Product, Kind: it.Kind, What: it.What, Where: it.Where}
+}
+
+// diffOrder sorts a site's items: added, removed, then kept; within each,
+// the most severe first, then by recipient, kind, what and where.
+func diffOrder(x, y DiffItem) int {
+	return cmp.Or(
+		cmp.Compare(changeRank(x.Change), changeRank(y.Change)),
+		cmp.Compare(severityRank(y.Severity), severityRank(x.Severity)),
+		strings.Compare(x.Company, y.Company),
+		strings.Compare(x.Product, y.Product),
+		strings.Compare(string(x.Kind), string(y.Kind)),
+		strings.Compare(x.What, y.What),
+		strings.Compare(x.Where, y.Where),
+	)
+}
+
+func changeRank(c Change) int {
+	switch c {
+	case Added:
+		return 0
+	case Removed:
+		return 1
+	}
+	return 2
+}
+
+func moreSevere(a, b traffic.Severity) traffic.Severity {
+	if severityRank(b) > severityRank(a) {
+		return b
+	}
+	return a
+}
