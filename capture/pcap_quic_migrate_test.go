@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,7 +61,8 @@ func migrate(t *testing.T, conn *quic.Conn, cidLen int, _ *pcaprelay.UDPRelay) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &quic.Transport{Conn: udp, ConnectionIDLength: cidLen}
+	sock := &switchedConn{UDPConn: udp, sent: make(chan struct{})}
+	tr := &quic.Transport{Conn: sock, ConnectionIDLength: cidLen}
 	t.Cleanup(func() { tr.Close() })
 	path, err := conn.AddPath(tr)
 	if err != nil {
@@ -74,6 +76,49 @@ func migrate(t *testing.T, conn *quic.Conn, cidLen int, _ *pcaprelay.UDPRelay) {
 	if err := path.Switch(); err != nil {
 		t.Fatalf("switching to the new path: %v", err)
 	}
+	// quic-go v0.65.0 switches on its connection's next loop, and that
+	// write of the connection's socket races with ConnectionState, which
+	// the next HTTP/3 response reads (the race detector caught it in CI).
+	// So make the connection send, on a unidirectional stream of a
+	// reserved type the server ignores (RFC 9114 §6.2.3), and go on once it
+	// has sent from the new socket: the switch happened before.
+	sock.armed.Store(true)
+	s, err := conn.OpenUniStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte{0x21})
+	select {
+	case <-sock.sent:
+	case <-ctx.Done():
+		t.Fatal("the connection sent nothing from the new path")
+	}
+}
+
+// switchedConn is a client socket that closes sent on its first write
+// once armed.
+type switchedConn struct {
+	*net.UDPConn
+	armed atomic.Bool
+	once  sync.Once
+	sent  chan struct{}
+}
+
+func (c *switchedConn) wrote() {
+	if c.armed.Load() {
+		c.once.Do(func() { close(c.sent) })
+	}
+}
+
+func (c *switchedConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	defer c.wrote()
+	return c.UDPConn.WriteTo(b, addr)
+}
+
+// WriteMsgUDP is how quic-go writes to a socket that has it.
+func (c *switchedConn) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (int, int, error) {
+	defer c.wrote()
+	return c.UDPConn.WriteMsgUDP(b, oob, addr)
 }
 
 // rebind makes the relay lose its mapping, as a NAT does (RFC 9000 §9.3):
