@@ -159,6 +159,14 @@ func browseURLs(args []string, file string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read --urls %s: %w", file, unwrapPath(err))
 	}
+	listed, err := parseURLList(file, b)
+	return append(urls, listed...), err
+}
+
+// parseURLList reads the URLs of a --urls file named name (see
+// browseURLs). It is an error for the file to list none.
+func parseURLList(name string, b []byte) ([]string, error) {
+	var urls []string
 	for i, line := range strings.Split(string(b), "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		if line = strings.TrimSpace(line); line == "" {
@@ -166,12 +174,12 @@ func browseURLs(args []string, file string) ([]string, error) {
 		}
 		u, err := browseURL(line)
 		if err != nil {
-			return nil, usagef("--urls %s:%d: %v", file, i+1, err)
+			return nil, usagef("--urls %s:%d: %v", name, i+1, err)
 		}
 		urls = append(urls, u)
 	}
 	if len(urls) == 0 {
-		return nil, usagef("--urls %s: no URLs in the file", file)
+		return nil, usagef("--urls %s: no URLs in the file", name)
 	}
 	return urls, nil
 }

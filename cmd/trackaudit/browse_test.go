@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,4 +66,27 @@ func TestBrowseURLs(t *testing.T) {
 			t.Errorf("%s: %q, %v; want %q", tt.name, got, err, tt.want)
 		}
 	}
+}
+
+// FuzzURLList checks that any --urls file gives a one-line error or URLs
+// Chromium can load: http or https with a host.
+func FuzzURLList(f *testing.F) {
+	for _, s := range []string{"news.example\n# c\nhttps://a.example/x?y=1 # z\n", "", "ftp://x\n", "http://[::1]:80/\r\n", "a b\n", "https://@/\n", "x.example/a?u=http://b"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		urls, err := parseURLList("sites.txt", b)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "sites.txt") {
+				t.Fatalf("error %q: want one line naming the file", err)
+			}
+			return
+		}
+		for _, s := range urls {
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+				t.Fatalf("URL %q from %q: want http or https with a host (%v)", s, b, err)
+			}
+		}
+	})
 }
