@@ -19,9 +19,10 @@ const (
 	maxSharedValuesOfSite = 128
 )
 
-// CookieLeak reports the cookies that ride on third-party requests
-// (KindCookieLeak) and first-party cookie values copied into third-party
-// requests (KindCookieSharing).
+// CookieLeak reports the cookies that ride on third-party requests, and
+// on first-party requests the Tracker detector tagged (KindCookieLeak),
+// and first-party cookie values copied into third-party requests
+// (KindCookieSharing).
 //
 // It learns first-party cookie values per site from the Cookie headers of
 // first-party requests and the Set-Cookie headers of their responses, and
@@ -66,6 +67,17 @@ func (d *CookieLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 	}
 	if !ex.ThirdParty() {
 		d.learn(ex)
+		// A tracker on the site's own host (a first-party collector, see
+		// Tracker: Adobe's /b/ss/ on a CNAME, server-side GA4) gets every
+		// cookie of the site's domain, the site's own logins included.
+		if ex.Tracker() == nil {
+			return nil
+		}
+		if cookies := ex.Cookies(); len(cookies) > 0 {
+			f := d.leak(ex, cookies)
+			f.Summary = "on the site's own host " + ex.Host() + ", " + f.Summary
+			return []traffic.Finding{f}
+		}
 		return nil
 	}
 	var out []traffic.Finding

@@ -52,6 +52,16 @@ func TestCookieLeak(t *testing.T) {
 			wantLabels:   map[string]string{"cookie:__cf_bm": "unknown", "cookie:_gat": "consent"},
 		},
 		{
+			name: "a first-party collector gets the site's cookies",
+			ex: newTestExchange(t, "GET", "https://smetrics.shop.example/b/ss/shopprod/1/JS-2.22.0/s1234?AQB=1&pageName=cart&AQE=1",
+				withPage(shopPage), withTracker("Adobe", "Analytics", "analytics", "adobe-analytics-beacon"),
+				withCookies("s_ecid=MCMID%7C123; session=Zk9HZ3xYqW1a")),
+			wantSeverity: traffic.SeverityMedium,
+			wantSummary:  "on the site's own host smetrics.shop.example, sent 2 cookies: s_ecid (browser), session (unknown)",
+			wantCompany:  "Adobe",
+			wantLabels:   map[string]string{"cookie:s_ecid": "browser", "cookie:session": "unknown"},
+		},
+		{
 			name: "more than eight cookies: the summary names eight",
 			ex: newTestExchange(t, "GET", "https://cdn.other.example/lib.js",
 				withPage(shopPage), withCookies("a=1; b=2; c=3; d=4; e=5; f=6; g=7; h=8; i=9; j=10")),
@@ -94,6 +104,8 @@ func TestCookieLeakIgnores(t *testing.T) {
 	}{
 		{"first-party request", newTestExchange(t, "GET", "https://shop.example/cart", withPage(shopPage), withCookies("session=abc"))},
 		{"first-party subdomain", newTestExchange(t, "GET", "https://static.shop.example/a.js", withPage(shopPage), withCookies("session=abc"))},
+		{"first-party collector without cookies", newTestExchange(t, "GET", "https://smetrics.shop.example/b/ss/shopprod/1/JS-2.22.0/s1",
+			withPage(shopPage), withTracker("Adobe", "Analytics", "analytics", "adobe-analytics-beacon"))},
 		{"third party without cookies", newTestExchange(t, "GET", "https://www.facebook.com/tr/?id=1", withPage(shopPage))},
 		{"unknown page", newTestExchange(t, "GET", "https://www.facebook.com/tr/?id=1", withCookies("c_user=1"))},
 		{"host only", func() *traffic.Exchange {
