@@ -81,7 +81,7 @@ func buildExampleVisit(t testing.TB) *capBuilder {
 	a.send(true, "GET /b/ss/dailyplanetprod/1/JS-2.22.0/s41592653?AQB=1&ndh=1&pageName=politics%3Asenator-health-scandal"+
 		"&g=http%3A%2F%2Fwww.dailyplanet.example%2Fpolitics%2F2026%2F03%2Fsenator-health-scandal&mid=31415926535897932384626433832795028&AQE=1 HTTP/1.1\r\n"+
 		"Host: metrics.dailyplanet.example\r\nReferer: "+page+"\r\n"+
-		"Cookie: s_ecid=MCMID%7C31415926535897932384626433832795028\r\n\r\n", 1400)
+		"Cookie: s_ecid=MCMID%7C31415926535897932384626433832795028; dp_session=7f3a9c2e1b\r\n\r\n", 1400)
 	a.send(false, "HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: 0\r\n\r\n", 1400)
 
 	// Google Analytics over HTTP/3: the ClientHello in two Initial packets.

@@ -87,6 +87,9 @@ func IsPCAP(head []byte) bool {
 //   - every DNS name asked or answered (as a CNAME) on UDP port 53 as a
 //     HostOnly record with Via "dns", once per client and name per minute.
 //
+// A record whose host the capture's DNS answers made an alias (CNAME) of
+// another name has that name, the chain followed, in Exchange.CNAME.
+//
 // name labels the capture in records (Exchange.Source) and messages. IDs
 // count from 1. Records whose connection was still open when their idle
 // timer expired or the file ended are handed over in a deterministic order
@@ -381,6 +384,11 @@ func (pr *pcapReader) deliver(ex *traffic.Exchange) {
 	pr.nextID++
 	ex.ID = pr.nextID
 	ex.Source = pr.name
+	if len(pr.dns.aliases) > 0 && ex.Request.URL != nil {
+		if c := pr.dns.canonical(ex.Host()); c != "" && c != ex.Host() {
+			ex.CNAME = c
+		}
+	}
 	if ex.HostOnly {
 		pr.st.Contacts++
 	} else {

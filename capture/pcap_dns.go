@@ -26,13 +26,45 @@ const (
 // dnsKey identifies a lookup for deduplication.
 type dnsKey struct{ client, name string }
 
-// dnsTracker decodes DNS packets and remembers recent lookups.
+// dnsTracker decodes DNS packets and remembers recent lookups and the
+// aliases (CNAME records) answers gave.
 type dnsTracker struct {
-	dns  layers.DNS
-	seen map[dnsKey]time.Time
+	dns     layers.DNS
+	seen    map[dnsKey]time.Time
+	aliases map[string]string // name → the name it is an alias of
 }
 
-func (d *dnsTracker) init() { d.seen = map[dnsKey]time.Time{} }
+func (d *dnsTracker) init() { d.seen, d.aliases = map[dnsKey]time.Time{}, map[string]string{} }
+
+// maxAliases bounds the CNAME records remembered; past it they start over.
+const maxAliases = 1 << 14
+
+// learnAlias remembers that name is an alias of target (a CNAME record).
+func (d *dnsTracker) learnAlias(name, target []byte) {
+	n, ok := validHostName(trimDot(name))
+	t, ok2 := validHostName(trimDot(target))
+	if !ok || !ok2 || n == t {
+		return
+	}
+	if len(d.aliases) >= maxAliases {
+		clear(d.aliases)
+	}
+	d.aliases[n] = t
+}
+
+// canonical is the name host is an alias of, its chain of CNAME records
+// followed (at most 8 links, so a loop ends), or "" when the capture's
+// DNS answers made it no alias.
+func (d *dnsTracker) canonical(host string) string {
+	t, ok := d.aliases[host]
+	for i := 0; ok && i < 8; i++ {
+		var next string
+		if next, ok = d.aliases[t]; ok {
+			t = next
+		}
+	}
+	return t
+}
 
 // dnsPacket turns the names in a DNS message on UDP port 53 into HostOnly
 // records (see dnsMessage); it reports false for a datagram of another
@@ -68,6 +100,7 @@ func (pr *pcapReader) dnsMessage(client string, msg []byte, ts time.Time, stream
 		for _, a := range d.dns.Answers {
 			switch a.Type {
 			case layers.DNSTypeCNAME:
+				d.learnAlias(a.Name, a.CNAME)
 				pr.dnsName(client, a.CNAME, ts, stream, seq)
 			case dnsTypeSVCB, dnsTypeHTTPS:
 				pr.ech.learnHTTPSRecord(a.Data)

@@ -52,6 +52,9 @@ func pcapSummary(exs []*traffic.Exchange, st PCAPStats, err error) string {
 	var b strings.Builder
 	for _, ex := range exs {
 		fmt.Fprintf(&b, "#%d %s client=%s", ex.ID, ex.Start.Format("15:04:05.000"), ex.Client)
+		if ex.CNAME != "" {
+			fmt.Fprintf(&b, " cname=%s", ex.CNAME)
+		}
 		if ex.HostOnly {
 			fmt.Fprintf(&b, " host-only via=%s %s\n", ex.Via, ex.Request.URL)
 			continue

@@ -1,6 +1,9 @@
 package detectors
 
 import (
+	"net/url"
+	"strings"
+
 	"github.com/trackaudit/trackaudit/rules"
 	"github.com/trackaudit/trackaudit/traffic"
 )
@@ -14,7 +17,8 @@ import (
 //     and requests whose page is unknown;
 //   - first-party requests only when a host "*" rule matched by path (a
 //     tracker collecting on the site's own host through a CNAME or a
-//     server-side tag manager, e.g. Adobe /b/ss/ or GA4 /g/collect): a
+//     server-side tag manager, e.g. Adobe /b/ss/ or GA4 /g/collect), or
+//     when the host is a DNS alias (ex.CNAME) of a tracker's host: a
 //     request to facebook.com from a facebook.com page is the site itself,
 //     not a third-party tracker;
 //   - host-only contacts (TLS SNI, DNS) become KindContact findings, since
@@ -36,10 +40,20 @@ func (d *Tracker) Detect(ex *traffic.Exchange) []traffic.Finding {
 		return nil
 	}
 	m, ok := d.rs.Match(ex.Request.URL)
+	// A name that is a DNS alias (CNAME) of a tracker's host is the
+	// tracker, whatever site the name belongs to.
+	cloaked := false
+	if (!ok || m.Host == "*") && ex.CNAME != "" {
+		// The alias's host rules only: a path rule of any host would
+		// match the name's own path again.
+		if cm, cok := d.rs.Match(&url.URL{Scheme: ex.Request.URL.Scheme, Host: ex.CNAME, Path: "/"}); cok && cm.Host != "*" {
+			m, ok, cloaked = cm, true, true
+		}
+	}
 	if !ok {
 		return nil
 	}
-	firstPartyCollector := m.Host == "*" && m.Path != ""
+	firstPartyCollector := m.Host == "*" && m.Path != "" || cloaked
 	thirdParty := ex.Page == nil || ex.Page.Site == "" || ex.ThirdParty()
 	if !thirdParty && !firstPartyCollector {
 		return nil
@@ -56,6 +70,12 @@ func (d *Tracker) Detect(ex *traffic.Exchange) []traffic.Finding {
 		Summary:  r.Company + " · " + r.Product + " (" + r.Category + ")",
 		Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: m.Why}},
 	}
+	alias := ""
+	if cloaked {
+		f.Evidence = append(f.Evidence, traffic.Evidence{Where: "dns:cname", Label: "DNS alias of", Value: ex.Host() + " → " + ex.CNAME})
+		alias = ", an alias of " + ex.CNAME + ","
+		f.Summary += " behind " + ex.Host() + " (a DNS alias of " + ex.CNAME + ")"
+	}
 	if ex.HostOnly {
 		f.Kind = traffic.KindContact
 		// Only the host is known: at most low, whatever the product does.
@@ -64,15 +84,15 @@ func (d *Tracker) Detect(ex *traffic.Exchange) []traffic.Finding {
 		}
 		switch host := ex.Host(); ex.Via {
 		case "dns":
-			f.Summary = "looked up " + host + " in DNS"
+			f.Summary = "looked up " + host + alias + " in DNS"
 		case "tls-sni":
-			f.Summary = "contacted " + host + " over TLS (contents not visible)"
+			f.Summary = "contacted " + host + alias + " over TLS (contents not visible)"
 		case "quic-sni":
-			f.Summary = "contacted " + host + " over QUIC/HTTP/3 (contents not visible)"
+			f.Summary = "contacted " + host + alias + " over QUIC/HTTP/3 (contents not visible)"
 		case "tls-ech", "quic-ech":
 			f.Summary = "contacted a server behind " + host + " with Encrypted Client Hello (its name and contents not visible)"
 		default:
-			f.Summary = "contacted " + host + " (contents not visible)"
+			f.Summary = "contacted " + host + strings.TrimSuffix(alias, ",") + " (contents not visible)"
 		}
 	}
 	return []traffic.Finding{f}

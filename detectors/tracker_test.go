@@ -40,6 +40,7 @@ func TestTracker(t *testing.T) {
 	tests := []struct {
 		name, url, page string
 		hostOnly        string // Via for a host-only contact
+		cname           string // the host's DNS alias target
 		want            traffic.Finding
 	}{
 		{name: "pixel event", url: "https://www.facebook.com/tr/?id=1&ev=PageView", page: page, want: traffic.Finding{
@@ -70,6 +71,22 @@ func TestTracker(t *testing.T) {
 			Kind: traffic.KindTracker, Severity: traffic.SeverityLow, Company: "Google", Product: "Google Analytics 4", Category: "analytics",
 			RuleID: "google-analytics-ga4-first-party", Summary: "Google · Google Analytics 4 (analytics)",
 			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host *, path /g/collect, query tid"}}}},
+		{name: "CNAME-cloaked collector", url: "https://smetrics.news.example/id?d_visid_ver=5", page: page, cname: "news.example.ssl.sc.omtrdc.net", want: traffic.Finding{
+			Kind: traffic.KindTracker, Severity: traffic.SeverityLow, Company: "Adobe", Product: "Analytics", Category: "analytics",
+			RuleID: "adobe-analytics", Summary: "Adobe · Analytics (analytics) behind smetrics.news.example (a DNS alias of news.example.ssl.sc.omtrdc.net)",
+			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host omtrdc.net"},
+				{Where: "dns:cname", Label: "DNS alias of", Value: "smetrics.news.example → news.example.ssl.sc.omtrdc.net"}}}},
+		{name: "a CNAME rule beats a path rule on any host", url: "https://metrics.news.example/b/ss/newsprod/1/JS-2.22.0/s1", page: page, cname: "news.example.sc.omtrdc.net", want: traffic.Finding{
+			Kind: traffic.KindTracker, Severity: traffic.SeverityLow, Company: "Adobe", Product: "Analytics", Category: "analytics",
+			RuleID: "adobe-analytics", Summary: "Adobe · Analytics (analytics) behind metrics.news.example (a DNS alias of news.example.sc.omtrdc.net)",
+			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host omtrdc.net"},
+				{Where: "dns:cname", Label: "DNS alias of", Value: "metrics.news.example → news.example.sc.omtrdc.net"}}}},
+		{name: "CNAME to a CDN", url: "https://www.news.example/", page: page, cname: "news.example.cdn.cloudflare.net"},
+		{name: "CNAME-cloaked contact", url: "https://smetrics.news.example", hostOnly: "tls-sni", cname: "news.example.ssl.sc.omtrdc.net", want: traffic.Finding{
+			Kind: traffic.KindContact, Severity: traffic.SeverityLow, Company: "Adobe", Product: "Analytics", Category: "analytics",
+			RuleID: "adobe-analytics", Summary: "contacted smetrics.news.example, an alias of news.example.ssl.sc.omtrdc.net, over TLS (contents not visible)",
+			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host omtrdc.net"},
+				{Where: "dns:cname", Label: "DNS alias of", Value: "smetrics.news.example → news.example.ssl.sc.omtrdc.net"}}}},
 		{name: "facebook on facebook is not a tracker", url: "https://www.facebook.com/tr/?id=1", page: "https://www.facebook.com/groups/x"},
 		{name: "plugin on a facebook subdomain page", url: "https://www.facebook.com/plugins/like.php?href=x", page: "https://m.facebook.com/"},
 		// Third party means another registrable domain: Meta's facebook.net
@@ -109,6 +126,7 @@ func TestTracker(t *testing.T) {
 			if tt.hostOnly != "" {
 				ex.HostOnly, ex.Via = true, tt.hostOnly
 			}
+			ex.CNAME = tt.cname
 			got := d.Detect(ex)
 			if tt.want.Kind == "" {
 				if len(got) != 0 {

@@ -57,6 +57,14 @@ type Exchange struct {
 	// Encrypted Client Hello server, which hides the site's (NameHidden).
 	Via string
 
+	// CNAME is the canonical name the request's host resolved to, when
+	// the source saw it and it differs from the host (the proxy's DNS
+	// lookup; a packet capture's DNS answers, their chain followed to its
+	// end); empty otherwise. A tracker behind a name of the site's own
+	// ("CNAME cloaking", e.g. metrics.shop.example → *.sc.omtrdc.net) is
+	// told by it.
+	CNAME string
+
 	// Page is the first-party page that caused this request, nil when it
 	// cannot be told. A top-level document is its own page.
 	Page *Page
