@@ -343,6 +343,7 @@ type harEntry struct {
 	Request         harRequest   `json:"request"`
 	Response        *harResponse `json:"response"`
 	Error           string       `json:"_error"`
+	CNAME           string       `json:"_cname"` // trackaudit's own (Exchange.CNAME)
 }
 
 type harRequest struct {
@@ -399,6 +400,9 @@ func (n *harInt) UnmarshalJSON(b []byte) error {
 func (e *harEntry) exchange() (ex *traffic.Exchange, reason string) {
 	req := &e.Request
 	ex = &traffic.Exchange{PageRef: e.PageRef, Error: e.Error}
+	if name, ok := validHostName(trimDot([]byte(e.CNAME))); ok {
+		ex.CNAME = name
+	}
 	if t, err := time.Parse(time.RFC3339Nano, e.StartedDateTime); err == nil {
 		ex.Start = t
 	}

@@ -220,6 +220,7 @@ type harEntryOutT struct {
 	Cache           struct{}       `json:"cache"`
 	Timings         harTimingsOut  `json:"timings"`
 	Error           string         `json:"_error,omitempty"`
+	CNAME           string         `json:"_cname,omitempty"` // Exchange.CNAME
 }
 
 type harRequestOut struct {
@@ -271,7 +272,7 @@ func harTime(t time.Time) string {
 
 func harEntryOut(ex *traffic.Exchange, pageref string, secrets bool) harEntryOutT {
 	r := &ex.Request
-	e := harEntryOutT{PageRef: pageref, StartedDateTime: harTime(ex.Start), Error: ex.Error}
+	e := harEntryOutT{PageRef: pageref, StartedDateTime: harTime(ex.Start), Error: ex.Error, CNAME: ex.CNAME}
 	u := r.URL.String()
 	if !secrets {
 		u = redactURL(u)

@@ -62,7 +62,7 @@ func harSample(t testing.TB) []*traffic.Exchange {
 				Body: []byte(`{"user":"jane","password":"hunter2","n":12345678901234567890}`)},
 		},
 		{
-			ID: 3, Start: start.Add(2 * time.Second), Page: page,
+			ID: 3, Start: start.Add(2 * time.Second), Page: page, CNAME: "img.example.edgesuite.net",
 			Request:  traffic.Request{Method: "GET", URL: mustURL("https://img.example/p.gif"), Header: http.Header{}},
 			Response: &traffic.Response{Status: 200, Header: http.Header{"Content-Type": {"image/gif"}}, Body: []byte("GIF89a\x01\x00\x01\x00\x80\xff")},
 		},
@@ -173,8 +173,8 @@ func TestWriteHARRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("exchange %d:\ngot  %+v\nwant %+v", i+1, got, want)
 			}
-			if ex.PageRef != "page_1" || !ex.Start.Equal(in[i].Start) {
-				t.Errorf("exchange %d: pageref %q start %v, want page_1 and %v", i+1, ex.PageRef, ex.Start, in[i].Start)
+			if ex.PageRef != "page_1" || !ex.Start.Equal(in[i].Start) || ex.CNAME != in[i].CNAME {
+				t.Errorf("exchange %d: pageref %q start %v cname %q, want page_1, %v and %q", i+1, ex.PageRef, ex.Start, ex.CNAME, in[i].Start, in[i].CNAME)
 			}
 		}
 	})

@@ -55,6 +55,7 @@ CREATE TABLE exchanges (
 	response_body_truncated INTEGER,             -- NULL when there was no response
 	host_only               INTEGER NOT NULL,    -- 1 for a contact seen without content (TLS SNI, DNS)
 	via                     TEXT NOT NULL,       -- for host_only rows: tls-sni or dns
+	cname                   TEXT NOT NULL DEFAULT '', -- the name host is a DNS alias of (CNAME); '' when none seen
 	error                   TEXT NOT NULL,       -- failure of this exchange; '' when none
 	insecure                INTEGER NOT NULL,    -- 1 when the upstream certificate was not verified
 	findings                TEXT NOT NULL        -- JSON array of what the detectors found; see the findings view

@@ -471,10 +471,10 @@ func (s *Store) commitRaw(dc driver.ConnBeginTx, rows []*storeRow) error {
 const storeExchangeColumns = `id, source_seq, started, source, client, page_id, page_by, page_ref,
 	method, url, host, site, request_proto, request_headers, request_body, request_body_truncated,
 	status, response_proto, response_headers, response_body, response_body_truncated,
-	host_only, via, error, insecure, findings`
+	host_only, via, cname, error, insecure, findings`
 
 // storeExchangeArgs is the number of storeExchangeColumns.
-const storeExchangeArgs = 26
+const storeExchangeArgs = 27
 
 // storeInsertExchanges returns an INSERT of n exchanges rows.
 func storeInsertExchanges(n int) string {
@@ -496,7 +496,7 @@ func (r *storeRow) appendArgs(args []driver.NamedValue, id int64, pageID any) []
 	for _, v := range [...]any{id, r.seq, r.started, r.source, r.client, pageID, r.pageBy, r.pageRef,
 		r.method, r.url, r.host, r.site, r.reqProto, r.reqHeaders, r.reqBody, r.reqTrunc,
 		r.status, r.respProto, r.respHeaders, r.respBody, r.respTrunc,
-		r.hostOnly, r.via, r.err, r.insecure, r.findings} {
+		r.hostOnly, r.via, r.cname, r.err, r.insecure, r.findings} {
 		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: v})
 	}
 	return args
@@ -540,7 +540,7 @@ type storeRow struct {
 	status, respProto, respHeaders, respBody any // nil when there was no response
 	respTrunc                                any
 	hostOnly                                 bool
-	via, err                                 string
+	via, cname, err                          string
 	insecure                                 bool
 	findings                                 string // JSON array, see storeFindings
 	flushed                                  chan struct{}
@@ -561,6 +561,7 @@ func newStoreRow(ex *traffic.Exchange) *storeRow {
 		reqTrunc: ex.Request.BodyTruncated,
 		hostOnly: ex.HostOnly,
 		via:      ex.Via,
+		cname:    ex.CNAME,
 		err:      ex.Error,
 		insecure: ex.Insecure,
 	}
@@ -824,10 +825,19 @@ func ReadStore(path string, fn func(*traffic.Exchange) error) (StoreStats, error
 		return st, storeReadErr(path, "count findings", err)
 	}
 
+	// Columns added within a schema version are absent from older files.
+	cname := "e.cname"
+	var hasCNAME bool
+	if err := db.QueryRow(`SELECT count(*) > 0 FROM pragma_table_info('exchanges') WHERE name = 'cname'`).Scan(&hasCNAME); err != nil {
+		return st, storeReadErr(path, "read exchanges", err)
+	}
+	if !hasCNAME {
+		cname = "''"
+	}
 	rows, err := db.Query(`SELECT e.id, e.source_seq, e.started, e.source, e.client, e.page_by, e.page_ref,
 		e.method, e.url, e.request_proto, e.request_headers, e.request_body, e.request_body_truncated,
 		e.status, e.response_proto, e.response_headers, e.response_body, e.response_body_truncated,
-		e.host_only, e.via, e.error, e.insecure, p.url, p.site, p.title
+		e.host_only, e.via, ` + cname + `, e.error, e.insecure, p.url, p.site, p.title
 		FROM exchanges e LEFT JOIN pages p ON p.id = e.page_id ORDER BY e.id`)
 	if err != nil {
 		return st, storeReadErr(path, "read exchanges", err)
@@ -896,7 +906,7 @@ func scanStoreRow(rows *sql.Rows) (*traffic.Exchange, error) {
 	if err := rows.Scan(&id, &seq, &started, &ex.Source, &ex.Client, &pageBy, &pageRef,
 		&ex.Request.Method, &rawURL, &ex.Request.Proto, &reqHeaders, &reqBody, &reqTrunc,
 		&status, &respProto, &respHeaders, &respBody, &respTrunc,
-		&hostOnly, &ex.Via, &ex.Error, &insecure, &pageURL, &pageSite, &pageTitle); err != nil {
+		&hostOnly, &ex.Via, &ex.CNAME, &ex.Error, &insecure, &pageURL, &pageSite, &pageTitle); err != nil {
 		return nil, err
 	}
 	bad := func(what string, err error) (*traffic.Exchange, error) {
