@@ -76,6 +76,15 @@ type Config struct {
 	// client connection it comes before the exchanges that end after it.
 	// A panic in it is logged and otherwise ignored.
 	OnRequest func(*traffic.Exchange)
+	// LookupCNAME, when set, is asked once per host (none when an
+	// UpstreamProxy resolves names: the lookups would bypass it) which
+	// name the host is a DNS alias of, e.g.
+	// net.DefaultResolver.LookupCNAME. The lookup starts with the host's
+	// first request, in the background; an answer other than the host
+	// itself goes into Exchange.CNAME of the exchanges recorded after it
+	// came (a tracker behind a name of the site's own: CNAME cloaking).
+	// At most 4096 hosts are remembered.
+	LookupCNAME func(ctx context.Context, host string) (string, error)
 	// Logf receives the proxy's and goproxy's log lines, one line per call
 	// without a trailing newline, from many goroutines at once; nil
 	// discards them.
@@ -111,6 +120,7 @@ type Proxy struct {
 	ln     net.Listener
 	srv    *http.Server // proxy requests and CONNECT
 	conns  connTracker  // decrypted connections (serve.go)
+	cnames *cnames      // nil unless Config.LookupCNAME is used
 	nextID atomic.Int64
 
 	closeOnce sync.Once
@@ -158,6 +168,9 @@ func New(cfg Config) (*Proxy, error) {
 	}
 
 	tlsCfg := &tls.Config{RootCAs: cfg.UpstreamRoots, MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure}
+	if cfg.LookupCNAME != nil && cfg.UpstreamProxy == nil {
+		p.cnames = &cnames{lookup: cfg.LookupCNAME, hosts: map[string]*cnameEntry{}}
+	}
 	p.dial = &dialer{hostMap: hostMap, upstream: cfg.UpstreamProxy, roots: tlsCfg, self: ln.Addr, net: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
 	p.tr = &http.Transport{
 		DialContext:           p.dial.DialContext,

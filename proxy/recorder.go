@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,11 +22,12 @@ import (
 // has been read to its end or closed, or at once when there is no body to
 // wait for (an upstream error, a websocket handshake).
 type recorder struct {
-	p    *Proxy
-	ex   *traffic.Exchange
-	req  *capture // request body copy
-	resp *capture // response body copy; nil until a response arrived
-	once sync.Once
+	p     *Proxy
+	alias string // the host whose DNS alias is looked up; "" for none
+	ex    *traffic.Exchange
+	req   *capture // request body copy
+	resp  *capture // response body copy; nil until a response arrived
+	once  sync.Once
 }
 
 func (p *Proxy) newRecorder(r *http.Request) *recorder {
@@ -54,7 +56,19 @@ func (p *Proxy) newRecorder(r *http.Request) *recorder {
 		rec.req = newCapture(r.Body, p.cfg.BodyCap, nil)
 		r.Body = rec.req
 	}
+	if rec.alias = p.aliasHost(&u); rec.alias != "" {
+		p.cnames.start(rec.alias)
+	}
 	return rec
+}
+
+// aliasHost is u's host when the proxy looks up whether it is a DNS alias
+// (Config.LookupCNAME); "" otherwise.
+func (p *Proxy) aliasHost(u *url.URL) string {
+	if p.cnames == nil {
+		return ""
+	}
+	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 }
 
 // started calls OnRequest. A panic in it is logged, never passed on.
@@ -128,6 +142,9 @@ func (rec *recorder) emit() {
 		}
 		if rec.resp != nil && ex.Response != nil {
 			ex.Response.Body, ex.Response.BodyTruncated = rec.decoded(rec.resp, ex.Response.Header)
+		}
+		if rec.alias != "" {
+			ex.CNAME = rec.p.cnames.known(rec.alias)
 		}
 		fn := rec.p.cfg.OnExchange
 		if fn == nil {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,7 +76,30 @@ func (pf *proxyFlags) config() (proxy.Config, error) {
 		}
 		cfg.UpstreamProxy = u
 	}
+	cfg.LookupCNAME = lookupUnmapped(cfg.Map, net.DefaultResolver.LookupCNAME)
 	return cfg, nil
+}
+
+// lookupUnmapped is lookup for the hosts --map does not place (by name,
+// with any port, or all of them with "*"): those are the user's, often
+// made up, and no resolver is asked about them. nil when "*" places all.
+func lookupUnmapped(maps map[string]string, lookup func(context.Context, string) (string, error)) func(context.Context, string) (string, error) {
+	if _, all := maps["*"]; all {
+		return nil
+	}
+	mapped := map[string]bool{}
+	for k := range maps {
+		if host, _, err := net.SplitHostPort(k); err == nil {
+			k = host
+		}
+		mapped[strings.TrimSuffix(strings.ToLower(k), ".")] = true
+	}
+	return func(ctx context.Context, host string) (string, error) {
+		if mapped[host] {
+			return host, nil
+		}
+		return lookup(ctx, host)
+	}
 }
 
 func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {

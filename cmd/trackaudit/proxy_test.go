@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -181,4 +182,26 @@ func pixelThroughProxy(t *testing.T, cfgHome, addr, event, page string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestLookupUnmapped checks that names --map placed never reach the
+// resolver, and that the others do.
+func TestLookupUnmapped(t *testing.T) {
+	var asked []string
+	lookup := func(_ context.Context, host string) (string, error) {
+		asked = append(asked, host)
+		return "alias.example.net.", nil
+	}
+	f := lookupUnmapped(map[string]string{"News.Test": "127.0.0.1:1", "tracker.test:443": "127.0.0.1:2"}, lookup)
+	for _, tc := range [][2]string{{"news.test", "news.test"}, {"tracker.test", "tracker.test"}, {"metrics.shop.example", "alias.example.net."}} {
+		if got, err := f(context.Background(), tc[0]); err != nil || got != tc[1] {
+			t.Errorf("lookup(%s) = %q, %v; want %q", tc[0], got, err, tc[1])
+		}
+	}
+	if !slices.Equal(asked, []string{"metrics.shop.example"}) {
+		t.Errorf("the resolver was asked about %q, want only the unmapped name", asked)
+	}
+	if lookupUnmapped(map[string]string{"*": "127.0.0.1:1"}, lookup) != nil {
+		t.Error(`--map "*" places every name, yet names would be looked up`)
+	}
 }
