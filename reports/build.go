@@ -93,6 +93,9 @@ func (a *siteAgg) site(name string) Site {
 	s.Contacts = counted(a.contacts, func(c *Contact, n int) { c.Count = n }, func(x, y Contact) int {
 		return cmp.Or(strings.Compare(x.Host, y.Host), strings.Compare(x.Via, y.Via), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product))
 	})
+	s.Cloaked = counted(a.cloaked, func(c *Cloaked, n int) { c.Count = n }, func(x, y Cloaked) int {
+		return cmp.Or(strings.Compare(x.Host, y.Host), strings.Compare(x.CNAME, y.CNAME), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product))
+	})
 	s.Leaks = counted(a.leaks, func(l *Leak, n int) { l.Count = n }, compareLeak)
 	s.Events = counted(a.events, func(e *Event, n int) { e.Count = n }, func(x, y Event) int {
 		return cmp.Or(comparePage(x.Page, y.Page), strings.Compare(x.Company, y.Company), strings.Compare(x.Product, y.Product),

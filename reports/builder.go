@@ -49,6 +49,7 @@ type siteAgg struct {
 	thirdParties           map[string]*ThirdParty
 	products               map[productKey]*Product
 	contacts               map[Contact]int
+	cloaked                map[Cloaked]int
 	leaks                  map[Leak]int
 	events                 map[Event]int
 	personal               map[PersonalData]int
@@ -121,6 +122,7 @@ func (b *Builder) siteFor(name string) *siteAgg {
 			thirdParties:   map[string]*ThirdParty{},
 			products:       map[productKey]*Product{},
 			contacts:       map[Contact]int{},
+			cloaked:        map[Cloaked]int{},
 			leaks:          map[Leak]int{},
 			leakValues:     map[Leak]int{},
 			events:         map[Event]int{},
@@ -204,6 +206,9 @@ func (b *Builder) Add(ex *traffic.Exchange) {
 	for i := range ex.Findings {
 		f := &ex.Findings[i]
 		company, product := b.who(f, reqSite)
+		if (f.Kind == traffic.KindTracker || f.Kind == traffic.KindContact) && ex.CNAME != "" && cloakedBy(f) {
+			a.cloaked[Cloaked{Host: host, CNAME: b.s(ex.CNAME), Company: company, Product: product}]++
+		}
 		switch f.Kind {
 		case traffic.KindTracker:
 			k := productKey{company, product, b.s(f.Category)}
@@ -430,6 +435,17 @@ func splitPersonal(k traffic.Kind, label string) (what, enc string) {
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// cloakedBy reports whether a tracker or contact finding names its tracker
+// by the host's DNS alias (evidence "dns:cname").
+func cloakedBy(f *traffic.Finding) bool {
+	for _, e := range f.Evidence {
+		if e.Where == "dns:cname" {
 			return true
 		}
 	}

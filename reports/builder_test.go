@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -284,4 +285,35 @@ func TestNoRetainedBodies(t *testing.T) {
 		t.Errorf("personal data value = %q, want a pseudonym", got)
 	}
 	runtime.KeepAlive(b)
+}
+
+// TestBuilderCloaked checks the site's list of trackers behind DNS
+// aliases: a request and a contact whose tracker was named by the host's
+// alias are counted on one row; a host that is an alias of a CDN, with
+// no such finding, is not listed.
+func TestBuilderCloaked(t *testing.T) {
+	page := &traffic.Page{URL: "https://news.example/a", Site: "news.example", By: "document"}
+	cloaked := func(kind traffic.Kind) traffic.Finding {
+		return traffic.Finding{Kind: kind, Severity: traffic.SeverityLow, Company: "Adobe", Product: "Analytics", Category: "analytics",
+			RuleID: "adobe-analytics", Summary: "Adobe · Analytics (analytics) behind smetrics.news.example",
+			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host omtrdc.net"},
+				{Where: "dns:cname", Label: "DNS alias of", Value: "smetrics.news.example → news.example.ssl.sc.omtrdc.net"}}}
+	}
+	beacon := ex(1, "https://smetrics.news.example/b/ss/x/1/JS-2.22.0/s1", page, cloaked(traffic.KindTracker))
+	contact := ex(2, "https://smetrics.news.example/", page, cloaked(traffic.KindContact))
+	contact.HostOnly, contact.Via, contact.Response = true, "tls-sni", nil
+	cdn := ex(3, "https://www.news.example/app.js", page)
+	for _, e := range []*traffic.Exchange{beacon, contact, cdn} {
+		e.CNAME = "news.example.ssl.sc.omtrdc.net"
+	}
+	cdn.CNAME = "news.example.cdn.cloudflare.net"
+	b := NewBuilder(Options{})
+	for _, e := range []*traffic.Exchange{beacon, contact, cdn} {
+		b.Add(e)
+	}
+	r := b.Report()
+	want := []Cloaked{{Host: "smetrics.news.example", CNAME: "news.example.ssl.sc.omtrdc.net", Company: "Adobe", Product: "Analytics", Count: 2}}
+	if len(r.Sites) != 1 || !reflect.DeepEqual(r.Sites[0].Cloaked, want) {
+		t.Errorf("cloaked %+v, want %+v", r.Sites, want)
+	}
 }

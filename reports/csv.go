@@ -43,6 +43,11 @@ var csvTables = []csvTable{
 			row(c.Host, c.Via, c.Company, c.Product, strconv.Itoa(c.Count))
 		}
 	}},
+	{"cloaked", []string{"host", "cname", "company", "product", "count"}, func(s *Site, row func(...string)) {
+		for _, c := range s.Cloaked {
+			row(c.Host, c.CNAME, c.Company, c.Product, strconv.Itoa(c.Count))
+		}
+	}},
 	{"leaks", []string{"page", "company", "product", "kind", "severity", "what", "where", "value", "count"}, func(s *Site, row func(...string)) {
 		for _, l := range s.Leaks {
 			row(l.Page, l.Company, l.Product, string(l.Kind), string(l.Severity), l.What, l.Where, l.Value, strconv.Itoa(l.Count))

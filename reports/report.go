@@ -70,6 +70,7 @@ type Site struct {
 	ThirdParties []ThirdParty    `json:"third_parties"`
 	Trackers     []Company       `json:"trackers"`
 	Contacts     []Contact       `json:"contacts"`
+	Cloaked      []Cloaked       `json:"cloaked"`
 	Leaks        []Leak          `json:"leaks"`
 	Events       []Event         `json:"events"`
 	PersonalData []PersonalData  `json:"personal_data"`
@@ -117,6 +118,19 @@ type Contact struct {
 	Company string `json:"company,omitempty"`
 	Product string `json:"product,omitempty"`
 	Count   int    `json:"count"`
+}
+
+// Cloaked is a host of the site's own (or any host) that is a DNS alias
+// (CNAME) of a tracker's: the tracker behind it gets what the browser
+// sends the site, cookies included.
+type Cloaked struct {
+	Host string `json:"host"`
+	// CNAME is the name Host is an alias of.
+	CNAME   string `json:"cname"`
+	Company string `json:"company"`
+	Product string `json:"product,omitempty"`
+	// Count is the number of requests and contacts to Host.
+	Count int `json:"count"`
 }
 
 // Leak is one row of the leak ledger: one thing that left the browser

@@ -217,6 +217,15 @@ func (tp *tablePrinter) site(s *Site) {
 		tp.table([]string{"Recorder", "Page", "What", "×"}, rows, 3)
 	}
 
+	if len(s.Cloaked) > 0 {
+		tp.section("Trackers behind other names (DNS aliases): they get what the browser sends the name")
+		var rows [][]string
+		for _, c := range s.Cloaked {
+			rows = append(rows, []string{Sanitize(c.Host), Sanitize(c.CNAME), target(c.Company, c.Product), strconv.Itoa(c.Count)})
+		}
+		tp.table([]string{"Host", "Alias of", "Tracker", "×"}, rows, 3)
+	}
+
 	if len(s.Contacts) > 0 {
 		tp.section("Contact only (TLS or QUIC server name, DNS): contents not visible")
 		var rows [][]string

@@ -63,6 +63,7 @@ func TestAnalyzeAttributesContacts(t *testing.T) {
 		Sites []struct {
 			Site     string
 			Contacts []struct{ Host, Via, Company string }
+			Cloaked  []struct{ Host, CNAME, Company string }
 		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
@@ -123,6 +124,7 @@ func TestAnalyzeExamplePCAP(t *testing.T) {
 				Requests   int
 			}
 			Contacts []struct{ Host, Via, Company string }
+			Cloaked  []struct{ Host, CNAME, Company string }
 			Trackers []struct{ Company string }
 			Leaks    []struct{ Page, Company, What string }
 		}
@@ -143,6 +145,9 @@ func TestAnalyzeExamplePCAP(t *testing.T) {
 		if !slices.Contains(contacts, want) {
 			t.Errorf("contacts %q lack %q", contacts, want)
 		}
+	}
+	if len(s.Cloaked) != 1 || s.Cloaked[0] != (struct{ Host, CNAME, Company string }{"metrics.dailyplanet.example", "dailyplanet.example.sc.omtrdc.net", "Adobe"}) {
+		t.Errorf("cloaked = %+v, want metrics.dailyplanet.example behind its CNAME to Adobe", s.Cloaked)
 	}
 	// Only the lookup of the site itself comes before the article; every
 	// later contact belongs to it.
