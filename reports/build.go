@@ -177,9 +177,15 @@ func redactReport(r *Report) {
 }
 
 // comparePage orders page URLs, with OtherPages last.
-func comparePage(x, y string) int {
-	if (x == OtherPages) != (y == OtherPages) {
-		if x == OtherPages {
+func comparePage(x, y string) int { return compareLast(x, y, OtherPages) }
+
+// siteOrder orders site names, with Unattributed last.
+func siteOrder(x, y string) int { return compareLast(x, y, Unattributed) }
+
+// compareLast orders strings, with last (a placeholder) after all others.
+func compareLast(x, y, last string) int {
+	if (x == last) != (y == last) {
+		if x == last {
 			return 1
 		}
 		return -1

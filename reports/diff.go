@@ -124,17 +124,6 @@ func Diff(before, after *Report) *DiffReport {
 	return d
 }
 
-// siteOrder sorts site names as Report does: by name, Unattributed last.
-func siteOrder(x, y string) int {
-	if (x == Unattributed) != (y == Unattributed) {
-		if x == Unattributed {
-			return 1
-		}
-		return -1
-	}
-	return strings.Compare(x, y)
-}
-
 // siteItems are a site's diff items of one report, counted, with Change
 // unset.
 func siteItems(s *Site) []DiffItem {

@@ -22,9 +22,7 @@ import (
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var keyLogPath string
 	files, rf, err := parseFileCommand("analyze", "analyze [flags] FILE.har|FILE.pcap|FILE.pcapng|FILE.db ...",
-		"name at least one capture file", args, stderr, func(fs *flag.FlagSet) {
-			fs.StringVar(&keyLogPath, "keylog", "", "decrypt the TLS connections of pcap captures with this key log (a browser's SSLKEYLOGFILE)")
-		})
+		"name at least one capture file", args, stderr, keyLogFlag(&keyLogPath))
 	if err != nil {
 		return err
 	}
@@ -38,6 +36,13 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer stopProfile()
 	return analyzeFiles(ctx, files, rf, opt, stdout, stderr)
+}
+
+// keyLogFlag registers --keylog, the key log of pcap captures, into path.
+func keyLogFlag(path *string) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.StringVar(path, "keylog", "", "decrypt the TLS connections of pcap captures with this key log (a browser's SSLKEYLOGFILE)")
+	}
 }
 
 // inputOptions change how captures are read.

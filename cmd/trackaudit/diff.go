@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -16,9 +15,7 @@ import (
 func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var keyLogPath string
 	files, rf, err := parseFileCommand("diff", "diff [flags] BEFORE AFTER   (each a HAR, pcap/pcapng or saved capture .db)",
-		"name two captures: before and after", args, stderr, func(fs *flag.FlagSet) {
-			fs.StringVar(&keyLogPath, "keylog", "", "decrypt the TLS connections of pcap captures with this key log (a browser's SSLKEYLOGFILE)")
-		})
+		"name two captures: before and after", args, stderr, keyLogFlag(&keyLogPath))
 	if err != nil {
 		return err
 	}
