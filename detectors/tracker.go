@@ -40,10 +40,10 @@ func (d *Tracker) Detect(ex *traffic.Exchange) []traffic.Finding {
 		return nil
 	}
 	m, ok := d.rs.Match(ex.Request.URL)
-	// A name that is a DNS alias (CNAME) of a tracker's host is the
-	// tracker, whatever site the name belongs to.
+	// A name that is a DNS alias (CNAME) of a tracker's host on another
+	// site is the tracker, whatever site the name belongs to.
 	cloaked := false
-	if (!ok || m.Host == "*") && ex.CNAME != "" {
+	if (!ok || m.Host == "*") && ex.CNAME != "" && traffic.Site(ex.CNAME) != ex.Site() {
 		// The alias's host rules only: a path rule of any host would
 		// match the name's own path again.
 		if cm, cok := d.rs.Match(&url.URL{Scheme: ex.Request.URL.Scheme, Host: ex.CNAME, Path: "/"}); cok && cm.Host != "*" {

@@ -82,6 +82,7 @@ func TestTracker(t *testing.T) {
 			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host omtrdc.net"},
 				{Where: "dns:cname", Label: "DNS alias of", Value: "metrics.news.example → news.example.sc.omtrdc.net"}}}},
 		{name: "CNAME to a CDN", url: "https://www.news.example/", page: page, cname: "news.example.cdn.cloudflare.net"},
+		{name: "CNAME within the tracker's own site", url: "https://www.linkedin.com/feed/", page: "https://www.linkedin.com/", cname: "px.ads.linkedin.com"},
 		{name: "CNAME-cloaked contact", url: "https://smetrics.news.example", hostOnly: "tls-sni", cname: "news.example.ssl.sc.omtrdc.net", want: traffic.Finding{
 			Kind: traffic.KindContact, Severity: traffic.SeverityLow, Company: "Adobe", Product: "Analytics", Category: "analytics",
 			RuleID: "adobe-analytics", Summary: "contacted smetrics.news.example, an alias of news.example.ssl.sc.omtrdc.net, over TLS (contents not visible)",

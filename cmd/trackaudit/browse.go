@@ -57,7 +57,7 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				break
 			}
 			fmt.Fprintf(stderr, "trackaudit: [%d/%d] loading %s\n", i+1, len(urls), u)
-			if err := loadHeadless(ctx, exe, s, u, *wait, *pageTimeout, stderr); err != nil {
+			if err := loadHeadless(ctx, exe, s, u, *wait, *pageTimeout); err != nil {
 				fmt.Fprintf(stderr, "trackaudit: warning: %s: %v\n", u, err)
 			}
 		}
@@ -90,7 +90,7 @@ func runChromium(ctx context.Context, exe string, s *session, urls []string, std
 // own, so that no site's cookies or cache change what the next one
 // sends, and returns when the page has loaded and run for wait of its
 // (virtual) time, or after timeout.
-func loadHeadless(ctx context.Context, exe string, s *session, url string, wait, timeout time.Duration, stderr io.Writer) error {
+func loadHeadless(ctx context.Context, exe string, s *session, url string, wait, timeout time.Duration) error {
 	profile, err := os.MkdirTemp("", "trackaudit-browse-")
 	if err != nil {
 		return fmt.Errorf("create a temporary browser profile: %w", err)
