@@ -83,8 +83,8 @@ func Diff(before, after *Report) *DiffReport {
 	}
 	sites := map[string]*SiteDiff{}
 	var names []string
-	for _, r := range []*Report{before, after} {
-		isAfter := r == after
+	for side, r := range []*Report{before, after} {
+		isAfter := side == 1
 		for i := range r.Sites {
 			s := &r.Sites[i]
 			sd := sites[s.Site]

@@ -119,6 +119,13 @@ func TestDiff(t *testing.T) {
 	if same.Totals.Added+same.Totals.Removed != 0 || gone.Totals.Added+gone.Totals.Kept != 0 || same.Totals.Kept != gone.Totals.Removed || same.Totals.Kept == 0 {
 		t.Errorf("a report against itself: totals %+v; against an empty one: %+v", same.Totals, gone.Totals)
 	}
+	for _, s := range same.Sites {
+		for _, it := range s.Items {
+			if it.Before == 0 || it.Before != it.After {
+				t.Errorf("a report against itself: %s %+v, want equal counts before and after", s.Site, it)
+			}
+		}
+	}
 }
 
 func TestWriteDiffGolden(t *testing.T) {
