@@ -81,6 +81,11 @@ func TestTracker(t *testing.T) {
 			RuleID: "adobe-analytics", Summary: "Adobe · Analytics (analytics) behind metrics.news.example (a DNS alias of news.example.sc.omtrdc.net)",
 			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host omtrdc.net"},
 				{Where: "dns:cname", Label: "DNS alias of", Value: "metrics.news.example → news.example.sc.omtrdc.net"}}}},
+		{name: "CNAME-cloaked Eulerian", url: "https://f7ds.news.example/col2/-/1234", page: page, cname: "news.eulerian.net", want: traffic.Finding{
+			Kind: traffic.KindTracker, Severity: traffic.SeverityLow, Company: "Eulerian", Product: "Eulerian analytics", Category: "analytics",
+			RuleID: "eulerian", Summary: "Eulerian · Eulerian analytics (analytics) behind f7ds.news.example (a DNS alias of news.eulerian.net)",
+			Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host eulerian.net"},
+				{Where: "dns:cname", Label: "DNS alias of", Value: "f7ds.news.example → news.eulerian.net"}}}},
 		{name: "CNAME to a CDN", url: "https://www.news.example/", page: page, cname: "news.example.cdn.cloudflare.net"},
 		{name: "CNAME within the tracker's own site", url: "https://www.linkedin.com/feed/", page: "https://www.linkedin.com/", cname: "px.ads.linkedin.com"},
 		{name: "CNAME-cloaked contact", url: "https://smetrics.news.example", hostOnly: "tls-sni", cname: "news.example.ssl.sc.omtrdc.net", want: traffic.Finding{
