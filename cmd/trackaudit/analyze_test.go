@@ -177,6 +177,23 @@ func TestAnalyzeCSV(t *testing.T) {
 	}
 }
 
+// TestAnalyzeHTML checks that --format html writes a whole page with the
+// example's site, its trackers and its leaks, redacted.
+func TestAnalyzeHTML(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "analyze", "--format", "html", newsExample)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{"<!doctype html>", "<h2>dailyplanet.example</h2>", "<td>Like button</td>", "cookie c_user (person)", "‹secret-", "</html>\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
+	if strings.Contains(stdout, "100012345678901") {
+		t.Error("HTML report shows the c_user value")
+	}
+}
+
 // analyzeCSV runs analyze --format csv over the news and shop examples
 // with extra args and returns the named columns of its rows.
 func analyzeCSV(t *testing.T, columnsAndArgs ...string) [][]string {

@@ -22,6 +22,9 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(files) != 2 {
 		return usagef("diff: name two captures, before and after (got %d)", len(files))
 	}
+	if rf.format == "html" {
+		return usagef("diff: --format html: want table, json or csv")
+	}
 	if rf.table != "" {
 		return usagef("diff: --table %s: the diff is a single table", rf.table)
 	}

@@ -92,6 +92,7 @@ func TestDiffErrors(t *testing.T) {
 		{"one capture", []string{"diff", newsExample}, 2, "diff: name two captures, before and after (got 1)"},
 		{"three captures", []string{"diff", newsExample, newsExample, newsExample}, 2, "(got 3)"},
 		{"table", []string{"diff", "--format", "csv", "--table", "leaks", newsExample, rejectedExample}, 2, "the diff is a single table"},
+		{"html", []string{"diff", "--format", "html", newsExample, rejectedExample}, 2, "--format html: want table, json or csv"},
 		{"missing after", []string{"diff", newsExample, filepath.Join(t.TempDir(), "gone.har")}, 1, "gone.har: no such file or directory"},
 		{"garbage before", []string{"diff", garbage, newsExample}, 1, "noise.har: unrecognised format"},
 	} {

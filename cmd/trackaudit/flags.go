@@ -27,7 +27,7 @@ type reportFlags struct {
 }
 
 func (rf *reportFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&rf.format, "format", "table", "report format: table, json or csv")
+	fs.StringVar(&rf.format, "format", "table", "report format: table, json, csv or html")
 	fs.StringVar(&rf.table, "table", "", "the report table --format csv writes: "+strings.Join(reports.CSVTables(), ", ")+" (default leaks)")
 	fs.StringVar(&rf.site, "site", "", "only report this site (registrable domain, e.g. news.example)")
 	fs.BoolVar(&rf.showSecrets, "show-secrets", false, "show cookie values, tokens and hashes instead of pseudonyms")
@@ -38,13 +38,13 @@ func (rf *reportFlags) register(fs *flag.FlagSet) {
 
 func (rf *reportFlags) validate() error {
 	switch rf.format {
-	case "table", "json":
+	case "table", "json", "html":
 	case "csv":
 		if rf.table != "" && !slices.Contains(reports.CSVTables(), rf.table) {
 			return usagef("--table %q: want one of %s", rf.table, strings.Join(reports.CSVTables(), ", "))
 		}
 	default:
-		return usagef("--format %q: want table, json or csv", rf.format)
+		return usagef("--format %q: want table, json, csv or html", rf.format)
 	}
 	if rf.table != "" && rf.format != "csv" {
 		return usagef("--table %s: only --format csv writes a single table", rf.table)

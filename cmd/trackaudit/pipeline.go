@@ -99,6 +99,8 @@ func (p *pipeline) Finish(stdout io.Writer) error {
 		return reports.WriteJSON(stdout, r)
 	case "csv":
 		return reports.WriteCSV(stdout, r, cmp.Or(p.o.flags.table, "leaks"))
+	case "html":
+		return reports.WriteHTML(stdout, r)
 	}
 	return reports.WriteTable(stdout, r, reports.TableOptions{Color: p.o.flags.useColor(), Width: p.o.flags.tableWidth()})
 }

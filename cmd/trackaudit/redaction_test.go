@@ -73,6 +73,7 @@ func TestRedactionCanaries(t *testing.T) {
 	runs := [][]string{
 		{"report", db},
 		{"report", db, "--format", "json"},
+		{"report", db, "--format", "html"},
 		{"export", db, "--har", har},
 		{"analyze", har},
 		{"analyze", har, "--format", "json", "--pii", "email=CANARY_8@x.example"},

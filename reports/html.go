@@ -1,0 +1,30 @@
+package reports
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplateText string
+
+// htmlTemplate renders a Report as one self-contained HTML page: inline
+// CSS, no script, no link to anything, so that it opens offline and can be
+// attached to a story or a complaint as it is.
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"plural": plural,
+	"target": target,
+}).Parse(htmlTemplateText))
+
+// WriteHTML writes r as an HTML page with the sections of WriteTable.
+// Every value, captured or not, goes through html/template's contextual
+// escaping: a page title or a cookie value holding markup shows as text.
+// Values are r's, so secrets are pseudonyms unless r.SecretsShown.
+func WriteHTML(w io.Writer, r *Report) error {
+	if err := htmlTemplate.Execute(w, r); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	return nil
+}
