@@ -74,7 +74,7 @@ func (d *CookieLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 			return nil
 		}
 		if cookies := ex.Cookies(); len(cookies) > 0 {
-			f := d.leak(ex, cookies)
+			f := d.leak(ex, cookies, true)
 			f.Summary = "on the site's own host " + ex.Host() + ", " + f.Summary
 			return []traffic.Finding{f}
 		}
@@ -83,7 +83,7 @@ func (d *CookieLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 	var out []traffic.Finding
 	cookies := ex.Cookies()
 	if len(cookies) > 0 {
-		out = append(out, d.leak(ex, cookies))
+		out = append(out, d.leak(ex, cookies, false))
 	}
 	if f, ok := d.sharing(ex, cookies); ok {
 		out = append(out, f)
@@ -92,16 +92,22 @@ func (d *CookieLeak) Detect(ex *traffic.Exchange) []traffic.Finding {
 }
 
 // leak builds the KindCookieLeak finding for the cookies of a third-party
-// request.
-func (d *CookieLeak) leak(ex *traffic.Exchange, cookies []traffic.Cookie) traffic.Finding {
+// request, or of a first-party request to a tracker (siteOwn): there a
+// cookie the table does not know whose name says session, auth, token …
+// (traffic.SensitiveName) is the site's own login or session, and counts
+// as identifying the person.
+func (d *CookieLeak) leak(ex *traffic.Exchange, cookies []traffic.Cookie, siteOwn bool) traffic.Finding {
 	f := traffic.Finding{Kind: traffic.KindCookieLeak, Severity: traffic.SeverityLow, Detector: d.Name()}
 	setTracker(&f, ex)
 	names := make([]string, 0, len(cookies))
 	f.Evidence = make([]traffic.Evidence, 0, len(cookies))
 	for _, c := range cookies {
 		label := d.cookies.Identifies(c.Name)
+		if siteOwn && label == rules.IdentifiesUnknown && traffic.SensitiveName(c.Name) {
+			label = "site session"
+		}
 		switch {
-		case label == rules.IdentifiesPerson:
+		case label == rules.IdentifiesPerson || label == "site session":
 			f.Severity = traffic.SeverityHigh
 		case (label == rules.IdentifiesBrowser || label == rules.IdentifiesClick) && f.Severity != traffic.SeverityHigh:
 			f.Severity = traffic.SeverityMedium

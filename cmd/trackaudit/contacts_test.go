@@ -164,7 +164,7 @@ func TestAnalyzeExamplePCAP(t *testing.T) {
 		mid = mid || l.Page == article && l.Company == "Adobe" && strings.Contains(l.What, "mid")
 		// The beacon goes to a name of the site's own: the site's session
 		// cookie goes with it.
-		session = session || l.Page == article && l.Company == "Adobe" && l.What == "cookie dp_session (unknown)"
+		session = session || l.Page == article && l.Company == "Adobe" && l.What == "cookie dp_session (site session)"
 	}
 	if !mid || !session {
 		t.Errorf("leaks %+v lack Adobe's mid (%v) or the site's session cookie sent to Adobe (%v)", s.Leaks, mid, session)
