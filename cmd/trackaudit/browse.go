@@ -18,7 +18,8 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("browse", "browse [flags] [URL...]", stderr)
 	var pf proxyFlags
 	pf.register(fs, "127.0.0.1:0")
-	headless := fs.Bool("headless", false, "run Chromium without a window: load each URL in turn, each in a fresh profile, then stop (for scripts and site lists)")
+	headless := fs.Bool("headless", false, "run Chromium without a window: load each URL in turn, each in a fresh profile (unless --profile), then stop (for scripts and site lists)")
+	keep := fs.String("profile", "", "use `dir` as Chromium's profile and keep it (created mode 0700): log in to a site once, then audit it logged in, headless too; it holds your logins, keep it private")
 	urlsFile := fs.String("urls", "", "also load the URLs listed in `file`, one per line (# starts a comment; a bare name such as news.example means https://news.example)")
 	wait := fs.Duration("wait", 5*time.Second, "with --headless: how long each page runs after it loaded, in the page's time: its timers are run ahead, so trackers it fires later are seen at once")
 	pageTimeout := fs.Duration("page-timeout", 45*time.Second, "with --headless: stop a page that has not finished after this long, keeping what it sent")
@@ -43,6 +44,11 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *headless && len(urls) == 0 {
 		return usagef("browse --headless: name the URLs to load")
 	}
+	if *keep != "" {
+		if err := os.MkdirAll(*keep, 0o700); err != nil {
+			return fmt.Errorf("--profile %s: %w", *keep, unwrapPath(err))
+		}
+	}
 	s, err := startSession(pf, stdout, stderr)
 	if err != nil {
 		return err
@@ -57,25 +63,37 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				break
 			}
 			fmt.Fprintf(stderr, "trackaudit: [%d/%d] loading %s\n", i+1, len(urls), u)
-			if err := loadHeadless(ctx, exe, s, u, *wait, *pageTimeout); err != nil {
+			err := withProfile(*keep, func(profile string) error {
+				return loadHeadless(ctx, exe, s, u, profile, *wait, *pageTimeout)
+			})
+			if err != nil {
 				fmt.Fprintf(stderr, "trackaudit: warning: %s: %v\n", u, err)
 			}
 		}
-	} else if err := runChromium(ctx, exe, s, urls, stderr); err != nil {
+	} else if err := withProfile(*keep, func(profile string) error { return runChromium(ctx, exe, s, urls, profile, stderr) }); err != nil {
 		fmt.Fprintf(stderr, "trackaudit: warning: %v\n", err)
 	}
 	stopProxy()
 	return s.finish(<-served, stdout)
 }
 
-// runChromium runs Chromium with a window, the URLs in its tabs, until
-// the user closes it.
-func runChromium(ctx context.Context, exe string, s *session, urls []string, stderr io.Writer) error {
-	profile, err := os.MkdirTemp("", "trackaudit-browse-")
+// withProfile calls fn with the Chromium profile directory to use: keep
+// when not "", or else a new throwaway one, removed afterwards.
+func withProfile(keep string, fn func(dir string) error) error {
+	if keep != "" {
+		return fn(keep) // made by runBrowse
+	}
+	dir, err := os.MkdirTemp("", "trackaudit-browse-")
 	if err != nil {
 		return fmt.Errorf("create a temporary browser profile: %w", err)
 	}
-	defer os.RemoveAll(profile)
+	defer os.RemoveAll(dir)
+	return fn(dir)
+}
+
+// runChromium runs Chromium with a window, the URLs in its tabs, until
+// the user closes it.
+func runChromium(ctx context.Context, exe string, s *session, urls []string, profile string, stderr io.Writer) error {
 	cmd := exec.CommandContext(ctx, exe, chromiumArgs(s.p.Addr().String(), s.ca.SPKIHash(), profile, -1, urls)...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -86,21 +104,17 @@ func runChromium(ctx context.Context, exe string, s *session, urls []string, std
 	return nil
 }
 
-// loadHeadless loads one URL in headless Chromium with a profile of its
-// own, so that no site's cookies or cache change what the next one
-// sends, and returns when the page has loaded and run for wait of its
-// (virtual) time, or after timeout.
-func loadHeadless(ctx context.Context, exe string, s *session, url string, wait, timeout time.Duration) error {
-	profile, err := os.MkdirTemp("", "trackaudit-browse-")
-	if err != nil {
-		return fmt.Errorf("create a temporary browser profile: %w", err)
-	}
-	defer os.RemoveAll(profile)
+// loadHeadless loads one URL in headless Chromium with profile, and
+// returns when the page has loaded and run for wait of its (virtual)
+// time, or after timeout. Each URL gets a fresh profile unless --profile
+// names one, so that no site's cookies or cache change what the next one
+// sends.
+func loadHeadless(ctx context.Context, exe string, s *session, url, profile string, wait, timeout time.Duration) error {
 	lctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(lctx, exe, chromiumArgs(s.p.Addr().String(), s.ca.SPKIHash(), profile, wait, []string{url})...)
 	cmd.WaitDelay = 5 * time.Second
-	err = cmd.Run()
+	err := cmd.Run()
 	switch {
 	case ctx.Err() != nil:
 		return nil // interrupted: the report follows

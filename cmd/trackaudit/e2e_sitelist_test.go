@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -92,4 +94,42 @@ setTimeout(function () {
 		t.Errorf("trackers by site %v, want Meta on clinic-a.test and Google on clinic-b.test", trackers)
 	}
 	checkLeakPages(t, rep, "Google", "https://clinic-b.test/")
+}
+
+// TestBrowseKeptProfile runs 'trackaudit browse --headless --profile DIR'
+// twice: the lasting cookie the site set on the first run (as a login
+// would) is sent on the second, and the profile directory trackaudit made
+// is private to its user.
+func TestBrowseKeptProfile(t *testing.T) {
+	fixtures.Chromium(t, chromium.Find)
+	var (
+		mu      sync.Mutex
+		cookies []string
+	)
+	caFile, maps := fakeInternet(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/account" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		mu.Lock()
+		cookies = append(cookies, r.Header.Get("Cookie"))
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "login", Value: "jane", Path: "/", MaxAge: 86400, Secure: true})
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>Account</title>`)
+	}), "portal.test")
+	profile := filepath.Join(t.TempDir(), "audit-profile")
+	for range 2 {
+		browseJSON(t, caFile, maps, "--profile", profile, "https://portal.test/account")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(cookies) != 2 || cookies[0] != "" || cookies[1] != "login=jane" {
+		t.Errorf("the two visits sent Cookie %q, want none, then login=jane from the kept profile", cookies)
+	}
+	if fi, err := os.Stat(profile); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Errorf("profile directory mode %v, want 0700", fi.Mode().Perm())
+	}
 }
