@@ -2,7 +2,9 @@ package reports
 
 import (
 	"bytes"
+	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/trackaudit/trackaudit/traffic"
@@ -159,4 +161,52 @@ func TestWithPlace(t *testing.T) {
 			t.Errorf("withPlace(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
 		}
 	}
+}
+
+// TestReadJSONRoundTrip checks that a report written as JSON reads back
+// as the same diff items, and that a file of another schema is refused.
+func TestReadJSONRoundTrip(t *testing.T) {
+	before, after := diffSample(t)
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, before); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got bytes.Buffer
+	WriteDiffCSV(&want, Diff(before, after))
+	WriteDiffCSV(&got, Diff(read, after))
+	if got.String() != want.String() {
+		t.Errorf("diff of the report read back:\n%s\nwant\n%s", got.String(), want.String())
+	}
+	for _, bad := range []string{`{"schema": "trackaudit.diff/v1", "sites": []}`, `{"log": {}}`, `[1, 2`} {
+		if _, err := ReadJSON(strings.NewReader(bad)); err == nil {
+			t.Errorf("ReadJSON(%s) = nil error", bad)
+		}
+	}
+}
+
+// FuzzDiffJSON decodes any JSON as a report and compares it with itself
+// and with nothing, writing every format: no input may panic (a report
+// read from a file can lack any list).
+func FuzzDiffJSON(f *testing.F) {
+	var buf bytes.Buffer
+	WriteJSON(&buf, sampleReport(f, Options{}))
+	f.Add(buf.Bytes())
+	f.Add([]byte(`{"schema":"trackaudit.report/v1","sites":[{"site":"a.example","trackers":[{"company":"X"}],"leaks":[{"kind":"pixel-event","what":"event "}]},{"site":"a.example"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ReadJSON(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, d := range []*DiffReport{Diff(r, r), Diff(r, &Report{}), Diff(&Report{}, r)} {
+			if err := WriteDiffTable(io.Discard, d, TableOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			WriteDiffJSON(io.Discard, d)
+			WriteDiffCSV(io.Discard, d)
+		}
+	})
 }

@@ -211,3 +211,17 @@ func isJSONDelim(c byte) bool {
 	}
 	return false
 }
+
+// ReadJSON reads a report WriteJSON wrote (schema SchemaVersion), for
+// comparing it with another (Diff). Pseudonyms stay pseudonyms: a report
+// read back is as redacted as it was written.
+func ReadJSON(r io.Reader) (*Report, error) {
+	var rep Report
+	if err := json.NewDecoder(r).Decode(&rep); err != nil {
+		return nil, fmt.Errorf("not a trackaudit JSON report: %w", err)
+	}
+	if rep.Schema != SchemaVersion {
+		return nil, fmt.Errorf("report schema %q is not %q, the one this trackaudit reads", rep.Schema, SchemaVersion)
+	}
+	return &rep, nil
+}

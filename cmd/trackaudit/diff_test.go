@@ -81,7 +81,24 @@ func TestDiffConsentExample(t *testing.T) {
 	}
 }
 
+// TestDiffSavedReport checks that a saved JSON report stands for its
+// capture: the diff of the news example's report and the rejected visit
+// is the diff of the two captures.
+func TestDiffSavedReport(t *testing.T) {
+	rep, _, code := runCLI(t, "analyze", "--format", "json", newsExample)
+	if code != 0 {
+		t.Fatal("analyze failed")
+	}
+	saved := writeFile(t, "before.json", rep)
+	want, _, _ := runCLI(t, "diff", "--format", "csv", newsExample, rejectedExample)
+	got, stderr, code := runCLI(t, "diff", "--format", "csv", saved, rejectedExample)
+	if code != 0 || got != want || strings.Count(got, "\n") < 10 {
+		t.Errorf("diff from the saved report: exit %d, stderr %q\n%s\nwant\n%s", code, stderr, got, want)
+	}
+}
+
 func TestDiffErrors(t *testing.T) {
+	otherSchema := writeFile(t, "old.json", `{"schema": "trackaudit.report/v0", "sites": []}`)
 	garbage := writeFile(t, "noise.har", "\x00\x01garbage bytes, not a capture")
 	for _, tc := range []struct {
 		name     string
@@ -95,6 +112,7 @@ func TestDiffErrors(t *testing.T) {
 		{"html", []string{"diff", "--format", "html", newsExample, rejectedExample}, 2, "--format html: want table, json or csv"},
 		{"missing after", []string{"diff", newsExample, filepath.Join(t.TempDir(), "gone.har")}, 1, "gone.har: no such file or directory"},
 		{"garbage before", []string{"diff", garbage, newsExample}, 1, "noise.har: unrecognised format"},
+		{"report of another schema", []string{"diff", otherSchema, newsExample}, 1, `old.json: report schema "trackaudit.report/v0" is not "trackaudit.report/v1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCLI(t, tc.args...)
