@@ -28,6 +28,9 @@ const liveValueMax = 40
 // unless o.ShowSecrets.
 //
 //	12:00:01 HIGH news.example → Meta / Meta Pixel: PageView · cookie c_user (person) · full page URL via Referer
+//
+// A tracker named by the host's DNS alias says so: "→ Adobe / Analytics
+// behind smetrics.news.example (a DNS alias)".
 func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 	if ex == nil || len(ex.Findings) == 0 {
 		return ""
@@ -160,6 +163,11 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 		b = append(b, Sanitize(company)...)
 	default:
 		b = append(b, Sanitize(host)...)
+	}
+	if t := ex.Tracker(); t != nil && ex.CNAME != "" && cloakedBy(t) {
+		b = append(b, " behind "...)
+		b = append(b, Sanitize(ex.Host())...)
+		b = append(b, " (a DNS alias)"...)
 	}
 	for i, e := range events {
 		if i == 0 {

@@ -69,3 +69,20 @@ func TestLiveLineNeverLeaksSecretsOrControls(t *testing.T) {
 		t.Errorf("LiveLine(nil) = %q, want empty", got)
 	}
 }
+
+// TestLiveLineCloaked checks that a tracker named by the host's DNS alias
+// says which name hid it.
+func TestLiveLineCloaked(t *testing.T) {
+	page := &traffic.Page{URL: "https://news.example/a", Site: "news.example", By: "document"}
+	e := ex(1, "https://smetrics.news.example/b/ss/x/1/JS-2.22.0/s1", page,
+		traffic.Finding{Kind: traffic.KindTracker, Severity: traffic.SeverityLow, Company: "Adobe", Product: "Analytics", Category: "analytics",
+			RuleID: "adobe-analytics", Evidence: []traffic.Evidence{{Where: "url", Label: "matched", Value: "host omtrdc.net"},
+				{Where: "dns:cname", Label: "DNS alias of", Value: "smetrics.news.example → news.example.ssl.sc.omtrdc.net"}}},
+		traffic.Finding{Kind: traffic.KindCookieLeak, Severity: traffic.SeverityHigh, Company: "Adobe", Product: "Analytics",
+			Evidence: []traffic.Evidence{{Where: "cookie:dp_session", Label: "site session", Value: "x", Secret: true}}})
+	e.CNAME = "news.example.ssl.sc.omtrdc.net"
+	want := "12:00:01 HIGH news.example → Adobe / Analytics behind smetrics.news.example (a DNS alias) · cookie dp_session (site session)"
+	if got := LiveLine(e, LiveOptions{}); got != want {
+		t.Errorf("LiveLine =\n%q\nwant\n%q", got, want)
+	}
+}
