@@ -61,8 +61,9 @@ type DiffItem struct {
 	Kind     traffic.Kind     `json:"kind"`
 	Severity traffic.Severity `json:"severity"`
 	// What is the leak ledger's what ("cookie c_user (person)", "event
-	// Purchase"), the category of a tracker ("requests (pixel)") or the
-	// host of a contact.
+	// Purchase"), the category of a tracker ("requests (pixel)"), the
+	// name that hides one ("behind metrics.news.example (a DNS alias)")
+	// or the host of a contact.
 	What  string `json:"what"`
 	Where string `json:"where,omitempty"`
 	// Before and After count the requests (trackers), contacts or ledger
@@ -145,6 +146,10 @@ func siteItems(s *Site) []DiffItem {
 			put(DiffItem{Company: c.Company, Product: p.Product, Kind: traffic.KindTracker, Severity: traffic.SeverityInfo,
 				What: "requests (" + p.Category + ")"}, p.Requests)
 		}
+	}
+	for _, c := range s.Cloaked {
+		put(DiffItem{Company: c.Company, Product: c.Product, Kind: traffic.KindTracker, Severity: traffic.SeverityInfo,
+			What: "behind " + c.Host + " (a DNS alias)"}, c.Count)
 	}
 	for _, c := range s.Contacts {
 		put(DiffItem{Company: cmp.Or(c.Company, c.Host), Product: c.Product, Kind: traffic.KindContact, Severity: traffic.SeverityInfo,

@@ -35,7 +35,11 @@ func diffSample(t *testing.T) (before, after *Report) {
 				Evidence: []traffic.Evidence{{Where: "body:$.context.page.url", Label: "page URL", Value: page.URL}}})
 	}
 	clinic := &traffic.Page{URL: "https://clinic.example/book", Site: "clinic.example", Title: "Book", By: "document"}
-	later = append(later, tiktok(20, healthPage), tiktok(21, healthPage), ex(22, clinic.URL, clinic), tiktok(23, clinic))
+	cloaked := ex(24, "https://smetrics.clinic.example/b/ss/x/1/JS-2.22.0/s1", clinic,
+		traffic.Finding{Kind: traffic.KindTracker, Severity: traffic.SeverityLow, Company: "Adobe", Product: "Analytics", Category: "analytics",
+			RuleID: "adobe-analytics", Evidence: []traffic.Evidence{{Where: "dns:cname", Label: "DNS alias of", Value: "smetrics.clinic.example → clinic.example.sc.omtrdc.net"}}})
+	cloaked.CNAME = "clinic.example.sc.omtrdc.net"
+	later = append(later, tiktok(20, healthPage), tiktok(21, healthPage), ex(22, clinic.URL, clinic), tiktok(23, clinic), cloaked)
 	b := NewBuilder(Options{})
 	b.AddInput(Input{Name: "after.har", Format: "HAR", Exchanges: len(later)})
 	for _, e := range later {
@@ -81,6 +85,7 @@ func TestDiff(t *testing.T) {
 		{key{"news.example", "Meta Pixel", traffic.KindCookieLeak, "cookie c_user (person)"}, Kept, 2, 2, traffic.SeverityHigh},
 		{key{"news.example", "TikTok Pixel", traffic.KindPageURLLeak, "page URL in body $.context.page.url"}, Added, 0, 2, traffic.SeverityHigh},
 		{key{"clinic.example", "TikTok Pixel", traffic.KindTracker, "requests (pixel)"}, Added, 0, 1, traffic.SeverityInfo},
+		{key{"clinic.example", "Analytics", traffic.KindTracker, "behind smetrics.clinic.example (a DNS alias)"}, Added, 0, 1, traffic.SeverityInfo},
 		{key{"shop.example", "Meta Pixel", traffic.KindPII, "email as sha256 in parameter ud[em]"}, Removed, 1, 0, traffic.SeverityHigh},
 		{key{"(unattributed)", "TikTok Pixel", traffic.KindContact, "analytics.tiktok.com"}, Kept, 1, 1, traffic.SeverityInfo},
 	} {
