@@ -77,7 +77,7 @@ func savedReport(name, site string) (*reports.Report, error) {
 	defer f.Close()
 	br := bufio.NewReader(f)
 	head, _ := br.Peek(512)
-	if !looksLikeJSON(head) || !bytes.Contains(head, []byte(`"schema": "trackaudit.report/`)) {
+	if !looksLikeJSON(head) || !bytes.Contains(head, []byte(`"trackaudit.report/`)) {
 		return nil, nil
 	}
 	r, err := reports.ReadJSON(br)
