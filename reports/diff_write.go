@@ -38,7 +38,7 @@ func WriteDiffTable(w io.Writer, d *DiffReport, o TableOptions) error {
 			tp.printf("only after: not visited before\n")
 		}
 		if len(s.Items) == 0 {
-			tp.printf("no trackers and nothing sent to third parties, before or after\n")
+			tp.printf("no tracker, before or after\n")
 			continue
 		}
 		rows := make([][]string, 0, len(s.Items))
