@@ -13,10 +13,7 @@ import (
 // totals, then a section per site with a table of its items, added first.
 // An item's where is shown only when its what does not name the place.
 func WriteDiffTable(w io.Writer, d *DiffReport, o TableOptions) error {
-	if o.Width <= 0 {
-		o.Width = DefaultWidth
-	}
-	tp := &tablePrinter{w: w, o: o, p: paletteFor(o.Color)}
+	tp := newTablePrinter(w, o)
 	tp.printf("%s\n", tp.p.heading.Sprint("trackaudit diff"))
 	for _, side := range []struct {
 		name string
@@ -61,7 +58,7 @@ func WriteDiffTable(w io.Writer, d *DiffReport, o TableOptions) error {
 			return c
 		})
 	}
-	return tp.err
+	return tp.flush()
 }
 
 // WriteDiffJSON writes d as one indented JSON document (SCHEMA.md,

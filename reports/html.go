@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bufio"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -23,7 +24,11 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 // escaping: a page title or a cookie value holding markup shows as text.
 // Values are r's, so secrets are pseudonyms unless r.SecretsShown.
 func WriteHTML(w io.Writer, r *Report) error {
-	if err := htmlTemplate.Execute(w, r); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10) // the template writes in small pieces
+	if err := htmlTemplate.Execute(bw, r); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
 	return nil

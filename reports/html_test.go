@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -65,5 +66,30 @@ func TestWriteHTMLEscapes(t *testing.T) {
 	walk(doc)
 	if n := strings.Count(text.String(), evil); n < 4 {
 		t.Errorf("the markup shows as text %d times, want it in the title, tracker, event and value:\n%s", n, buf.String())
+	}
+}
+
+// brokenWriter fails every write, as a closed pipe does.
+type brokenWriter struct{}
+
+func (brokenWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestWritersReportWriteErrors checks that every renderer, buffered as
+// they are, returns the error of a writer that fails.
+func TestWritersReportWriteErrors(t *testing.T) {
+	r := sampleReport(t, Options{})
+	d := Diff(r, r)
+	for name, write := range map[string]func() error{
+		"table":      func() error { return WriteTable(brokenWriter{}, r, TableOptions{}) },
+		"json":       func() error { return WriteJSON(brokenWriter{}, r) },
+		"csv":        func() error { return WriteCSV(brokenWriter{}, r, "leaks") },
+		"html":       func() error { return WriteHTML(brokenWriter{}, r) },
+		"diff table": func() error { return WriteDiffTable(brokenWriter{}, d, TableOptions{}) },
+		"diff json":  func() error { return WriteDiffJSON(brokenWriter{}, d) },
+		"diff csv":   func() error { return WriteDiffCSV(brokenWriter{}, d) },
+	} {
+		if err := write(); err == nil || !strings.Contains(err.Error(), "broken pipe") {
+			t.Errorf("%s: error %v, want the writer's", name, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"slices"
@@ -33,23 +34,35 @@ const DefaultWidth = 100
 // Empty sections are left out. Values are printed as they are in r
 // (already redacted by Report) and sanitized again.
 func WriteTable(w io.Writer, r *Report, o TableOptions) error {
-	if o.Width <= 0 {
-		o.Width = DefaultWidth
-	}
-	tp := &tablePrinter{w: w, o: o, p: paletteFor(o.Color)}
+	tp := newTablePrinter(w, o)
 	tp.header(r)
 	for i := range r.Sites {
 		tp.site(&r.Sites[i])
 	}
-	return tp.err
+	return tp.flush()
 }
 
 // tablePrinter writes one report and remembers the first error.
 type tablePrinter struct {
-	w   io.Writer
+	w   *bufio.Writer // tablewriter writes a row in many small pieces
 	o   TableOptions
 	p   *palette
 	err error
+}
+
+func newTablePrinter(w io.Writer, o TableOptions) *tablePrinter {
+	if o.Width <= 0 {
+		o.Width = DefaultWidth
+	}
+	return &tablePrinter{w: bufio.NewWriterSize(w, 64<<10), o: o, p: paletteFor(o.Color)}
+}
+
+// flush writes out what is buffered and returns the first error.
+func (tp *tablePrinter) flush() error {
+	if err := tp.w.Flush(); tp.err == nil && err != nil {
+		tp.err = fmt.Errorf("write table: %w", err)
+	}
+	return tp.err
 }
 
 func (tp *tablePrinter) printf(format string, a ...any) {
