@@ -145,6 +145,7 @@ func TestWriteDiffGolden(t *testing.T) {
 		{"diff.golden", func(b *bytes.Buffer) error { return WriteDiffTable(b, d, TableOptions{Width: 110}) }},
 		{"diff.json.golden", func(b *bytes.Buffer) error { return WriteDiffJSON(b, d) }},
 		{"diff.csv.golden", func(b *bytes.Buffer) error { return WriteDiffCSV(b, d) }},
+		{"diff.html.golden", func(b *bytes.Buffer) error { return WriteDiffHTML(b, d) }},
 	} {
 		var buf bytes.Buffer
 		if err := tc.write(&buf); err != nil {

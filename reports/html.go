@@ -17,6 +17,12 @@ var htmlTemplateText string
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"plural": plural,
 	"target": target,
+	"title": func(title, site string) string {
+		if site != "" {
+			return title + ": " + site
+		}
+		return title
+	},
 }).Parse(htmlTemplateText))
 
 // WriteHTML writes r as an HTML page with the sections of WriteTable.
@@ -24,12 +30,19 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 // escaping: a page title or a cookie value holding markup shows as text.
 // Values are r's, so secrets are pseudonyms unless r.SecretsShown.
 func WriteHTML(w io.Writer, r *Report) error {
+	return writeHTML(w, "report", r)
+}
+
+// WriteDiffHTML writes d as an HTML page, as WriteHTML writes a report.
+func WriteDiffHTML(w io.Writer, d *DiffReport) error { return writeHTML(w, "diff", d) }
+
+func writeHTML(w io.Writer, name string, data any) error {
 	bw := bufio.NewWriterSize(w, 64<<10) // the template writes in small pieces
-	if err := htmlTemplate.Execute(bw, r); err != nil {
-		return fmt.Errorf("write html report: %w", err)
+	if err := htmlTemplate.ExecuteTemplate(bw, name, data); err != nil {
+		return fmt.Errorf("write html %s: %w", name, err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write html report: %w", err)
+		return fmt.Errorf("write html %s: %w", name, err)
 	}
 	return nil
 }

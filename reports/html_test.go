@@ -37,12 +37,30 @@ func TestWriteHTMLEscapes(t *testing.T) {
 	if err := WriteHTML(&buf, b.Report()); err != nil {
 		t.Fatal(err)
 	}
-	doc, err := html.Parse(bytes.NewReader(buf.Bytes()))
+	if n := strings.Count(ownMarkupText(t, buf.Bytes()), evil); n < 4 {
+		t.Errorf("the markup shows as text %d times, want it in the title, tracker, event and value:\n%s", n, buf.String())
+	}
+	// The diff page, with the same tracker on one side only.
+	buf.Reset()
+	if err := WriteDiffHTML(&buf, Diff(b.Report(), &Report{})); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(ownMarkupText(t, buf.Bytes()), evil); n < 2 {
+		t.Errorf("the diff page shows the markup as text %d times, want it in the tracker and the event:\n%s", n, buf.String())
+	}
+}
+
+// ownMarkupText parses page and checks that it has no element, attribute
+// or link the templates do not write; it returns the page's text.
+func ownMarkupText(t *testing.T, page []byte) string {
+	t.Helper()
+	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		t.Fatal(err)
 	}
 	allowed := map[string]bool{"html": true, "head": true, "meta": true, "title": true, "style": true, "body": true, "h1": true, "h2": true,
 		"h3": true, "p": true, "ul": true, "li": true, "code": true, "br": true, "span": true, "table": true, "tbody": true, "tr": true, "th": true, "td": true}
+	attrs := map[string]bool{"class": true, "lang": true, "charset": true, "name": true, "content": true, "colspan": true}
 	var text strings.Builder
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -51,7 +69,7 @@ func TestWriteHTMLEscapes(t *testing.T) {
 				t.Errorf("the page has a <%s> element", n.Data)
 			}
 			for _, a := range n.Attr {
-				if a.Key != "class" && a.Key != "lang" && a.Key != "charset" && a.Key != "name" && a.Key != "content" && a.Key != "colspan" {
+				if !attrs[a.Key] {
 					t.Errorf("<%s> has attribute %s=%q", n.Data, a.Key, a.Val)
 				}
 			}
@@ -64,9 +82,7 @@ func TestWriteHTMLEscapes(t *testing.T) {
 		}
 	}
 	walk(doc)
-	if n := strings.Count(text.String(), evil); n < 4 {
-		t.Errorf("the markup shows as text %d times, want it in the title, tracker, event and value:\n%s", n, buf.String())
-	}
+	return text.String()
 }
 
 // brokenWriter fails every write, as a closed pipe does.
@@ -87,6 +103,7 @@ func TestWritersReportWriteErrors(t *testing.T) {
 		"diff table": func() error { return WriteDiffTable(brokenWriter{}, d, TableOptions{}) },
 		"diff json":  func() error { return WriteDiffJSON(brokenWriter{}, d) },
 		"diff csv":   func() error { return WriteDiffCSV(brokenWriter{}, d) },
+		"diff html":  func() error { return WriteDiffHTML(brokenWriter{}, d) },
 	} {
 		if err := write(); err == nil || !strings.Contains(err.Error(), "broken pipe") {
 			t.Errorf("%s: error %v, want the writer's", name, err)

@@ -28,9 +28,6 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(files) != 2 {
 		return usagef("diff: name two captures, before and after (got %d)", len(files))
 	}
-	if rf.format == "html" {
-		return usagef("diff: --format html: want table, json or csv")
-	}
 	if rf.table != "" {
 		return usagef("diff: --table %s: the diff is a single table", rf.table)
 	}
@@ -62,6 +59,8 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return reports.WriteDiffJSON(stdout, d)
 	case "csv":
 		return reports.WriteDiffCSV(stdout, d)
+	case "html":
+		return reports.WriteDiffHTML(stdout, d)
 	}
 	return reports.WriteDiffTable(stdout, d, reports.TableOptions{Color: rf.useColor(), Width: rf.tableWidth()})
 }

@@ -74,6 +74,10 @@ func TestDiffConsentExample(t *testing.T) {
 	if code != 0 || !strings.Contains(table, "trackaudit diff") || !strings.Contains(table, "│ removed │ HIGH │ Google / Google Analytics 4") {
 		t.Errorf("table diff: exit %d\n%s", code, table)
 	}
+	page, _, code := runCLI(t, "diff", "--format", "html", newsExample, rejectedExample)
+	if code != 0 || !strings.HasPrefix(page, "<!doctype html>") || !strings.Contains(page, `<td class="sev removed">removed</td>`) {
+		t.Errorf("html diff: exit %d\n%.300s", code, page)
+	}
 	csv, _, code := runCLI(t, "diff", "--format", "csv", newsExample, rejectedExample)
 	if code != 0 || !strings.HasPrefix(csv, "site,change,company,product,kind,severity,what,where,before,after\n") ||
 		strings.Count(csv, "\n") != len(d.Sites[0].Items)+1 {
@@ -109,7 +113,6 @@ func TestDiffErrors(t *testing.T) {
 		{"one capture", []string{"diff", newsExample}, 2, "diff: name two captures, before and after (got 1)"},
 		{"three captures", []string{"diff", newsExample, newsExample, newsExample}, 2, "(got 3)"},
 		{"table", []string{"diff", "--format", "csv", "--table", "leaks", newsExample, rejectedExample}, 2, "the diff is a single table"},
-		{"html", []string{"diff", "--format", "html", newsExample, rejectedExample}, 2, "--format html: want table, json or csv"},
 		{"missing after", []string{"diff", newsExample, filepath.Join(t.TempDir(), "gone.har")}, 1, "gone.har: no such file or directory"},
 		{"garbage before", []string{"diff", garbage, newsExample}, 1, "noise.har: unrecognised format"},
 		{"report of another schema", []string{"diff", otherSchema, newsExample}, 1, `old.json: report schema "trackaudit.report/v0" is not "trackaudit.report/v1"`},
