@@ -139,6 +139,9 @@ func readInput(name string, opt inputOptions, fn func(*traffic.Exchange) error) 
 		return in, fmt.Errorf("read %s: %w", name, unwrapPath(err))
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return in, fmt.Errorf("%s: a directory, not a capture file", name)
+	}
 	br := bufio.NewReaderSize(f, 1<<16)
 	head, _ := br.Peek(16)
 	switch {

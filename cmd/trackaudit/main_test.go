@@ -52,6 +52,7 @@ func TestUsageAndInputErrors(t *testing.T) {
 		{"missing file", []string{"analyze", filepath.Join(t.TempDir(), "gone.har")}, 1, "gone.har: no such file or directory"},
 		{"garbage", []string{"analyze", garbage}, 1, "noise.har: unrecognised format"},
 		{"empty", []string{"analyze", empty}, 1, "empty.har: empty file"},
+		{"directory", []string{"analyze", filepath.Dir(empty)}, 1, ": a directory, not a capture file"},
 		{"json but not HAR", []string{"analyze", notHAR}, 1, "other.json: "},
 		{"missing key log", []string{"analyze", "--keylog", filepath.Join(t.TempDir(), "gone.keys"), "x.pcap"}, 1, "read key log "},
 		{"bad key log", []string{"analyze", "--keylog", badKeys, "x.pcap"}, 1, "bad.keys: not a TLS key log: line 1: client random is not 32 bytes of hex"},
