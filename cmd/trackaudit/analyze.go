@@ -49,6 +49,9 @@ func keyLogFlag(path *string) func(*flag.FlagSet) {
 type inputOptions struct {
 	// keyLog decrypts TLS in packet captures; nil for none.
 	keyLog *tlskeylog.KeyLog
+	// progress is a terminal to show the reading of a large capture on;
+	// nil for none.
+	progress io.Writer
 }
 
 // loadKeyLog reads the key log at path ("" for none).
@@ -89,6 +92,7 @@ func analyzeFiles(ctx context.Context, files []string, rf reportFlags, opt input
 // is returned (as errReported) with the pipeline holding what was read.
 func readFiles(ctx context.Context, files []string, rf reportFlags, opt inputOptions, stderr io.Writer) (*pipeline, error) {
 	p := newPipeline(pipelineOptions{flags: rf})
+	opt.progress = terminal(stderr)
 	var firstErr error
 	for _, name := range files {
 		p.startInput()
@@ -139,10 +143,17 @@ func readInput(name string, opt inputOptions, fn func(*traffic.Exchange) error) 
 		return in, fmt.Errorf("read %s: %w", name, unwrapPath(err))
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
 		return in, fmt.Errorf("%s: a directory, not a capture file", name)
 	}
-	br := bufio.NewReaderSize(f, 1<<16)
+	var pr *progress
+	if err == nil {
+		pr = startProgress(opt.progress, reports.Sanitize(name), fi.Size())
+		defer pr.end()
+		fn = pr.counting(fn)
+	}
+	br := bufio.NewReaderSize(pr.reader(f), 1<<16)
 	head, _ := br.Peek(16)
 	switch {
 	case len(head) == 0:
