@@ -82,84 +82,110 @@ func Diff(before, after *Report) *DiffReport {
 			*in = []Input{} // [] in JSON, as Report writes it
 		}
 	}
-	sites := map[string]*SiteDiff{}
+	sites := map[string]*siteItems{}
 	var names []string
 	for side, r := range []*Report{before, after} {
-		isAfter := side == 1
 		for i := range r.Sites {
 			s := &r.Sites[i]
-			sd := sites[s.Site]
-			switch {
-			case sd == nil:
-				sd = &SiteDiff{Site: s.Site, In: "before"}
-				if isAfter {
-					sd.In = "after"
-				}
-				sites[s.Site] = sd
+			si := sites[s.Site]
+			if si == nil {
+				si = &siteItems{items: map[DiffItem]*diffEntry{}}
+				sites[s.Site] = si
 				names = append(names, s.Site)
-			case isAfter:
-				sd.In = "both"
 			}
-			sd.Items = mergeItems(sd.Items, siteItems(s), isAfter)
+			si.in[side] = true
+			si.addSite(side, s)
 		}
 	}
 	slices.SortFunc(names, siteOrder)
 	for _, n := range names {
-		sd := sites[n]
-		for _, it := range sd.Items {
-			switch it.Change {
-			case Added:
+		si := sites[n]
+		sd := SiteDiff{Site: n, In: sides(si.in), Items: make([]DiffItem, 0, len(si.items))}
+		for _, e := range si.items {
+			it := e.item
+			switch sides(e.in) {
+			case "after":
+				it.Change = Added
 				d.Totals.Added++
 				if it.Severity == traffic.SeverityHigh {
 					d.Totals.AddedHigh++
 				}
-			case Removed:
+			case "before":
+				it.Change = Removed
 				d.Totals.Removed++
 			default:
+				it.Change = Kept
 				d.Totals.Kept++
 			}
+			sd.Items = append(sd.Items, it)
 		}
 		slices.SortFunc(sd.Items, diffOrder)
-		d.Sites = append(d.Sites, *sd)
+		d.Sites = append(d.Sites, sd)
 	}
 	return d
 }
 
-// siteItems are a site's diff items of one report, counted, with Change
-// unset.
-func siteItems(s *Site) []DiffItem {
-	var items []DiffItem
-	index := map[DiffItem]int{}
-	put := func(it DiffItem, n int) {
-		key := diffKey(it)
-		if i, ok := index[key]; ok {
-			items[i].Before += n
-			items[i].Severity = moreSevere(items[i].Severity, it.Severity)
-			return
-		}
-		index[key] = len(items)
-		it.Before = n
-		items = append(items, it)
+// sides names which reports have something: "before", "after" or "both".
+func sides(in [2]bool) string {
+	switch {
+	case in[0] && in[1]:
+		return "both"
+	case in[1]:
+		return "after"
 	}
+	return "before"
+}
+
+// siteItems gathers one site's items from both reports, by diffKey.
+type siteItems struct {
+	in    [2]bool // the site is in before, after
+	items map[DiffItem]*diffEntry
+}
+
+// diffEntry is an item and the reports that have it.
+type diffEntry struct {
+	item DiffItem
+	in   [2]bool
+}
+
+// add counts it, n times, for side (0 before, 1 after).
+func (si *siteItems) add(side int, it DiffItem, n int) {
+	k := diffKey(it)
+	e := si.items[k]
+	if e == nil {
+		e = &diffEntry{item: k}
+		si.items[k] = e
+	}
+	e.in[side] = true
+	if side == 0 {
+		e.item.Before += n
+	} else {
+		e.item.After += n
+	}
+	e.item.Severity = moreSevere(e.item.Severity, it.Severity)
+}
+
+// addSite adds a site's items of one report: its tracker products, the
+// trackers behind DNS aliases, its contacts and its leak ledger.
+func (si *siteItems) addSite(side int, s *Site) {
 	for _, c := range s.Trackers {
 		for _, p := range c.Products {
-			put(DiffItem{Company: c.Company, Product: p.Product, Kind: traffic.KindTracker, Severity: traffic.SeverityInfo,
+			si.add(side, DiffItem{Company: c.Company, Product: p.Product, Kind: traffic.KindTracker, Severity: traffic.SeverityInfo,
 				What: "requests (" + p.Category + ")"}, p.Requests)
 		}
 	}
 	for _, c := range s.Cloaked {
-		put(DiffItem{Company: c.Company, Product: c.Product, Kind: traffic.KindTracker, Severity: traffic.SeverityInfo,
+		si.add(side, DiffItem{Company: c.Company, Product: c.Product, Kind: traffic.KindTracker, Severity: traffic.SeverityInfo,
 			What: "behind " + c.Host + " (a DNS alias)"}, c.Count)
 	}
 	for _, c := range s.Contacts {
-		put(DiffItem{Company: cmp.Or(c.Company, c.Host), Product: c.Product, Kind: traffic.KindContact, Severity: traffic.SeverityInfo,
+		si.add(side, DiffItem{Company: cmp.Or(c.Company, c.Host), Product: c.Product, Kind: traffic.KindContact, Severity: traffic.SeverityInfo,
 			What: c.Host, Where: c.Via}, c.Count)
 	}
 	for _, l := range s.Leaks {
-		put(DiffItem{Company: l.Company, Product: l.Product, Kind: l.Kind, Severity: l.Severity,
+		si.add(side, DiffItem{Company: l.Company, Product: l.Product, Kind: l.Kind, Severity: l.Severity,
 			What: withoutDetails(l.Kind, l.What), Where: l.Where}, l.Count)
 	}
-	return items
 }
 
 // withoutDetails cuts an event's details ("event Purchase: value 9.99
@@ -170,33 +196,6 @@ func withoutDetails(k traffic.Kind, what string) string {
 		what, _, _ = strings.Cut(what, ": ")
 	}
 	return what
-}
-
-// mergeItems merges one report's items of a site (counted in Before) into
-// the site's items so far: the before report's items are Removed until
-// the after report has them too, the after report's new ones Added.
-func mergeItems(have, items []DiffItem, isAfter bool) []DiffItem {
-	if !isAfter {
-		for i := range items {
-			items[i].Change = Removed
-		}
-		return append(have, items...)
-	}
-	index := map[DiffItem]int{}
-	for i, it := range have {
-		index[diffKey(it)] = i
-	}
-	for _, it := range items {
-		n := it.Before
-		if i, ok := index[diffKey(it)]; ok {
-			have[i].Change, have[i].After = Kept, n
-			have[i].Severity = moreSevere(have[i].Severity, it.Severity)
-			continue
-		}
-		it.Change, it.Before, it.After = Added, 0, n
-		have = append(have, it)
-	}
-	return have
 }
 
 // diffKey is what identifies an item across the two reports.
