@@ -32,7 +32,7 @@ type cnameEntry struct {
 
 // start begins looking host up unless it was already.
 func (c *cnames) start(host string) {
-	if c == nil || host == "" || net.ParseIP(host) != nil {
+	if net.ParseIP(host) != nil {
 		return
 	}
 	c.mu.Lock()
@@ -61,9 +61,6 @@ func (c *cnames) start(host string) {
 // known returns host's alias target when its lookup has answered; "" when
 // it is no alias, was not looked up, or has not answered yet.
 func (c *cnames) known(host string) string {
-	if c == nil {
-		return ""
-	}
 	c.mu.Lock()
 	e := c.hosts[host]
 	c.mu.Unlock()

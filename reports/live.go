@@ -89,9 +89,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 	}
 	seen.list = seenBuf[:0]
 	for _, f := range appendByItemPriority(fsBuf[:0], ex.Findings) {
-		if severityRank(f.Severity) > severityRank(sev) {
-			sev = f.Severity
-		}
+		sev = moreSevere(sev, f.Severity)
 		switch f.Kind {
 		case traffic.KindPixelEvent:
 			if f.Event != "" && !slices.Contains(events, f.Event) && !hasEventPart(f.Event) {
@@ -164,7 +162,7 @@ func LiveLine(ex *traffic.Exchange, o LiveOptions) string {
 	default:
 		b = append(b, Sanitize(host)...)
 	}
-	if t := ex.Tracker(); t != nil && ex.CNAME != "" && cloakedBy(t) {
+	if ex.CNAME != "" && ex.Tracker() != nil && cloakedBy(ex.Tracker()) {
 		b = append(b, " behind "...)
 		b = append(b, Sanitize(ex.Host())...)
 		b = append(b, " (a DNS alias)"...)
