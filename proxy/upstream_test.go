@@ -26,6 +26,7 @@ func TestUpstreamPool(t *testing.T) {
 		defer mu.Unlock()
 		return len(seen)
 	}
+	dropped := make(chan struct{}, 4) // the origin closed after a /drop answer
 	o := newOrigins(t)
 	o.serveTLS(t, "up.test", o.ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -54,6 +55,7 @@ func TestUpstreamPool(t *testing.T) {
 			w.(http.Flusher).Flush()
 			c, _, _ := w.(http.Hijacker).Hijack()
 			c.Close()
+			dropped <- struct{}{}
 		case "/big":
 			io.WriteString(w, strings.Repeat("x", 1<<20))
 		case "/echo":
@@ -112,6 +114,15 @@ func TestUpstreamPool(t *testing.T) {
 				t.Errorf("HEAD Content-Length %d, want the server's 5", resp.ContentLength)
 			}
 			tp.next(t) // recorded, so the proxy is done with the body
+			if tt.path == "/drop" {
+				// The client has the answer before the origin closes:
+				// wait for the close, which the next request must see.
+				select {
+				case <-dropped:
+				case <-time.After(5 * time.Second):
+					t.Fatal("the origin did not close after /drop")
+				}
+			}
 			if idle := poolIdle(tp); idle != tt.idle {
 				t.Errorf("%d idle upstream connections, want %d", idle, tt.idle)
 			}
