@@ -65,14 +65,18 @@ func sub(dest, referer string) []string {
 	return []string{"Sec-Fetch-Dest", dest, "Sec-Fetch-Mode", "no-cors", "Referer", referer}
 }
 
+// The pages and the Like button of the attribution tests.
+const (
+	news    = "https://www.dailyplanet.example/politics/story?id=7"
+	newsO   = "https://www.dailyplanet.example/"
+	shop    = "https://shop.example/cart"
+	likeURL = "https://www.facebook.com/plugins/like.php?href=https%3A%2F%2Fwww.dailyplanet.example%2F"
+)
+
 func TestAttribute(t *testing.T) {
 	const (
-		news    = "https://www.dailyplanet.example/politics/story?id=7"
-		news2   = "https://www.dailyplanet.example/politics/story?id=8"
-		newsO   = "https://www.dailyplanet.example/"
-		shop    = "https://shop.example/cart"
-		shopO   = "https://shop.example/"
-		likeURL = "https://www.facebook.com/plugins/like.php?href=https%3A%2F%2Fwww.dailyplanet.example%2F"
+		news2 = "https://www.dailyplanet.example/politics/story?id=8"
+		shopO = "https://shop.example/"
 	)
 	tests := []struct {
 		name string
@@ -261,12 +265,6 @@ func TestAttribute(t *testing.T) {
 // request starts, Attribute when its response ends. A page still arriving
 // when its trackers are done must still be theirs.
 func TestAttributeBegin(t *testing.T) {
-	const (
-		news    = "https://www.dailyplanet.example/politics/story?id=7"
-		newsO   = "https://www.dailyplanet.example/"
-		shop    = "https://shop.example/cart"
-		likeURL = "https://www.facebook.com/plugins/like.php?href=https%3A%2F%2Fwww.dailyplanet.example%2F"
-	)
 	like := append(iframe[:len(iframe):len(iframe)], "Referer", newsO)
 	type step struct {
 		begin bool
